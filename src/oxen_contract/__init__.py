@@ -1,0 +1,6 @@
+"""Contract-testing suite for the Oxen.ai hub models API."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

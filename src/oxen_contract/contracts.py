@@ -1,0 +1,210 @@
+"""The one reader of ``contracts/``.
+
+Every test, check and report asks this module for a validator and gets back violations that
+name the clause they break: the schema file and the JSON pointer of the failing keyword, the
+expected value and the actual one. Loading the files anywhere else would let two readings of
+the contract drift apart.
+
+The default variant is open (unknown fields are allowed, as the OpenAI-compatible API grows);
+the strict variant is ``strict.schema.json``, which references the default schemas and only
+closes their objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "load_contract"]
+
+SCHEMA_FILES = (
+    "model.schema.json",
+    "model-list.schema.json",
+    "error.schema.json",
+    "deploy.schema.json",
+    "strict.schema.json",
+)
+OPENAPI_FILE = "openapi.yaml"
+
+# contract name -> (file, fragment) in the default variant and in the strict variant.
+_DEFAULT = {
+    "model": ("model.schema.json", ""),
+    "model-list": ("model-list.schema.json", ""),
+    "search-answer": ("model-list.schema.json", "#/$defs/searchAnswer"),
+    "error": ("error.schema.json", ""),
+    "fine-tune-deploy": ("deploy.schema.json", "#/$defs/fineTuneDeployAnswer"),
+    "checkpoint-deploy": ("deploy.schema.json", "#/$defs/checkpointDeployAnswer"),
+}
+_STRICT = {
+    **_DEFAULT,
+    "model": ("strict.schema.json", "#/$defs/model"),
+    "model-list": ("strict.schema.json", "#/$defs/modelList"),
+    "search-answer": ("strict.schema.json", "#/$defs/searchAnswer"),
+}
+CONTRACT_NAMES = tuple(_DEFAULT)
+
+
+class ContractNotFound(RuntimeError):
+    """The contract files are neither packaged with the wheel nor beside the source tree."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseViolation:
+    """One broken clause: where in the contract, where in the body, and what differed."""
+
+    schema_file: str
+    pointer: str
+    instance_pointer: str
+    keyword: str
+    expected: Any
+    actual: Any
+    message: str
+
+    @property
+    def clause(self) -> str:
+        """``file#/json/pointer``: the address SOURCES.md and failure messages use."""
+        return f"{self.schema_file}#{self.pointer}"
+
+
+def _contract_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    # A wheel carries the files as package data; an editable install or a checkout reads them in place.
+    for candidate in (here / "_contracts", here.parents[1] / "contracts"):
+        if (candidate / OPENAPI_FILE).is_file():
+            return candidate
+    raise ContractNotFound(f"contracts/ not found beside {here}; reinstall the package (pip install -e .)")
+
+
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(parts: Iterator[object] | tuple[object, ...] | list[object]) -> str:
+    return "".join(f"/{_escape(part)}" for part in parts)
+
+
+def _walk(node: Any, path: tuple[object, ...]) -> Iterator[tuple[int, tuple[object, ...]]]:
+    if isinstance(node, dict):
+        yield id(node), path
+        for key, value in node.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, (*path, index))
+
+
+def _unknown_fields(error: ValidationError) -> list[str]:
+    # jsonschema names the offending keys only in its message: "('a', 'b' were unevaluated and invalid)".
+    return re.findall(r"'([^']*)'", error.message.partition("(")[2])
+
+
+def _recognised(schema: Any, instance: Any, resolver: Any) -> int:
+    """How many members of ``instance``, at any depth, ``schema`` names under ``properties``."""
+    if isinstance(schema, dict) and "$ref" in schema:
+        resolved = resolver.lookup(schema["$ref"])
+        schema, resolver = resolved.contents, resolved.resolver
+    if not isinstance(schema, dict) or not isinstance(instance, dict):
+        return 0
+    properties = schema.get("properties", {})
+    return sum(1 + _recognised(sub, instance[key], resolver) for key, sub in properties.items() if key in instance)
+
+
+class Contract:
+    """The loaded contracts: documents, a referencing registry keyed by ``$id``, and validators."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.documents: dict[str, dict[str, Any]] = {
+            name: json.loads((directory / name).read_text(encoding="utf-8")) for name in SCHEMA_FILES
+        }
+        self.registry: Registry[Any] = Registry().with_resources(
+            (document["$id"], Resource.from_contents(document)) for document in self.documents.values()
+        )
+        self._location: dict[int, tuple[str, tuple[object, ...]]] = {
+            node_id: (name, path) for name, document in self.documents.items() for node_id, path in _walk(document, ())
+        }
+
+    @property
+    def openapi_path(self) -> Path:
+        return self.directory / OPENAPI_FILE
+
+    def openapi(self) -> dict[str, Any]:
+        document: dict[str, Any] = yaml.safe_load(self.openapi_path.read_text(encoding="utf-8"))
+        return document
+
+    def uri(self, name: str, *, strict: bool = False) -> str:
+        file, fragment = (_STRICT if strict else _DEFAULT)[name]
+        return str(self.documents[file]["$id"]) + fragment
+
+    def validator(self, name: str, *, strict: bool = False) -> Validator:
+        if name not in _DEFAULT:
+            raise KeyError(f"unknown contract {name!r}; known: {', '.join(CONTRACT_NAMES)}")
+        return _validator(self, self.uri(name, strict=strict))
+
+    def violations(self, name: str, instance: Any, *, strict: bool = False) -> list[ClauseViolation]:
+        """Every clause of contract ``name`` that ``instance`` breaks; empty when it conforms."""
+        found: dict[tuple[str, str], ClauseViolation] = {}
+        for error in self.validator(name, strict=strict).iter_errors(instance):
+            for leaf in self._leaves(error):
+                # The strict variant applies a default clause through two references; report it once.
+                violation = self._violation(leaf)
+                found.setdefault((violation.clause, violation.instance_pointer), violation)
+        return sorted(found.values(), key=lambda v: (v.instance_pointer, v.clause))
+
+    def _leaves(self, error: ValidationError) -> list[ValidationError]:
+        """The errors that name a clause; under an anyOf, those of the branch the instance came closest to."""
+        if not error.context:
+            return [error]
+        branches: dict[int, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+
+        # Closest: fewest errors, then the branch that names most of what the instance holds (an error body with
+        # error.type and error.title is a broken shape 1, not a shape 2 missing its message).
+        alternatives: list[Any] = list(error.validator_value) if isinstance(error.validator_value, list) else []
+
+        def distance(index: int) -> tuple[int, int]:
+            branch = alternatives[index] if index < len(alternatives) else {}
+            return len(branches[index]), -_recognised(branch, error.instance, self._resolver_for(error.schema))
+
+        closest = min(branches, key=distance)
+        return [leaf for sub in branches[closest] for leaf in self._leaves(sub)]
+
+    def _resolver_for(self, node: Any) -> Any:
+        file, _ = self._location.get(id(node), ("", ()))
+        return self.registry.resolver(self.documents[file]["$id"] if file else "")
+
+    def _violation(self, error: ValidationError) -> ClauseViolation:
+        file, path = self._location.get(id(error.schema), ("<unknown>", ()))
+        return ClauseViolation(
+            schema_file=file,
+            pointer=_pointer((*path, str(error.validator))),
+            instance_pointer=_pointer(list(error.absolute_path)),
+            keyword=str(error.validator),
+            expected=error.validator_value,
+            actual=_unknown_fields(error) if error.validator == "unevaluatedProperties" else error.instance,
+            message=error.message,
+        )
+
+
+@cache
+def _validator(contract: Contract, uri: str) -> Validator:
+    validator: Validator = Draft202012Validator({"$ref": uri}, registry=contract.registry)
+    return validator
+
+
+@cache
+def load_contract() -> Contract:
+    """The contracts of this installation, loaded once per process."""
+    return Contract(_contract_dir())
