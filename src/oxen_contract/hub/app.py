@@ -1,0 +1,349 @@
+"""The Starlette app of the local reference hub: routes, bearer auth, answers and error bodies.
+
+It speaks the models API as documented, so that the suite has a real server to record from and to run against, and it
+bends its answers only where a fault from ``faults.py`` says so. It holds no SQL (``store.py`` does) and parses no
+path itself (``routing.py`` does). Every answer, error or not, is built as a ``Reply`` and rendered with stable key
+order, so that deterministic mode gives byte-identical bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from .catalog import BASE_MODELS_BY_ID
+from .faults import Fault, Reply, Switch, resolve
+from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, custom_model, render
+from .routing import Target
+from .routing import resolve as resolve_path
+from .store import Store
+
+# The deterministic clock starts here (2026-01-01T00:00:00Z): the n-th thing created is registered at EPOCH + n.
+EPOCH = 1767225600
+_MAX_BODY = 64 * 1024
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_STEP = re.compile(r"^[0-9]{1,12}$")
+_BOOLEANS = {"true", "false", "1", "0"}
+_DEPLOYMENT_TYPES = ("fast", "normal")
+
+
+def _not_found(model_id: str) -> ApiError:
+    return ApiError(404, "resource_not_found", f"Model not found: {model_id}", model_id=model_id)
+
+
+def _invalid(detail: str) -> ApiError:
+    return ApiError(400, "invalid_params", detail)
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    values: dict[str, str]
+
+    @classmethod
+    def parse(cls, query_string: bytes) -> _Query:
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+        values: dict[str, str] = {}
+        for key, value in pairs:
+            # The first value wins, as in most frameworks.
+            values.setdefault(key, value)
+        return cls(values)
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+
+class _Hub:
+    """The ASGI endpoint behind the single catch-all route."""
+
+    def __init__(
+        self, store: Store, tokens: Mapping[str, str], faults: tuple[Fault, ...], deterministic: bool, hang: float
+    ) -> None:
+        self.store = store
+        self._tokens = dict(tokens)
+        self._faults = faults
+        self._switches = frozenset(switch for fault in faults for switch in fault.switches)
+        self._deterministic = deterministic
+        self._hang = hang
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        reply = await self._answer(request)
+        response = Response(
+            content=reply.body, status_code=reply.status, media_type=reply.media_type, headers=dict(reply.headers)
+        )
+        await response(scope, receive, send)
+
+    # Dispatch and auth -------------------------------------------------------------------------------------------
+
+    async def _answer(self, request: Request) -> Reply:
+        raw_path = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "replace")
+        resource = resolve_path(raw_path)
+        if resource is None:
+            return self._error("route", ApiError(404, "resource_not_found", "No route matches this path"))
+        target = resource.methods.get(request.method)
+        if target is None:
+            error = _invalid(f"Method {request.method} is not allowed here; allowed: {resource.allow}")
+            return self._error("route", ApiError(405, error.type, error.detail), headers=(("Allow", resource.allow),))
+        namespace = self._namespace(request)
+        if namespace is None and not self._anonymous_allowed(target.operation, request):
+            error = ApiError(401, "unauthenticated", "A valid bearer token is required: Authorization: Bearer <token>")
+            return self._error(target.operation, error)
+        query = _Query.parse(request.scope.get("query_string", b""))
+        if target.operation == "list":
+            return self._list(query, namespace)
+        if target.operation == "search":
+            return self._search(query, namespace)
+        if target.operation == "retrieve":
+            return self._retrieve(target, query, namespace)
+        if target.operation in ("activate", "deactivate"):
+            return self._set_active(target, namespace)
+        if target.operation == "delete":
+            return await self._delete(target, namespace)
+        assert namespace is not None  # deploys never run anonymously
+        return await self._deploy(request, target, query, namespace)
+
+    def _namespace(self, request: Request) -> str | None:
+        scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return self._tokens.get(credential.strip())
+
+    def _anonymous_allowed(self, operation: str, request: Request) -> bool:
+        if operation == "list" and Switch.LIST_WITHOUT_AUTH in self._switches:
+            return True
+        no_header = "authorization" not in request.headers
+        return operation == "delete" and no_header and Switch.DELETE_WITHOUT_TOKEN in self._switches
+
+    # Answers, bent by the faults that apply ----------------------------------------------------------------------
+
+    def _applying(self, operation: str) -> Iterable[Fault]:
+        return (fault for fault in self._faults if operation in fault.ops)
+
+    def _model(self, operation: str, model: Model) -> JsonObject:
+        obj = model.to_json()
+        for fault in self._applying(operation):
+            if fault.model is not None:
+                obj = fault.model(obj)
+        return obj
+
+    def _ok(self, operation: str, payload: object) -> Reply:
+        reply = Reply(200, payload)
+        for fault in self._applying(operation):
+            if fault.reply is not None:
+                reply = fault.reply(reply)
+        return reply
+
+    def _error(self, operation: str, error: ApiError, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+        faults = tuple(self._applying(operation))
+        for fault in faults:
+            if fault.error_info is not None:
+                error = fault.error_info(error)
+        body: object = error.to_json()
+        for fault in faults:
+            if fault.error_body is not None:
+                body = fault.error_body(error)
+        return Reply(error.status, body, headers=headers)
+
+    def _listing(self, operation: str, models: list[Model]) -> Reply:
+        if Switch.REVERSE_ORDER in self._switches:
+            models = models[::-1]
+        return self._ok(operation, {"object": "list", "data": [self._model(operation, model) for model in models]})
+
+    # Operations --------------------------------------------------------------------------------------------------
+
+    def _list(self, query: _Query, namespace: str | None) -> Reply:
+        with self.store.read() as tx:
+            models = tx.models(namespace)
+        developer, action, provider = (query.get(key) for key in ("developer_name", "action", "provider_name"))
+        if developer:
+            models = [m for m in models if m.developer and m.developer.name.casefold() == developer.casefold()]
+        if action:
+            models = [m for m in models if m.fine_tuning and action in m.fine_tuning.actions]
+        if provider:
+            models = [m for m in models if m.provider_name.casefold() == provider.casefold()]
+        return self._listing("list", models)
+
+    def _search(self, query: _Query, namespace: str | None) -> Reply:
+        needle = query.get("search")
+        if not needle:
+            return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
+        with self.store.read() as tx:
+            models = tx.models(namespace)
+        return self._listing("search", [model for model in models if model.matches(needle)])
+
+    def _visible(self, model: Model, namespace: str | None) -> bool:
+        return model.is_base or model.owned_by == namespace
+
+    def _retrieve(self, target: Target, query: _Query, namespace: str | None) -> Reply:
+        status = query.get("deployment_status")
+        if status is not None and status != "live":
+            return self._error("retrieve", _invalid("Query parameter 'deployment_status' accepts only 'live'"))
+        with self.store.read() as tx:
+            stored = tx.get(target.model_id) if target.valid else None
+        gone = stored is None or (stored.deleted and Switch.RETRIEVE_DELETED not in self._switches)
+        if stored is None or gone or not self._visible(stored.model, namespace):
+            return self._error("retrieve", _not_found(target.model_id))
+        return self._ok("retrieve", self._model("retrieve", stored.model))
+
+    def _set_active(self, target: Target, namespace: str | None) -> Reply:
+        operation = target.operation
+        with self.store.write() as tx:
+            stored = tx.get(target.model_id) if target.valid else None
+            if stored is None or stored.deleted:
+                return self._error(operation, _not_found(target.model_id))
+            model = stored.model
+            if not self._visible(model, namespace):
+                return self._error(operation, self._refusal(_not_found(model.id)))
+            if model.is_base:
+                if operation == "deactivate":
+                    error = _invalid(f"Base models are always active and cannot be deactivated: {model.id}")
+                    return self._error(operation, self._refusal(error, model.id))
+                return self._ok(operation, self._model(operation, model))
+            status = "active" if operation == "activate" else "inactive"
+            tx.set_status(model.id, status)
+        return self._ok(operation, self._model(operation, model.with_status(status)))
+
+    @staticmethod
+    def _refusal(error: ApiError, model_id: str | None = None) -> ApiError:
+        return ApiError(error.status, error.type, error.detail, refusal=True, model_id=model_id or error.model_id)
+
+    async def _delete(self, target: Target, namespace: str | None) -> Reply:
+        if Switch.HANG_DELETE in self._switches:
+            await anyio.sleep(self._hang)
+        switches = self._switches
+        with self.store.write() as tx:
+            stored = tx.get(target.model_id) if target.valid else None
+            if stored is None or (stored.deleted and Switch.DELETE_TWICE not in switches):
+                return self._error("delete", _not_found(target.model_id))
+            model = stored.model
+            foreign = not model.is_base and namespace is not None and model.owned_by != namespace
+            if foreign and Switch.DELETE_FOREIGN not in switches:
+                return self._error("delete", self._refusal(_not_found(model.id)))
+            if model.is_base and Switch.DELETE_BASE not in switches:
+                error = _invalid(f"Base models cannot be deleted: {model.id}")
+                return self._error("delete", self._refusal(error, model.id))
+            if Switch.KEEP_DELETED not in switches:
+                tx.delete(model.id)
+        return self._ok("delete", self._model("delete", model))
+
+    async def _deploy(self, request: Request, target: Target, query: _Query, namespace: str) -> Reply:
+        operation = target.operation
+        step: int | None = None
+        if operation == "deploy_checkpoint":
+            problem = await self._checkpoint_problem(request, target, query)
+            if problem is not None:
+                return self._error(operation, _invalid(problem))
+            step = int(target.step)
+        with self.store.write() as tx:
+            fine_tune = tx.fine_tune(target.owner, target.repo, target.fine_tune_id)
+            # Another namespace's fine-tune is as invisible as one that does not exist.
+            if fine_tune is None or fine_tune.owner != namespace:
+                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found"))
+            if step is not None and step not in fine_tune.steps:
+                return self._error(operation, ApiError(404, "resource_not_found", f"Checkpoint not found: {step}"))
+            base = BASE_MODELS_BY_ID.get(fine_tune.base_model)
+            if base is None:
+                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found"))
+            serial = tx.next_serial()
+            model = self._new_model(base, fine_tune, step, serial)
+            tx.add_custom(model, fine_tune, step)
+        if operation == "deploy":
+            endpoint = f"{_base_url(request)}/api/ai{model.endpoint}"
+            return self._ok(
+                operation, {"deployment": {"model_slug": model.id, "status": "deploying", "endpoint": endpoint}}
+            )
+        payload = {
+            "deployment_id": f"dep-{serial}" if self._deterministic else uuid.uuid4().hex,
+            "fine_tune": fine_tune.to_json(),
+            "model": self._model(operation, model),
+            "status": "success",
+            "status_message": "resource_created",
+        }
+        return self._ok(operation, payload)
+
+    def _new_model(self, base: Model, fine_tune: FineTune, step: int | None, serial: int) -> Model:
+        suffix = str(serial) if self._deterministic else f"{serial}-{secrets.token_hex(3)}"
+        if Switch.DOTTED_IDS in self._switches:
+            model_id = f"{fine_tune.owner}:{fine_tune.repo}.{fine_tune.id}.v{suffix}"
+        else:
+            model_id = f"{fine_tune.owner}:{fine_tune.repo}/{fine_tune.id}-{suffix}"
+        created = EPOCH + serial if self._deterministic else int(time.time())
+        status = "active"
+        if Switch.CYCLE_STATUS in self._switches:
+            status = DEPLOYMENT_STATUSES[(serial - 1) % len(DEPLOYMENT_STATUSES)]
+        return custom_model(base, model_id=model_id, fine_tune=fine_tune, step=step, created=created, status=status)
+
+    async def _checkpoint_problem(self, request: Request, target: Target, query: _Query) -> str | None:
+        if not _STEP.match(target.step):
+            return f"Path parameter 'step' must be an integer, got {target.step!r}"
+        retry = query.get("retry")
+        if retry is not None and retry.lower() not in _BOOLEANS:
+            return f"Query parameter 'retry' must be a boolean, got {retry!r}"
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _MAX_BODY:
+                return "Request body is too large"
+        if not body.strip():
+            return None
+        try:
+            document: Any = json.loads(body)
+        except (ValueError, RecursionError):
+            return "Request body must be a JSON object"
+        if not isinstance(document, dict):
+            return "Request body must be a JSON object"
+        kind = document.get("deployment_type", "normal")
+        if kind not in _DEPLOYMENT_TYPES:
+            return "deployment_type must be 'fast' or 'normal'"
+        return None
+
+
+def _base_url(request: Request) -> str:
+    scheme = "https" if request.scope.get("scheme") == "https" else "http"
+    host = request.headers.get("host", "")
+    if not _HOST.match(host):
+        server = request.scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
+    return f"{scheme}://{host}"
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Never needed, by design: the last line of defence still answers a documented error body.
+    error = ApiError(500, "unknown_error", "The local hub failed to answer this request")
+    return Response(render(error.to_json()), status_code=500, media_type="application/json")
+
+
+def create_app(
+    tokens: Mapping[str, str],
+    faults: Iterable[str | Fault] = (),
+    *,
+    deterministic: bool = False,
+    db_path: str | None = None,
+    hang_seconds: float = 3600.0,
+    store: Store | None = None,
+) -> Starlette:
+    """The hub as an ASGI app; ``app.state.store`` holds its store, which the caller closes when done."""
+    if not tokens:
+        raise ValueError("the hub needs at least one token (TOKEN=NAMESPACE)")
+    chosen = resolve(faults)
+    if store is None:
+        store = Store(db_path, namespaces=tokens.values())
+    hub = _Hub(store, tokens, chosen, deterministic, hang_seconds)
+    app = Starlette(routes=[Route("/{rest:path}", endpoint=hub)], exception_handlers={Exception: _server_error})
+    app.state.store = store
+    app.state.faults = chosen
+    return app

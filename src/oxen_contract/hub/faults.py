@@ -1,0 +1,561 @@
+"""The catalog of injectable faults and benign variants (``--fault NAME``, ``--list-faults``).
+
+A contract suite is only worth what it catches: each fault breaks one documented rule in one place, so that the
+self-check can prove the suite notices, and each benign variant bends the answers in a way the documentation allows,
+so that it can prove the suite raises no false alarm. Every entry is a small frozen record; adding one is a few lines
+in ``FAULTS``. An entry can bend, for the operations it names:
+
+- ``model``: every model object in a successful answer;
+- ``reply``: the whole successful answer (status, body, content type);
+- ``error_info`` / ``error_body``: error answers, before and after they are rendered;
+- ``switches``: behaviour the app checks by name (deleting what must stay, ignoring auth, hanging...).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from .records import ApiError, JsonObject, render
+
+OPERATIONS = ("list", "search", "retrieve", "activate", "deactivate", "delete", "deploy", "deploy_checkpoint", "route")
+_ALL = frozenset(OPERATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer on its way out: a JSON payload, or raw bytes when a fault wants a body that is not JSON."""
+
+    status: int
+    payload: object = None
+    raw: bytes | None = None
+    media_type: str | None = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def body(self) -> bytes:
+        return self.raw if self.raw is not None else render(self.payload)
+
+
+class Switch(enum.Enum):
+    KEEP_DELETED = "the delete answers 200 but keeps the model"
+    DELETE_TWICE = "a deleted model can be deleted again"
+    DELETE_WITHOUT_TOKEN = "a delete without a token is carried out"
+    DELETE_BASE = "base models can be deleted"
+    DELETE_FOREIGN = "another namespace's models can be deleted"
+    HANG_DELETE = "the delete sleeps --hang-seconds before answering"
+    LIST_WITHOUT_AUTH = "the list ignores credentials"
+    RETRIEVE_DELETED = "retrieve still finds deleted models"
+    REVERSE_ORDER = "list and search answer in reverse order"
+    CYCLE_STATUS = "deploys cycle through every deployment status"
+    DOTTED_IDS = "custom ids use dots instead of a slash"
+
+
+ModelBend = Callable[[JsonObject], JsonObject]
+ReplyBend = Callable[[Reply], Reply]
+ErrorInfoBend = Callable[[ApiError], ApiError]
+ErrorBodyBend = Callable[[ApiError], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    name: str
+    # The documented rule the fault breaks (for a benign variant: what it varies, still within the rules).
+    clause: str
+    # What the hub does differently, in a few words.
+    effect: str
+    benign: bool = False
+    ops: frozenset[str] = _ALL
+    model: ModelBend | None = None
+    reply: ReplyBend | None = None
+    error_info: ErrorInfoBend | None = None
+    error_body: ErrorBodyBend | None = None
+    switches: frozenset[Switch] = frozenset()
+
+    def line(self) -> str:
+        """The fault's line in --list-faults."""
+        text = f"benign: {self.clause}" if self.benign else self.clause
+        return f"{self.name:<40} {text} ({self.effect})"
+
+
+def _drop(key: str) -> ModelBend:
+    def bend(model: JsonObject) -> JsonObject:
+        return {k: v for k, v in model.items() if k != key}
+
+    return bend
+
+
+def _set(key: str, value: object) -> ModelBend:
+    def bend(model: JsonObject) -> JsonObject:
+        return {**model, key: value}
+
+    return bend
+
+
+def _pricing_method(value: str) -> ModelBend:
+    def bend(model: JsonObject) -> JsonObject:
+        return {**model, "pricing": {**model["pricing"], "method": value}}
+
+    return bend
+
+
+def _only_base(bend: ModelBend) -> ModelBend:
+    def bent(model: JsonObject) -> JsonObject:
+        return bend(model) if model.get("model_type") == "base" else model
+
+    return bent
+
+
+def _other_id(model: JsonObject) -> JsonObject:
+    # A plausible slip: answering with the base model's id instead of the deleted one.
+    return {**model, "id": model.get("source_model") or f"{model['id']}-other"}
+
+
+def _status(code: int) -> ReplyBend:
+    def bend(reply: Reply) -> Reply:
+        if code == 500:
+            error = ApiError(500, "unknown_error", "Internal error while deleting the model")
+            return replace(reply, status=500, payload=error.to_json())
+        return replace(reply, status=code, payload=None, raw=b"", media_type=None)
+
+    return bend
+
+
+def _text_plain(reply: Reply) -> Reply:
+    return replace(reply, media_type="text/plain")
+
+
+def _not_json(reply: Reply) -> Reply:
+    model_id = reply.payload.get("id") if isinstance(reply.payload, dict) else None
+    return replace(reply, raw=f"Deleted model {model_id}".encode())
+
+
+def _drop_list_object(reply: Reply) -> Reply:
+    payload = reply.payload
+    if isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if k != "object"}
+    return replace(reply, payload=payload)
+
+
+def _bare_detail(error: ApiError) -> object:
+    return {"detail": error.detail} if error.status == 404 else error.to_json()
+
+
+def _omit_id(error: ApiError) -> ApiError:
+    if error.detail.startswith("Model not found: "):
+        return replace(error, detail="Model not found")
+    return error
+
+
+def _auth_403(error: ApiError) -> ApiError:
+    return replace(error, status=403) if error.type == "unauthenticated" else error
+
+
+# Benign variants ----------------------------------------------------------------------------------------------------
+
+_REQUIRED = ("id", "object", "created", "owned_by")
+_NULLABLE = (
+    "description",
+    "developer",
+    "fine_tuning",
+    "image_url",
+    "released_at",
+    "request_schema",
+    "showcase",
+    "source_model",
+    "summary",
+)
+_COST_FIELDS = (
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "cost_per_second",
+    "cost_per_image",
+    "cost_per_second_high_res",
+    "cost_per_second_with_audio",
+    "cost_per_image_grid",
+    "cost_per_second_by_resolution",
+)
+
+
+def _extra_fields(model: JsonObject) -> JsonObject:
+    return {**model, "x_hub_rank": 7, "tags": ["local", "reference"], "license": {"name": "custom"}}
+
+
+def _required_only(model: JsonObject) -> JsonObject:
+    return {k: v for k, v in model.items() if k in _REQUIRED}
+
+
+def _null_costs(model: JsonObject) -> JsonObject:
+    pricing = model.get("pricing")
+    if isinstance(pricing, dict):
+        model = {**model, "pricing": {**pricing, **dict.fromkeys(_COST_FIELDS)}}
+    return model
+
+
+def _all_nullables_null(model: JsonObject) -> JsonObject:
+    return _null_costs({**model, **dict.fromkeys(_NULLABLE)})
+
+
+def _nested_nullables_null(model: JsonObject) -> JsonObject:
+    # The nullable fields inside objects, which a null parent would hide.
+    out = _null_costs(model)
+    out["developer"] = {"name": (model.get("developer") or {}).get("name", "oxen"), "logo": None}
+    if isinstance(out.get("showcase"), dict):
+        gallery = [
+            {**item, "category": None, "details": None, "prompt": None, "title": None}
+            for item in out["showcase"]["gallery"]
+        ]
+        out["showcase"] = {"gallery": gallery, "hero_image": None, "tagline": None}
+    return out
+
+
+def _message_shape(error: ApiError) -> object:
+    return {"error": {"message": error.detail}}
+
+
+def _refusal(code: int) -> ErrorInfoBend:
+    def bend(error: ApiError) -> ApiError:
+        if not error.refusal:
+            return error
+        if code == 404:
+            return replace(error, status=404, type="resource_not_found", detail=f"Model not found: {error.model_id}")
+        return replace(error, status=code)
+
+    return bend
+
+
+_DELETE = frozenset({"delete"})
+_MODEL_ANSWERS = frozenset({"list", "search", "retrieve", "activate", "deactivate", "delete", "deploy_checkpoint"})
+_EXCEPT_DELETE = _MODEL_ANSWERS - _DELETE
+
+
+def _delete_model(name: str, clause: str, effect: str, bend: ModelBend) -> Fault:
+    return Fault(name, clause, effect, ops=_DELETE, model=bend)
+
+
+def _switch(name: str, clause: str, switch: Switch, ops: Iterable[str] = _DELETE, benign: bool = False) -> Fault:
+    return Fault(name, clause, switch.value, benign=benign, ops=frozenset(ops), switches=frozenset({switch}))
+
+
+FAULTS: tuple[Fault, ...] = (
+    # Required fields of the model object, in the delete answer.
+    _delete_model(
+        "delete-missing-created", "model.created is required", "the delete answer omits created", _drop("created")
+    ),
+    _delete_model(
+        "delete-created-as-string",
+        "model.created is a required integer",
+        "the delete answer sends created as a string",
+        lambda m: {**m, "created": str(m["created"])},
+    ),
+    _delete_model("delete-missing-id", "model.id is required", "the delete answer omits id", _drop("id")),
+    _delete_model(
+        "delete-id-as-integer", "model.id is a required string", "the delete answer sends id as 42", _set("id", 42)
+    ),
+    _delete_model(
+        "delete-missing-object", "model.object is required", "the delete answer omits object", _drop("object")
+    ),
+    _delete_model(
+        "delete-object-as-null",
+        "model.object is a required string",
+        "the delete answer sends object null",
+        _set("object", None),
+    ),
+    _delete_model(
+        "delete-missing-owned-by", "model.owned_by is required", "the delete answer omits owned_by", _drop("owned_by")
+    ),
+    _delete_model(
+        "delete-owned-by-as-integer",
+        "model.owned_by is a required string",
+        "the delete answer sends owned_by as 7",
+        _set("owned_by", 7),
+    ),
+    # Enums, in the delete answer.
+    _delete_model(
+        "delete-object-not-model",
+        "model.object is the enum [model]",
+        'the delete answer says object "custom_model"',
+        _set("object", "custom_model"),
+    ),
+    _delete_model(
+        "delete-endpoint-out-of-enum",
+        "model.endpoint is one of the three documented endpoints",
+        'the delete answer says endpoint "/audio/speech"',
+        _set("endpoint", "/audio/speech"),
+    ),
+    _delete_model(
+        "delete-model-type-out-of-enum",
+        "model.model_type is base or custom",
+        'the delete answer says model_type "fine_tuned"',
+        _set("model_type", "fine_tuned"),
+    ),
+    _delete_model(
+        "delete-deployment-status-out-of-enum",
+        "model.deployments[].status is one of the six documented values",
+        'the delete answer says deployment status "running"',
+        _set("deployments", [{"status": "running"}]),
+    ),
+    _delete_model(
+        "delete-pricing-method-out-of-enum",
+        "model.pricing.method is one of the four documented methods",
+        'the delete answer says pricing method "per_request"',
+        _pricing_method("per_request"),
+    ),
+    _delete_model(
+        "delete-display-name-null",
+        "model.display_name is a string, never null",
+        "the delete answer sends display_name null",
+        _set("display_name", None),
+    ),
+    _delete_model(
+        "delete-custom-owned-by-oxen",
+        "a custom model's owned_by is its owner's namespace",
+        'the delete answer says owned_by "oxen"',
+        _set("owned_by", "oxen"),
+    ),
+    _delete_model(
+        "delete-id-not-requested",
+        "the delete answer is the deleted model: its id is the requested id",
+        "the delete answer carries the source model's id",
+        _other_id,
+    ),
+    # The delete answer as a whole.
+    Fault(
+        "delete-answers-204",
+        "delete answers 200 with the deleted model",
+        "deletes, then answers 204 with no body",
+        ops=_DELETE,
+        reply=_status(204),
+    ),
+    Fault(
+        "delete-answers-500",
+        "no operation answers 5xx",
+        "deletes, then answers 500 unknown_error",
+        ops=_DELETE,
+        reply=_status(500),
+    ),
+    Fault(
+        "delete-content-type-text-plain",
+        "the delete answer is application/json",
+        "the delete answer says Content-Type text/plain",
+        ops=_DELETE,
+        reply=_text_plain,
+    ),
+    Fault(
+        "delete-body-not-json",
+        "the delete answer's body is JSON",
+        "the delete answer is the text 'Deleted model <id>'",
+        ops=_DELETE,
+        reply=_not_json,
+    ),
+    # What delete does.
+    _switch(
+        "delete-does-not-delete", "a deleted model is gone: retrieve after delete answers 404", Switch.KEEP_DELETED
+    ),
+    _switch("delete-twice-succeeds", "a second delete of the same model answers 404", Switch.DELETE_TWICE),
+    _switch(
+        "delete-without-token-succeeds",
+        "a delete without a token answers 401 and deletes nothing",
+        Switch.DELETE_WITHOUT_TOKEN,
+    ),
+    _switch(
+        "delete-base-model-allowed",
+        "a base model cannot be deleted: refused with a 4xx, still listed",
+        Switch.DELETE_BASE,
+    ),
+    _switch(
+        "delete-foreign-model-allowed",
+        "another namespace's model cannot be deleted: refused with a 4xx",
+        Switch.DELETE_FOREIGN,
+    ),
+    _switch("delete-hangs", "every request gets an answer in time", Switch.HANG_DELETE),
+    # The other operations' answers.
+    Fault(
+        "list-missing-object-list",
+        'the list answer is {"object": "list", "data": [...]}',
+        'the list answer omits "object"',
+        ops=frozenset({"list"}),
+        reply=_drop_list_object,
+    ),
+    Fault(
+        "list-created-as-string",
+        "model.created is a required integer",
+        "list answers created as strings",
+        ops=frozenset({"list"}),
+        model=lambda m: {**m, "created": str(m["created"])},
+    ),
+    Fault(
+        "list-base-model-with-deployments",
+        "deployments is empty for base models",
+        "list answers base models with an active deployment",
+        ops=frozenset({"list"}),
+        model=_only_base(_set("deployments", [{"status": "active"}])),
+    ),
+    Fault(
+        "search-missing-owned-by",
+        "model.owned_by is required",
+        "search answers omit owned_by",
+        ops=frozenset({"search"}),
+        model=_drop("owned_by"),
+    ),
+    Fault(
+        "retrieve-missing-created",
+        "model.created is required",
+        "the retrieve answer omits created",
+        ops=frozenset({"retrieve"}),
+        model=_drop("created"),
+    ),
+    Fault(
+        "retrieve-base-owned-by-not-oxen",
+        'owned_by is "oxen" for base models',
+        'retrieve answers base models with owned_by "vendor"',
+        ops=frozenset({"retrieve"}),
+        model=_only_base(_set("owned_by", "vendor")),
+    ),
+    Fault(
+        "activate-deployment-status-out-of-enum",
+        "model.deployments[].status is one of the six documented values",
+        'the activate answer says deployment status "running"',
+        ops=frozenset({"activate"}),
+        model=_set("deployments", [{"status": "running"}]),
+    ),
+    Fault(
+        "deactivate-model-type-out-of-enum",
+        "model.model_type is base or custom",
+        'the deactivate answer says model_type "deployment"',
+        ops=frozenset({"deactivate"}),
+        model=_set("model_type", "deployment"),
+    ),
+    _switch(
+        "retrieve-finds-deleted",
+        "a deleted model is gone: retrieve after delete answers 404",
+        Switch.RETRIEVE_DELETED,
+        ops={"retrieve"},
+    ),
+    # Errors and auth.
+    Fault(
+        "error-404-bare-detail",
+        "error bodies take one of the two documented shapes",
+        'every 404 answers a bare {"detail": ...}',
+        error_body=_bare_detail,
+    ),
+    Fault(
+        "not-found-detail-omits-id",
+        "the not-found error names the id: Model not found: <id>",
+        'not-found errors say only "Model not found"',
+        error_info=_omit_id,
+    ),
+    Fault(
+        "auth-failure-answers-403",
+        "a missing or bad token answers 401 unauthenticated",
+        "auth failures answer 403",
+        error_info=_auth_403,
+    ),
+    _switch(
+        "list-ignores-auth",
+        "every operation needs a bearer token: without one, 401",
+        Switch.LIST_WITHOUT_AUTH,
+        ops={"list"},
+    ),
+    # Benign variants: conforming answers a suite must accept.
+    Fault(
+        "extra-fields",
+        "model objects may carry fields the documentation does not name",
+        "every model object has extra unknown fields",
+        benign=True,
+        ops=_MODEL_ANSWERS,
+        model=_extra_fields,
+    ),
+    Fault(
+        "optional-fields-absent",
+        "only id, object, created and owned_by are required",
+        "every model object carries only the four required fields",
+        benign=True,
+        ops=_MODEL_ANSWERS,
+        model=_required_only,
+    ),
+    Fault(
+        "nullable-fields-null",
+        "nullable fields may be null",
+        "every nullable top-level field and every pricing cost is null",
+        benign=True,
+        ops=_MODEL_ANSWERS,
+        model=_all_nullables_null,
+    ),
+    Fault(
+        "nested-nullable-fields-null",
+        "nullable fields inside objects may be null",
+        "developer.logo, pricing costs and showcase texts are null",
+        benign=True,
+        ops=_MODEL_ANSWERS,
+        model=_nested_nullables_null,
+    ),
+    Fault(
+        "error-shape-message",
+        'errors may take the second documented shape {"error": {"message": ...}}',
+        "every error answers the message shape",
+        benign=True,
+        error_body=_message_shape,
+    ),
+    Fault(
+        "refusal-403",
+        "a refused change may answer any 4xx with an error body",
+        "refusals answer 403",
+        benign=True,
+        error_info=_refusal(403),
+    ),
+    Fault(
+        "refusal-404",
+        "a refused change may answer any 4xx with an error body",
+        "refusals answer 404",
+        benign=True,
+        error_info=_refusal(404),
+    ),
+    Fault(
+        "refusal-409",
+        "a refused change may answer any 4xx with an error body",
+        "refusals answer 409",
+        benign=True,
+        error_info=_refusal(409),
+    ),
+    _switch(
+        "every-deployment-status",
+        "deployments[].status may take any of the six documented values",
+        Switch.CYCLE_STATUS,
+        ops={"deploy", "deploy_checkpoint"},
+        benign=True,
+    ),
+    _switch(
+        "dotted-ids",
+        "model ids may contain ':' and '.'",
+        Switch.DOTTED_IDS,
+        ops={"deploy", "deploy_checkpoint"},
+        benign=True,
+    ),
+    _switch(
+        "reverse-order", "list and search promise no order", Switch.REVERSE_ORDER, ops={"list", "search"}, benign=True
+    ),
+)
+
+FAULTS_BY_NAME: dict[str, Fault] = {fault.name: fault for fault in FAULTS}
+
+
+class UnknownFaultError(ValueError):
+    """A fault name that is not in the catalog."""
+
+
+def resolve(names: Iterable[str | Fault]) -> tuple[Fault, ...]:
+    """Faults by name (or as given), in catalog order, without duplicates."""
+    chosen: set[str] = set()
+    extra: list[Fault] = []
+    for item in names:
+        if isinstance(item, Fault):
+            if item.name not in FAULTS_BY_NAME:
+                extra.append(item)
+            chosen.add(item.name)
+        elif item in FAULTS_BY_NAME:
+            chosen.add(item)
+        else:
+            raise UnknownFaultError(f"unknown fault {item!r} (see --list-faults)")
+    return tuple(fault for fault in FAULTS if fault.name in chosen) + tuple(extra)
