@@ -22,7 +22,6 @@ import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from .catalog import BASE_MODELS_BY_ID
@@ -67,7 +66,7 @@ class _Query:
 
 
 class _Hub:
-    """The ASGI endpoint behind the single catch-all route."""
+    """The ASGI app that answers every request, behind Starlette's error handling."""
 
     def __init__(
         self, store: Store, tokens: Mapping[str, str], faults: tuple[Fault, ...], deterministic: bool, hang: float
@@ -343,7 +342,10 @@ def create_app(
     if store is None:
         store = Store(db_path, namespaces=tokens.values())
     hub = _Hub(store, tokens, chosen, deterministic, hang_seconds)
-    app = Starlette(routes=[Route("/{rest:path}", endpoint=hub)], exception_handlers={Exception: _server_error})
+    app = Starlette(exception_handlers={Exception: _server_error})
+    # The hub answers every path itself (on the raw path); as the router's default it also sees paths that no
+    # Starlette route pattern would match, such as one holding a newline.
+    app.router.default = hub
     app.state.store = store
     app.state.faults = chosen
     return app
