@@ -1,0 +1,325 @@
+"""Every fault changes exactly what its catalog line says, and nothing else.
+
+One scenario touches every operation and every kind of answer. It runs on a deterministic hub without faults and on
+one with the fault; the steps listed for the fault must differ, and every other step must answer byte for byte the
+same. A second check per fault says how the listed steps differ.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from oxen_contract.hub import FAULTS, LocalHub, create_app
+from oxen_contract.hub.faults import FAULTS_BY_NAME, Fault, UnknownFaultError, resolve
+
+from ._helpers import ALICE, BOB, DEPLOY, DEPLOY_CHECKPOINT, MODELS, TOKENS, HubClient, model_path
+
+Answer = tuple[int, str | None, str | None, bytes]
+Steps = dict[str, Answer]
+
+
+def _scenario(client: HubClient) -> Steps:
+    steps: Steps = {}
+
+    def step(label: str, method: str, url: str, headers: dict[str, str] | None = ALICE) -> Any:
+        response = client.request(method, url, headers=headers or {})
+        allow = response.headers.get("allow")
+        steps[label] = (response.status_code, response.headers.get("content-type"), allow, response.content)
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    m1 = step("deploy", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
+    m2 = step("deploy-checkpoint", "POST", DEPLOY_CHECKPOINT.format(owner="alice"))["model"]["id"]
+    m3 = step("deploy-2", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
+    m4 = step("deploy-3", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
+    step("list", "GET", MODELS)
+    step("list-filtered", "GET", f"{MODELS}?developer_name=openai")
+    step("list-anonymous", "GET", MODELS, None)
+    step("list-bad-token", "GET", MODELS, {"Authorization": "Bearer nope"})
+    step("search", "GET", f"{MODELS}/search?search=sandbox")
+    step("search-base", "GET", f"{MODELS}/search?search=gpt")
+    step("search-missing", "GET", f"{MODELS}/search")
+    step("retrieve-base", "GET", model_path("gpt-4o"))
+    step("retrieve-custom", "GET", model_path(m1))
+    step("retrieve-live", "GET", model_path(m1) + "?deployment_status=live")
+    step("retrieve-unknown", "GET", model_path("no-such-model"))
+    step("retrieve-foreign", "GET", model_path(m1), BOB)
+    step("retrieve-anonymous", "GET", model_path(m1), None)
+    step("activate-base", "POST", model_path("gpt-4o", "activate"))
+    step("deactivate-base", "POST", model_path("gpt-4o", "deactivate"))
+    step("deactivate-custom", "POST", model_path(m1, "deactivate"))
+    step("activate-custom", "POST", model_path(m1, "activate"))
+    step("activate-foreign", "POST", model_path(m1, "activate"), BOB)
+    step("delete-base", "DELETE", model_path("gpt-4o"))
+    step("delete-foreign", "DELETE", model_path(m2), BOB)
+    step("delete-anonymous", "DELETE", model_path(m3), None)
+    step("delete-unknown", "DELETE", model_path("no-such-model"))
+    step("delete", "DELETE", model_path(m1))
+    step("retrieve-deleted", "GET", model_path(m1))
+    step("delete-again", "DELETE", model_path(m1))
+    step("activate-deleted", "POST", model_path(m1, "activate"))
+    step("method-not-allowed", "PUT", model_path(m4))
+    step("after-base", "GET", model_path("gpt-4o"))
+    step("after-foreign", "GET", model_path(m2))
+    step("after-anonymous", "GET", model_path(m3))
+    step("list-after", "GET", MODELS)
+    return steps
+
+
+def _run(*faults: str | Fault) -> Steps:
+    app = create_app(TOKENS, faults, deterministic=True, hang_seconds=0.0)
+    try:
+        return _scenario(HubClient(app))
+    finally:
+        app.state.store.close()
+
+
+BASELINE = _run()
+LISTS = {"list", "list-filtered", "list-after"}
+SEARCHES = {"search", "search-base"}
+RETRIEVED = {"retrieve-base", "retrieve-custom", "retrieve-live", "after-base", "after-foreign", "after-anonymous"}
+MODEL_ANSWERS = LISTS | SEARCHES | RETRIEVED | {"deploy-checkpoint", "activate-base", "deactivate-custom"}
+MODEL_ANSWERS |= {"activate-custom", "delete"}
+NOT_FOUND = {"retrieve-unknown", "retrieve-foreign", "delete-unknown", "retrieve-deleted", "delete-again"}
+NOT_FOUND |= {"activate-deleted", "activate-foreign", "delete-foreign"}
+AUTH_ERRORS = {"list-anonymous", "list-bad-token", "retrieve-anonymous", "delete-anonymous"}
+REFUSALS = {"deactivate-base", "delete-base", "activate-foreign", "delete-foreign"}
+ERRORS = NOT_FOUND | AUTH_ERRORS | REFUSALS | {"search-missing", "method-not-allowed"}
+# Every step whose answer names a custom model's id.
+CUSTOM_IDS = {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint", "list", "list-after", "search"}
+CUSTOM_IDS |= {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete", "after-foreign"}
+CUSTOM_IDS |= {"after-anonymous", "retrieve-foreign", "activate-foreign", "delete-foreign", "retrieve-deleted"}
+CUSTOM_IDS |= {"delete-again", "activate-deleted"}
+
+DIFFERING: dict[str, set[str]] = {
+    **{fault.name: {"delete"} for fault in FAULTS if fault.name.startswith("delete-") and fault.model is not None},
+    "delete-answers-204": {"delete"},
+    "delete-answers-500": {"delete"},
+    "delete-content-type-text-plain": {"delete"},
+    "delete-body-not-json": {"delete"},
+    "delete-does-not-delete": {"retrieve-deleted", "delete-again", "activate-deleted", "list-after"},
+    "delete-twice-succeeds": {"delete-again"},
+    "delete-without-token-succeeds": {"delete-anonymous", "after-anonymous", "list-after"},
+    "delete-base-model-allowed": {"delete-base", "after-base", "list-after"},
+    "delete-foreign-model-allowed": {"delete-foreign", "after-foreign", "list-after"},
+    # Only timing changes; see test_delete_hangs_while_other_routes_answer.
+    "delete-hangs": set(),
+    "list-missing-object-list": LISTS,
+    "list-created-as-string": LISTS,
+    "list-base-model-with-deployments": LISTS,
+    "search-missing-owned-by": SEARCHES,
+    "retrieve-missing-created": RETRIEVED,
+    "retrieve-base-owned-by-not-oxen": {"retrieve-base", "after-base"},
+    "activate-deployment-status-out-of-enum": {"activate-base", "activate-custom"},
+    "deactivate-model-type-out-of-enum": {"deactivate-custom"},
+    "retrieve-finds-deleted": {"retrieve-deleted"},
+    "error-404-bare-detail": NOT_FOUND,
+    "not-found-detail-omits-id": NOT_FOUND,
+    "auth-failure-answers-403": AUTH_ERRORS,
+    "list-ignores-auth": {"list-anonymous", "list-bad-token"},
+    "extra-fields": MODEL_ANSWERS,
+    "optional-fields-absent": MODEL_ANSWERS,
+    "nullable-fields-null": MODEL_ANSWERS,
+    "nested-nullable-fields-null": MODEL_ANSWERS,
+    "error-shape-message": ERRORS,
+    "refusal-403": REFUSALS,
+    # A refused change of another namespace's model already answers 404.
+    "refusal-404": {"deactivate-base", "delete-base"},
+    "refusal-409": REFUSALS,
+    # Deploys 2, 3 and 4 get inactive, deploying, deactivating; the first stays active.
+    "every-deployment-status": {
+        "deploy-checkpoint",
+        "list",
+        "list-after",
+        "search",
+        "after-foreign",
+        "after-anonymous",
+    },
+    "dotted-ids": CUSTOM_IDS,
+    "reverse-order": LISTS | SEARCHES,
+}
+
+
+def _json(answer: Answer) -> Any:
+    return json.loads(answer[3])
+
+
+def _models(answer: Answer) -> list[dict[str, Any]]:
+    body = _json(answer)
+    return body["data"] if "data" in body else [body["model"] if "model" in body else body]
+
+
+def _all_models(steps: Steps, labels: set[str]) -> list[dict[str, Any]]:
+    return [model for label in sorted(labels) for model in _models(steps[label])]
+
+
+def _status(label: str, code: int) -> Callable[[Steps], bool]:
+    return lambda s: s[label][0] == code
+
+
+def _delete_model(check: Callable[[dict[str, Any]], bool]) -> Callable[[Steps], bool]:
+    return lambda s: s["delete"][0] == 200 and check(_json(s["delete"]))
+
+
+HOW: dict[str, Callable[[Steps], bool]] = {
+    "delete-missing-created": _delete_model(lambda m: "created" not in m),
+    "delete-created-as-string": _delete_model(lambda m: isinstance(m["created"], str)),
+    "delete-missing-id": _delete_model(lambda m: "id" not in m),
+    "delete-id-as-integer": _delete_model(lambda m: m["id"] == 42),
+    "delete-missing-object": _delete_model(lambda m: "object" not in m),
+    "delete-object-as-null": _delete_model(lambda m: m["object"] is None),
+    "delete-missing-owned-by": _delete_model(lambda m: "owned_by" not in m),
+    "delete-owned-by-as-integer": _delete_model(lambda m: m["owned_by"] == 7),
+    "delete-object-not-model": _delete_model(lambda m: m["object"] == "custom_model"),
+    "delete-endpoint-out-of-enum": _delete_model(lambda m: m["endpoint"] == "/audio/speech"),
+    "delete-model-type-out-of-enum": _delete_model(lambda m: m["model_type"] == "fine_tuned"),
+    "delete-deployment-status-out-of-enum": _delete_model(lambda m: m["deployments"] == [{"status": "running"}]),
+    "delete-pricing-method-out-of-enum": _delete_model(lambda m: m["pricing"]["method"] == "per_request"),
+    "delete-display-name-null": _delete_model(lambda m: m["display_name"] is None),
+    "delete-custom-owned-by-oxen": _delete_model(lambda m: m["owned_by"] == "oxen"),
+    "delete-id-not-requested": _delete_model(lambda m: m["id"] == "meta-llama/llama-3.1-8b-instruct"),
+    "delete-answers-204": lambda s: s["delete"][0] == 204 and s["delete"][3] == b"",
+    "delete-answers-500": lambda s: s["delete"][0] == 500 and _json(s["delete"])["error"]["type"] == "unknown_error",
+    "delete-content-type-text-plain": lambda s: s["delete"][1] == "text/plain; charset=utf-8",
+    "delete-body-not-json": lambda s: (
+        s["delete"][1] == "application/json" and s["delete"][3].startswith(b"Deleted model ")
+    ),
+    "delete-does-not-delete": lambda s: s["delete"][0] == s["retrieve-deleted"][0] == s["delete-again"][0] == 200,
+    "delete-twice-succeeds": lambda s: s["delete-again"][0] == 200 and s["retrieve-deleted"][0] == 404,
+    "delete-without-token-succeeds": lambda s: s["delete-anonymous"][0] == 200 and s["after-anonymous"][0] == 404,
+    "delete-base-model-allowed": lambda s: s["delete-base"][0] == 200 and s["after-base"][0] == 404,
+    "delete-foreign-model-allowed": lambda s: s["delete-foreign"][0] == 200 and s["after-foreign"][0] == 404,
+    "delete-hangs": lambda s: True,
+    "list-missing-object-list": lambda s: all("object" not in _json(s[label]) for label in LISTS),
+    "list-created-as-string": lambda s: all(isinstance(m["created"], str) for m in _all_models(s, LISTS)),
+    "list-base-model-with-deployments": lambda s: all(
+        m["deployments"] for m in _all_models(s, LISTS) if m["model_type"] == "base"
+    ),
+    "search-missing-owned-by": lambda s: all("owned_by" not in m for m in _all_models(s, SEARCHES)),
+    "retrieve-missing-created": lambda s: all("created" not in m for m in _all_models(s, RETRIEVED)),
+    "retrieve-base-owned-by-not-oxen": lambda s: _json(s["retrieve-base"])["owned_by"] == "vendor",
+    "activate-deployment-status-out-of-enum": lambda s: (
+        _json(s["activate-custom"])["deployments"] == [{"status": "running"}]
+    ),
+    "deactivate-model-type-out-of-enum": lambda s: _json(s["deactivate-custom"])["model_type"] == "deployment",
+    "retrieve-finds-deleted": lambda s: s["retrieve-deleted"][0] == 200 and s["delete-again"][0] == 404,
+    "error-404-bare-detail": lambda s: all(set(_json(s[label])) == {"detail"} for label in NOT_FOUND),
+    "not-found-detail-omits-id": lambda s: all(
+        _json(s[label])["error"]["detail"] == "Model not found" for label in NOT_FOUND
+    ),
+    "auth-failure-answers-403": lambda s: all(s[label][0] == 403 for label in AUTH_ERRORS),
+    "list-ignores-auth": lambda s: s["list-anonymous"][0] == s["list-bad-token"][0] == 200,
+    "extra-fields": lambda s: all({"x_hub_rank", "tags"} <= set(m) for m in _all_models(s, MODEL_ANSWERS)),
+    "optional-fields-absent": lambda s: all(
+        set(m) == {"id", "object", "created", "owned_by"} for m in _all_models(s, MODEL_ANSWERS)
+    ),
+    "nullable-fields-null": lambda s: all(
+        m["description"] is None and m["developer"] is None and m["pricing"]["cost_per_second"] is None
+        for m in _all_models(s, MODEL_ANSWERS)
+    ),
+    "nested-nullable-fields-null": lambda s: all(
+        m["developer"]["logo"] is None and m["pricing"]["input_cost_per_token"] is None
+        for m in _all_models(s, MODEL_ANSWERS)
+    ),
+    "error-shape-message": lambda s: all(set(_json(s[label])["error"]) == {"message"} for label in ERRORS),
+    "refusal-403": lambda s: all(s[label][0] == 403 for label in REFUSALS),
+    "refusal-404": lambda s: all(s[label][0] == 404 for label in REFUSALS),
+    "refusal-409": lambda s: all(s[label][0] == 409 for label in REFUSALS),
+    "every-deployment-status": lambda s: (
+        [m["deployments"][0]["status"] for m in _models(s["list-after"]) if m["model_type"] == "custom"]
+        == ["inactive", "deploying", "deactivating"]
+    ),
+    "dotted-ids": lambda s: _json(s["deploy"])["deployment"]["model_slug"] == "alice:sandbox.ft-1.v1",
+    "reverse-order": lambda s: _models(s["list"]) == _models(BASELINE["list"])[::-1],
+}
+
+
+def test_the_catalog_has_enough_faults_and_every_benign_variant() -> None:
+    assert len([fault for fault in FAULTS if not fault.benign]) >= 24
+    assert len(FAULTS_BY_NAME) == len(FAULTS)
+    assert {fault.name for fault in FAULTS if fault.benign} >= {
+        "extra-fields",
+        "optional-fields-absent",
+        "nullable-fields-null",
+        "error-shape-message",
+        "refusal-403",
+        "refusal-404",
+        "refusal-409",
+        "every-deployment-status",
+        "dotted-ids",
+        "reverse-order",
+    }
+
+
+def test_every_fault_has_an_expectation_here() -> None:
+    assert set(DIFFERING) == set(FAULTS_BY_NAME) == set(HOW)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.name)
+def test_fault_changes_exactly_the_steps_its_line_names(fault: Fault) -> None:
+    steps = _run(fault.name)
+    assert steps.keys() == BASELINE.keys()
+    differing = {label for label in steps if steps[label] != BASELINE[label]}
+    assert differing == DIFFERING[fault.name]
+    assert HOW[fault.name](steps), fault.line()
+
+
+@pytest.mark.parametrize("fault", [fault for fault in FAULTS if fault.benign], ids=lambda fault: fault.name)
+def test_benign_variants_never_answer_a_5xx(fault: Fault) -> None:
+    assert all(answer[0] < 500 for answer in _run(fault.name).values())
+
+
+def test_faults_combine() -> None:
+    steps = _run("extra-fields", "delete-missing-created")
+    deleted = _json(steps["delete"])
+    assert "created" not in deleted and "x_hub_rank" in deleted
+
+
+def test_an_unknown_fault_name_is_refused() -> None:
+    with pytest.raises(UnknownFaultError, match="no-such-fault"):
+        resolve(["no-such-fault"])
+
+
+def test_a_fault_defined_outside_the_catalog_can_be_injected() -> None:
+    custom = Fault("delete-summary", "model.summary is a string or null", "summary is 3", ops=frozenset({"delete"}))
+    custom = Fault(custom.name, custom.clause, custom.effect, ops=custom.ops, model=lambda m: {**m, "summary": 3})
+    assert _json(_run(custom)["delete"])["summary"] == 3
+
+
+def test_delete_hangs_while_other_routes_answer() -> None:
+    with LocalHub(TOKENS, ["delete-hangs"], hang_seconds=3600) as hub, httpx.Client(base_url=hub.url) as client:
+        model_id = client.post(DEPLOY.format(owner="alice"), headers=ALICE).json()["deployment"]["model_slug"]
+        outcome: list[str] = []
+
+        def delete() -> None:
+            try:
+                httpx.delete(hub.url + model_path(model_id), headers=ALICE, timeout=1.0)
+                outcome.append("answered")
+            except httpx.TimeoutException:
+                outcome.append("timed out")
+
+        worker = threading.Thread(target=delete)
+        started = time.monotonic()
+        worker.start()
+        assert client.get(MODELS, headers=ALICE).status_code == 200
+        assert client.get(model_path(model_id), headers=ALICE).status_code == 200
+        assert time.monotonic() - started < 1.0
+        worker.join(timeout=10)
+        assert outcome == ["timed out"]
+
+
+def test_hang_seconds_bounds_the_hang() -> None:
+    client = HubClient(create_app(TOKENS, ["delete-hangs"], hang_seconds=0.3))
+    started = time.monotonic()
+    assert client.delete(model_path("gpt-4o"), headers=ALICE).status_code == 400
+    assert time.monotonic() - started >= 0.3
+    client.app.state.store.close()
