@@ -54,6 +54,10 @@ _STRICT = {
 }
 CONTRACT_NAMES = tuple(_DEFAULT)
 
+# The registry's key for each file. The files carry no $id on purpose: tools that read openapi.yaml from disk
+# (schemathesis, openapi-spec-validator) then resolve `model.schema.json` beside it, instead of fetching it from a URL.
+BASE_URI = "https://contracts.oxen-contract.dev/"
+
 
 class ContractNotFound(RuntimeError):
     """The contract files are neither packaged with the wheel nor beside the source tree."""
@@ -129,7 +133,7 @@ class Contract:
             name: json.loads((directory / name).read_text(encoding="utf-8")) for name in SCHEMA_FILES
         }
         self.registry: Registry[Any] = Registry().with_resources(
-            (document["$id"], Resource.from_contents(document)) for document in self.documents.values()
+            (BASE_URI + name, Resource.from_contents(document)) for name, document in self.documents.items()
         )
         self._location: dict[int, tuple[str, tuple[object, ...]]] = {
             node_id: (name, path) for name, document in self.documents.items() for node_id, path in _walk(document, ())
@@ -143,9 +147,13 @@ class Contract:
         document: dict[str, Any] = yaml.safe_load(self.openapi_path.read_text(encoding="utf-8"))
         return document
 
+    def rules(self) -> dict[str, str]:
+        """Clause -> the rule in words, from the tables of SOURCES.md (schema clauses and the suite's own rules)."""
+        return _rules(self.directory / "SOURCES.md")
+
     def uri(self, name: str, *, strict: bool = False) -> str:
         file, fragment = (_STRICT if strict else _DEFAULT)[name]
-        return str(self.documents[file]["$id"]) + fragment
+        return BASE_URI + file + fragment
 
     def validator(self, name: str, *, strict: bool = False) -> Validator:
         if name not in _DEFAULT:
@@ -183,7 +191,7 @@ class Contract:
 
     def _resolver_for(self, node: Any) -> Any:
         file, _ = self._location.get(id(node), ("", ()))
-        return self.registry.resolver(self.documents[file]["$id"] if file else "")
+        return self.registry.resolver(BASE_URI + file if file else "")
 
     def _violation(self, error: ValidationError) -> ClauseViolation:
         file, path = self._location.get(id(error.schema), ("<unknown>", ()))
@@ -202,6 +210,12 @@ class Contract:
 def _validator(contract: Contract, uri: str) -> Validator:
     validator: Validator = Draft202012Validator({"$ref": uri}, registry=contract.registry)
     return validator
+
+
+@cache
+def _rules(sources: Path) -> dict[str, str]:
+    rows = re.findall(r"^\| `([^`]+)` \| (.+?) \|", sources.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    return {clause: rule for clause, rule in rows if "#" in clause or clause.startswith("rule:")}
 
 
 @cache

@@ -1,0 +1,182 @@
+"""Cassettes for pytest-recording: recorded against any hub, stored against one canonical URL, never holding a key.
+
+Every recorded request is rewritten before it is stored and before it is matched: the hub's base URL becomes
+``REPLAY_HUB_URL`` (so a replay needs no hub and a recording from a local hub on a random port is stable), and the
+Authorization header's key becomes its label (``$OXEN_API_KEY``, ``$OXEN_API_KEY_OTHER``), which is also what
+requests are matched on, so a request sent without a key never replays an answer given to one with a key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .client import INVALID_KEY, Credential
+from .config import REPLAY_HUB_URL, RunConfig
+
+__all__ = ["RERECORD_COMMAND", "credential_matcher", "out_of_date_message", "vcr_config_for"]
+
+RERECORD_COMMAND = "tox -e record"
+SESSION_CASSETTE = "session.yaml"
+_DROPPED_RESPONSE_HEADERS = ("date", "server")
+
+
+def _secrets(config: RunConfig) -> dict[str, str]:
+    pairs = {config.token: Credential.KEY, config.other_token or "": Credential.OTHER}
+    return {secret: label for secret, label in pairs.items() if secret}
+
+
+_LABELS = (Credential.KEY, Credential.OTHER, "<invalid key>", "<unknown key>")
+
+
+def _label(value: str, secrets: dict[str, str]) -> str:
+    scheme, _, credential = value.partition(" ")
+    if credential in _LABELS:
+        # vcrpy runs this hook again on every request it loads from a cassette: labels stay as they are.
+        return value
+    if credential in secrets:
+        return f"{scheme} {secrets[credential]}"
+    return f"{scheme} {'<invalid key>' if credential == INVALID_KEY else '<unknown key>'}"
+
+
+def _scrub_text(text: str, config: RunConfig, secrets: dict[str, str]) -> str:
+    if config.hub_url and config.hub_url != REPLAY_HUB_URL:
+        text = text.replace(config.hub_url, REPLAY_HUB_URL)
+    for secret, label in secrets.items():
+        text = text.replace(secret, label)
+    return text
+
+
+def vcr_config_for(config: RunConfig) -> dict[str, Any]:
+    """The ``vcr_config`` pytest-recording applies to every cassette of the run."""
+    secrets = _secrets(config)
+
+    def before_record_request(request: Any) -> Any:
+        request = copy.copy(request)
+        request.uri = _scrub_text(request.uri, config, secrets)
+        # vcrpy's headers are a plain dict of the names as sent.
+        # The host header names the recording hub's port; the URI already says where the request went.
+        headers = {name: value for name, value in dict(request.headers).items() if name.lower() != "host"}
+        for name in [name for name in headers if name.lower() == "authorization"]:
+            headers[name] = _label(str(headers[name]), secrets)
+        request.headers = headers
+        if isinstance(request.body, bytes):
+            request.body = _scrub_text(request.body.decode("utf-8", "replace"), config, secrets).encode()
+        return request
+
+    def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
+        response = copy.deepcopy(response)
+        headers = response.get("headers", {})
+        for name in [name for name in headers if name.lower() in _DROPPED_RESPONSE_HEADERS]:
+            del headers[name]
+        body = response.get("body", {}).get("string")
+        if isinstance(body, bytes):
+            response["body"]["string"] = _scrub_text(body.decode("utf-8", "replace"), config, secrets).encode()
+        return response
+
+    return {
+        "before_record_request": before_record_request,
+        "before_record_response": before_record_response,
+        "decode_compressed_response": True,
+        "match_on": ("method", "scheme", "host", "port", "path", "query", "payload", "credential"),
+        "allow_playback_repeats": False,
+    }
+
+
+def credential_matcher(first: Any, second: Any) -> None:
+    """Vcrpy matcher: requests match only when they carried the same credential label (or none)."""
+
+    def label(request: Any) -> str:
+        for name, value in dict(request.headers).items():
+            if name.lower() == "authorization":
+                return str(value)
+        return ""
+
+    assert label(first) == label(second), f"credential {label(first)!r} != {label(second)!r}"
+
+
+def freeze_generation() -> None:
+    """Make generated data independent of which of our modules happen to be imported.
+
+    Hypothesis mixes string and number constants found in the source of "local" modules into what it generates. A
+    replay imports fewer modules than a recording (no local hub) and an installed wheel counts as non-local, so the
+    same seed drew different requests and the cassettes no longer matched. With no local constants, generation
+    depends only on the seed and the schema.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if not hasattr(providers, "is_local_module_file"):
+        raise RuntimeError("hypothesis no longer has providers.is_local_module_file: update freeze_generation()")
+    providers.is_local_module_file = lambda path: False
+
+
+def payload_matcher(first: Any, second: Any) -> None:
+    """Vcrpy matcher: the same request body, where no body and an empty body are the same."""
+
+    def payload(request: Any) -> bytes:
+        body = request.body
+        return body.encode() if isinstance(body, str) else (body or b"")
+
+    assert payload(first) == payload(second), "the request bodies differ"
+
+
+def register_matchers(vcr: Any) -> None:
+    vcr.register_matcher("credential", credential_matcher)
+    vcr.register_matcher("payload", payload_matcher)
+
+
+def out_of_date_message(cassette_dir: Path, detail: str) -> str:
+    return (
+        f"The cassettes under {cassette_dir} are out of date: this run sent a request they do not hold.\n"
+        f"  {detail.strip().splitlines()[0] if detail.strip() else ''}\n"
+        f"Re-record them from the local reference hub with:  {RERECORD_COMMAND}\n"
+        "(or against a hub of yours: pytest tests/contract --hub-url URL --record-mode=rewrite)"
+    )
+
+
+def corrupt_message(path: str, detail: str) -> str:
+    return (
+        f"The cassette {path} cannot be read ({detail.strip().splitlines()[0] if detail.strip() else 'corrupt'}).\n"
+        f"Nothing was changed. Re-record the cassettes with:  {RERECORD_COMMAND}"
+    )
+
+
+class SessionCassette:
+    """One cassette, loaded once, for the exchanges that belong to no single test (the shared model's deploy).
+
+    pytest-recording opens a cassette per test; an exchange made on behalf of the whole session would otherwise land
+    in whichever test happened to run first, and a replay of a subset would miss it. Activating this cassette on top
+    of a test's cassette sends the exchange here instead; its play counts persist across activations.
+    """
+
+    def __init__(self, path: Path, record_mode: str, vcr_config: dict[str, Any]) -> None:
+        import vcr
+        from vcr.cassette import Cassette, CassetteContextDecorator
+
+        if record_mode == "rewrite":
+            path.unlink(missing_ok=True)
+        mode = {"rewrite": "new_episodes", "none": "none"}.get(record_mode, record_mode)
+        per_cassette = {key: vcr_config[key] for key in ("allow_playback_repeats",) if key in vcr_config}
+        recorder = vcr.VCR(**{key: value for key, value in vcr_config.items() if key not in per_cassette})
+        register_matchers(recorder)
+        self.path = path
+        merged = recorder.get_merged_config(path=str(path), record_mode=mode, **per_cassette)
+        # What use_cassette() would strip before loading (vcr's CassetteContextDecorator does the same).
+        for key in CassetteContextDecorator._non_cassette_arguments:
+            merged.pop(key, None)
+        self._cassette = Cassette.load(**merged)
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        from vcr.patch import CassettePatcherBuilder
+
+        with contextlib.ExitStack() as stack:
+            for patcher in CassettePatcherBuilder(self._cassette).build():
+                stack.enter_context(patcher)
+            yield
+
+    def save(self) -> None:
+        self._cassette._save()

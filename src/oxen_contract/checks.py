@@ -1,0 +1,205 @@
+"""The suite's own checks, one per documented rule, each raising a ContractFailure that names its clause.
+
+``Verifier`` checks one Exchange at a time and is what the lifecycle, error and probe tests call. The functions
+registered with ``@schemathesis.check`` adapt schemathesis's (ctx, response, case) to the same Verifier, so a body that
+breaks a clause is reported the same way whichever test sent it. Schemathesis's own checks still run beside them
+(see tests/contract/test_operations.py for which, and why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import schemathesis
+
+from .client import Credential, Exchange
+from .contracts import Contract, load_contract
+from .failures import ContractFailure, Finding
+from .report import render_value
+
+__all__ = ["OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
+
+# Which contract a 200 answer of each operation must meet.
+OPERATION_CONTRACTS = {
+    "listModels": "model-list",
+    "searchModels": "search-answer",
+    "retrieveModel": "model",
+    "activateModel": "model",
+    "deactivateModel": "model",
+    "deleteModel": "model",
+    "deployFineTune": "fine-tune-deploy",
+    "deployCheckpoint": "checkpoint-deploy",
+}
+
+
+class Verifier:
+    """Checks answers against the contract (default or strict) and the suite's rules."""
+
+    def __init__(self, contract: Contract, *, strict: bool, keys: dict[str, str]) -> None:
+        self.contract = contract
+        self.strict = strict
+        # Authorization header value -> credential label, so a failure never shows a key.
+        self._labels = {f"Bearer {key}": label for label, key in keys.items() if key}
+
+    def label(self, authorization: str | None) -> str:
+        if not authorization:
+            return Credential.NONE
+        if authorization in self._labels:
+            return self._labels[authorization]
+        return Credential.INVALID if authorization.startswith("Bearer ") else Credential.NOT_BEARER
+
+    def body(self, exchange: Exchange) -> Any:
+        """The JSON body; a ContractFailure when the content type or the body is not JSON."""
+        findings = []
+        media_type = exchange.content_type.split(";")[0].strip().lower()
+        if media_type != "application/json":
+            findings.append(Finding("rule:json-content-type", "application/json", render_value(exchange.content_type)))
+        try:
+            return exchange.json() if not findings else _raise(exchange, findings)
+        except ValueError:
+            findings.append(Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80])))
+            raise ContractFailure(exchange, findings) from None
+
+    def conforms(self, exchange: Exchange, contract_name: str, body: Any) -> None:
+        violations = self.contract.violations(contract_name, body, strict=self.strict)
+        if violations:
+            raise ContractFailure(
+                exchange,
+                [
+                    Finding(v.clause, render_value(v.expected), render_value(v.actual), v.instance_pointer or "/")
+                    for v in violations
+                ],
+            )
+
+    def answer(self, exchange: Exchange, *, clause: str = "rule:answer-matches-contract") -> Any:
+        """A 200 whose body meets the operation's contract; returns the body."""
+        if exchange.status != 200:
+            raise ContractFailure(exchange, [Finding(clause, "200", str(exchange.status))])
+        body = self.body(exchange)
+        self.conforms(exchange, OPERATION_CONTRACTS[exchange.operation], body)
+        return body
+
+    def error(self, exchange: Exchange, statuses: Collection[int] | None, clause: str) -> Any:
+        """An error answer: a status in ``statuses`` (any 4xx when None) and a body that meets error.schema.json."""
+        allowed = statuses if statuses is not None else range(400, 500)
+        if exchange.status not in allowed:
+            expected = " or ".join(map(str, statuses)) if statuses is not None else "a 4xx refusal"
+            raise ContractFailure(exchange, [Finding(clause, expected, str(exchange.status))])
+        body = self.body(exchange)
+        self.conforms(exchange, "error", body)
+        return body
+
+    def not_found(self, exchange: Exchange, clause: str = "rule:deleted-model-is-gone") -> None:
+        """404 with an error body that names the requested id."""
+        body = self.error(exchange, (404,), clause)
+        self.names_the_id(exchange, body)
+
+    def names_the_id(self, exchange: Exchange, body: Any) -> None:
+        if exchange.model_id is not None and exchange.model_id not in _strings(body):
+            raise ContractFailure(
+                exchange,
+                [Finding("rule:not-found-names-the-id", f"an error text naming {exchange.model_id!r}", "no such text")],
+            )
+
+    def unauthenticated(self, exchange: Exchange) -> None:
+        self.error(exchange, (401,), "rule:unauthenticated-is-401")
+
+    def same(self, exchange: Exchange, clause: str, at: str, expected: Any, actual: Any) -> None:
+        if expected != actual:
+            raise ContractFailure(exchange, [Finding(clause, render_value(expected), render_value(actual), at)])
+
+
+def _raise(exchange: Exchange, findings: list[Finding]) -> Any:
+    raise ContractFailure(exchange, findings)
+
+
+def _strings(node: Any) -> str:
+    if isinstance(node, dict):
+        return " ".join(_strings(value) for value in node.values())
+    if isinstance(node, list):
+        return " ".join(_strings(value) for value in node)
+    return node if isinstance(node, str) else ""
+
+
+_ACTIVE: list[Verifier] = []
+
+
+def use_verifier(verifier: Verifier | None) -> None:
+    """Set the verifier the schemathesis checks use (the plugin does this once per session)."""
+    _ACTIVE[:] = [verifier] if verifier else []
+
+
+def active_verifier() -> Verifier:
+    return _ACTIVE[0] if _ACTIVE else Verifier(load_contract(), strict=False, keys={})
+
+
+def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) -> Exchange:
+    """Schemathesis's response as an Exchange, the key replaced by its label."""
+    request = response.request
+    url = str(request.url)
+    parts = urlsplit(url)
+    raw_body: Any = request.body
+    body = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body
+    model_id = (case.path_parameters or {}).get("id")
+    return Exchange(
+        operation=str(case.operation.definition.raw.get("operationId", case.operation.label)),
+        method=str(request.method),
+        url=url,
+        path=parts.path + (f"?{parts.query}" if parts.query else ""),
+        # Schemathesis keeps path parameters percent-encoded; the id is what the hub must name.
+        model_id=unquote(str(model_id)) if model_id is not None else None,
+        credential=verifier.label(_text(request.headers.get("Authorization"))),
+        status=response.status_code,
+        headers={key.lower(): values[0] for key, values in response.headers.items() if values},
+        text=response.text or "",
+        request_body=body if isinstance(body, str) else None,
+    )
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+@schemathesis.check
+def answer_matches_contract(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> None:
+    """A 200 meets its operation's contract and a 4xx meets error.schema.json, in the run's variant (default/strict).
+
+    Beside schemathesis's response_schema_conformance: this one honours --strict-contract and names the clause as
+    ``file#/pointer`` with expected and actual values.
+    """
+    verifier = active_verifier()
+    exchange = exchange_of(response, case, verifier)
+    if exchange.status == 200 and exchange.operation in OPERATION_CONTRACTS:
+        verifier.answer(exchange)
+    elif 400 <= exchange.status < 500:
+        verifier.error(exchange, None, "rule:answer-matches-contract")
+
+
+@schemathesis.check
+def not_found_names_the_id(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> None:
+    """A 404 for a model id has an error body that names the id (documented as ``Model not found: <id>``)."""
+    verifier = active_verifier()
+    exchange = exchange_of(response, case, verifier)
+    if exchange.status == 404 and exchange.model_id is not None:
+        body = exchange.json_or_none()
+        if body is not None:
+            verifier.names_the_id(exchange, body)
+
+
+@schemathesis.check
+def delete_returns_requested_id(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> None:
+    """A 200 answer to DELETE /api/ai/models/{id} is the model with that id."""
+    verifier = active_verifier()
+    exchange = exchange_of(response, case, verifier)
+    if exchange.operation == "deleteModel" and exchange.status == 200:
+        body = exchange.json_or_none()
+        if isinstance(body, dict):
+            verifier.same(exchange, "rule:delete-returns-requested-id", "/id", exchange.model_id, body.get("id"))

@@ -1,0 +1,166 @@
+"""The suite's HTTP client for the hub: one call per documented operation, each answer kept as an Exchange.
+
+An Exchange holds what a failure message needs (operation, method, path, ids, status, body) and which credential
+was sent, by label, never the key itself. Model ids are percent-encoded as one path segment: they hold ``:`` and may
+hold ``/`` and ``.``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+__all__ = ["Credential", "Exchange", "HubClient", "HubTimeout", "model_path"]
+
+MODELS = "/api/ai/models"
+# The key sent when a test needs a credential the hub must refuse.
+INVALID_KEY = "not-a-valid-oxen-key"
+
+
+class Credential:
+    """Which credential a request carried, by the name a reader can use in a curl line."""
+
+    KEY = "$OXEN_API_KEY"
+    OTHER = "$OXEN_API_KEY_OTHER"
+    NONE = "none"
+    INVALID = "invalid"
+    NOT_BEARER = "not-bearer"
+
+
+def model_path(model_id: str, action: str | None = None) -> str:
+    path = f"{MODELS}/{quote(model_id, safe='')}"
+    return f"{path}/{action}" if action else path
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its answer."""
+
+    operation: str
+    method: str
+    url: str
+    path: str
+    model_id: str | None
+    credential: str
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    request_body: str | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ``ValueError`` when it is not JSON."""
+        return json.loads(self.text)
+
+    def json_or_none(self) -> Any:
+        try:
+            return self.json()
+        except ValueError:
+            return None
+
+
+class HubTimeout(AssertionError):
+    """A request got no answer within --request-timeout: a failure of that operation, not a stalled run."""
+
+    def __init__(self, operation: str, method: str, url: str, model_id: str | None, credential: str, timeout: float):
+        self.operation, self.method, self.url, self.model_id = operation, method, url, model_id
+        self.credential, self.timeout = credential, timeout
+        from .report import curl_line
+
+        super().__init__(
+            f"Contract violation in {operation}: {method} {url} got no answer within {timeout:g} s "
+            f"(--request-timeout)\n  clause rule:answers-in-time\n  reproduce with:\n"
+            f"    {curl_line(method, url, credential)}"
+        )
+
+
+class HubClient:
+    """Calls the hub at ``base_url`` with the run's keys; each method answers an Exchange."""
+
+    def __init__(self, base_url: str, token: str, other_token: str | None, *, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._keys = {Credential.KEY: token, Credential.OTHER: other_token or ""}
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _headers(self, credential: str) -> dict[str, str]:
+        if credential in (Credential.KEY, Credential.OTHER):
+            return {"Authorization": f"Bearer {self._keys[credential]}"}
+        if credential == Credential.INVALID:
+            return {"Authorization": f"Bearer {INVALID_KEY}"}
+        if credential == Credential.NOT_BEARER:
+            return {"Authorization": f"Basic {INVALID_KEY}"}
+        return {}
+
+    def send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        model_id: str | None = None,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        credential: str = Credential.KEY,
+    ) -> Exchange:
+        url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        content = json.dumps(body) if body is not None else None
+        headers = {"Accept": "application/json", **self._headers(credential)}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = self._http.request(method, url, content=content, headers=headers)
+        except httpx.TimeoutException:
+            raise HubTimeout(operation, method, url, model_id, credential, self.timeout) from None
+        return Exchange(
+            operation=operation,
+            method=method,
+            url=url,
+            path=path,
+            model_id=model_id,
+            credential=credential,
+            status=response.status_code,
+            headers={key.lower(): value for key, value in response.headers.items()},
+            text=response.text,
+            request_body=content,
+        )
+
+    def list(self, credential: str = Credential.KEY, **params: str) -> Exchange:
+        return self.send("listModels", "GET", MODELS, params=params, credential=credential)
+
+    def search(self, search: str, credential: str = Credential.KEY) -> Exchange:
+        return self.send("searchModels", "GET", f"{MODELS}/search", params={"search": search}, credential=credential)
+
+    def retrieve(self, model_id: str, credential: str = Credential.KEY, **params: str) -> Exchange:
+        path = model_path(model_id)
+        return self.send("retrieveModel", "GET", path, model_id=model_id, params=params, credential=credential)
+
+    def activate(self, model_id: str, credential: str = Credential.KEY) -> Exchange:
+        path = model_path(model_id, "activate")
+        return self.send("activateModel", "POST", path, model_id=model_id, credential=credential)
+
+    def deactivate(self, model_id: str, credential: str = Credential.KEY) -> Exchange:
+        path = model_path(model_id, "deactivate")
+        return self.send("deactivateModel", "POST", path, model_id=model_id, credential=credential)
+
+    def delete(self, model_id: str, credential: str = Credential.KEY) -> Exchange:
+        return self.send("deleteModel", "DELETE", model_path(model_id), model_id=model_id, credential=credential)
+
+    def deploy_fine_tune(self, owner: str, repo: str, fine_tune_id: str) -> Exchange:
+        path = f"/api/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/fine_tunes/{quote(fine_tune_id, safe='')}"
+        return self.send("deployFineTune", "POST", f"{path}/deploy")
+
+    def deploy_checkpoint(self, owner: str, repo: str, fine_tune_id: str, step: int) -> Exchange:
+        path = f"/api/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/fine_tunes/{quote(fine_tune_id, safe='')}"
+        return self.send("deployCheckpoint", "POST", f"{path}/checkpoints/{step}/deploy")

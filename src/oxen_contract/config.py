@@ -1,0 +1,227 @@
+"""One frozen RunConfig, resolved once per session from options, environment and ini.
+
+Precedence, for every setting: command-line option > environment variable > ini key > default. This module is the
+only place that applies it, and the only place that turns bad input into a ``pytest.UsageError`` that says what is
+accepted and what was received (never with a token in it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["FineTune", "Mode", "RunConfig", "resolve"]
+
+# The base URL every cassette is recorded against, whatever hub answered: replays need no hub and no DNS.
+REPLAY_HUB_URL = "http://oxen-hub.replay"
+# Placeholder credentials for replay; the cassettes hold labels, never a key.
+REPLAY_TOKEN = "replay-key"
+REPLAY_OTHER_TOKEN = "replay-key-other"
+# The local hub's namespaces and fine-tune (oxen-local-hub seeds NS/sandbox with ft-1 for each namespace).
+LOCAL_TOKEN = "local-hub-key-alice"
+LOCAL_OTHER_TOKEN = "local-hub-key-bob"
+LOCAL_NAMESPACE = "alice"
+LOCAL_OTHER_NAMESPACE = "bob"
+LOCAL_FINE_TUNE = "alice/sandbox/ft-1"
+
+_FINE_TUNE = re.compile(r"^(?P<owner>[^/@\s]+)/(?P<repo>[^/@\s]+)/(?P<fine_tune>[^/@\s]+)(?:@(?P<step>\d+))?$")
+
+
+class Mode:
+    REPLAY = "replay"
+    LIVE = "live"
+    RECORD = "record"
+
+
+@dataclass(frozen=True, slots=True)
+class FineTune:
+    """``OWNER/REPO/FT_ID`` (deploy route) or ``OWNER/REPO/FT_ID@STEP`` (checkpoint deploy route)."""
+
+    owner: str
+    repo: str
+    fine_tune_id: str
+    step: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> FineTune:
+        match = _FINE_TUNE.match(text.strip())
+        if not match:
+            raise pytest.UsageError(
+                "--fine-tune expects OWNER/REPO/FT_ID or OWNER/REPO/FT_ID@STEP (e.g. alice/sandbox/ft-1@1); "
+                f"got {text!r}"
+            )
+        step = match["step"]
+        return cls(match["owner"], match["repo"], match["fine_tune"], int(step) if step is not None else None)
+
+    def __str__(self) -> str:
+        base = f"{self.owner}/{self.repo}/{self.fine_tune_id}"
+        return base if self.step is None else f"{base}@{self.step}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything a run needs to know, resolved once; tokens are kept out of ``repr``."""
+
+    mode: str
+    hub_url: str
+    local_hub: bool
+    token: str = field(repr=False)
+    other_token: str | None = field(repr=False)
+    namespace: str | None
+    fine_tune: FineTune | None
+    disposable_models: tuple[str, ...]
+    max_provisions: int
+    allow_protection_probes: bool
+    strict_contract: bool
+    request_timeout: float
+    ledger_path: Path | None
+    cassette_dir: Path
+
+    @property
+    def live(self) -> bool:
+        return self.mode != Mode.REPLAY
+
+    @property
+    def can_provision(self) -> bool:
+        return self.fine_tune is not None or bool(self.disposable_models)
+
+
+def _setting(config: pytest.Config, option: str, env: str | None, ini: str | None) -> Any:
+    value = config.getoption(option, default=None)
+    if value not in (None, [], ""):
+        return value
+    if env and os.environ.get(env):
+        return os.environ[env]
+    if ini:
+        ini_value = config.getini(ini)
+        if ini_value not in (None, [], ""):
+            return ini_value
+    return None
+
+
+def _number(name: str, raw: Any, default: float, *, integer: bool = False, minimum: float = 0) -> float:
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except (TypeError, ValueError):
+        kind = "a whole number" if integer else "a number of seconds"
+        raise pytest.UsageError(f"{name} expects {kind}; got {raw!r}") from None
+    if value < minimum or (not integer and value == 0):
+        raise pytest.UsageError(f"{name} must be {'at least ' + str(minimum) if integer else 'positive'}; got {raw!r}")
+    return value
+
+
+def _flag(config: pytest.Config, option: str, env: str) -> bool:
+    if config.getoption(option):
+        return True
+    raw = os.environ.get(env, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
+
+
+def _url(raw: str) -> str:
+    url = raw.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise pytest.UsageError(f"--hub-url expects an http(s) URL such as https://hub.oxen.ai; got {raw!r}")
+    return url
+
+
+def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
+    """Read the session's settings and check them together; raise ``pytest.UsageError`` on bad input."""
+    local_hub = _flag(config, "local_hub", "OXEN_CONTRACT_LOCAL_HUB")
+    raw_url = _setting(config, "hub_url", "OXEN_HUB_URL", "oxen_hub_url")
+    if local_hub and raw_url:
+        raise pytest.UsageError("--local-hub starts its own hub: drop --hub-url (or OXEN_HUB_URL), or drop --local-hub")
+    record_mode = config.getoption("record_mode", default="none") or "none"
+    recording_disabled = bool(config.getoption("disable_recording", default=False))
+    live_target = local_hub or bool(raw_url)
+    if not live_target:
+        if record_mode != "none" and not recording_disabled:
+            raise pytest.UsageError(
+                f"--record-mode={record_mode} records from a live hub: add --hub-url URL or --local-hub"
+            )
+        mode = Mode.REPLAY
+    else:
+        mode = Mode.RECORD if record_mode != "none" and not recording_disabled else Mode.LIVE
+
+    cassette_dir = Path(_setting(config, "cassette_dir", "OXEN_CONTRACT_CASSETTE_DIR", "oxen_cassette_dir") or "")
+    cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else rootdir / "cassettes"
+    if not cassette_dir.is_absolute():
+        cassette_dir = rootdir / cassette_dir
+
+    fine_tune_raw = _setting(config, "fine_tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune")
+    fine_tune = FineTune.parse(fine_tune_raw) if fine_tune_raw else None
+    disposable = tuple(config.getoption("disposable_models") or ())
+    env_disposable = os.environ.get("OXEN_CONTRACT_DISPOSABLE_MODELS", "")
+    disposable += tuple(
+        item for item in env_disposable.split(",") if item.strip() and not config.getoption("disposable_models")
+    )
+    namespace = _setting(config, "namespace", "OXEN_CONTRACT_NAMESPACE", "oxen_namespace")
+
+    other_token: str | None
+    if mode == Mode.REPLAY:
+        hub_url, token, other_token = REPLAY_HUB_URL, REPLAY_TOKEN, REPLAY_OTHER_TOKEN
+        # The recorded run's provisioning is part of the cassettes: replay it as recorded.
+        fine_tune, disposable, namespace = FineTune.parse(LOCAL_FINE_TUNE), (), LOCAL_NAMESPACE
+        allow_probes = True
+    elif local_hub:
+        hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
+        fine_tune = fine_tune or FineTune.parse(LOCAL_FINE_TUNE)
+        namespace = namespace or LOCAL_NAMESPACE
+        allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
+    else:
+        hub_url = _url(str(raw_url))
+        token = os.environ.get("OXEN_API_KEY", "").strip()
+        if not token:
+            raise pytest.UsageError(
+                f"live mode against {hub_url} needs an API key: export OXEN_API_KEY (and OXEN_API_KEY_OTHER, a second "
+                "namespace's key, for the cross-namespace checks)"
+            )
+        other_token = os.environ.get("OXEN_API_KEY_OTHER", "").strip() or None
+        allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
+
+    if namespace is None and fine_tune is not None:
+        namespace = fine_tune.owner
+
+    ledger_raw = _setting(config, "ledger", "OXEN_CONTRACT_LEDGER", "oxen_ledger")
+    # A fresh in-memory local hub cannot hold leftovers, and a replay sends nothing: only a remote hub has a ledger.
+    ledger_path = None
+    if mode != Mode.REPLAY and not local_hub:
+        ledger_path = Path(ledger_raw) if ledger_raw else rootdir / ".oxen-contract" / "ledger.jsonl"
+
+    return RunConfig(
+        mode=mode,
+        hub_url=hub_url,
+        local_hub=local_hub,
+        token=token,
+        other_token=other_token,
+        namespace=namespace,
+        fine_tune=fine_tune,
+        disposable_models=disposable,
+        max_provisions=int(
+            _number(
+                "--max-provisions",
+                _setting(config, "max_provisions", "OXEN_CONTRACT_MAX_PROVISIONS", "oxen_max_provisions"),
+                3,
+                integer=True,
+            )
+        ),
+        allow_protection_probes=allow_probes,
+        strict_contract=_flag(config, "strict_contract", "OXEN_CONTRACT_STRICT"),
+        request_timeout=_number(
+            "--request-timeout",
+            _setting(config, "request_timeout", "OXEN_CONTRACT_REQUEST_TIMEOUT", "oxen_request_timeout"),
+            30.0,
+        ),
+        ledger_path=ledger_path,
+        cassette_dir=cassette_dir,
+    )

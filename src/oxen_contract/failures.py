@@ -1,0 +1,40 @@
+"""What a contract failure carries: data, not prose; ``report`` turns it into the text a release manager reads.
+
+AssertionError
+ └── ContractFailure        one answer broke one or more clauses (findings)
+ProvisioningError           the run could not make a disposable model: a set-up problem, not a contract failure
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .client import Exchange
+
+__all__ = ["ContractFailure", "Finding", "ProvisioningError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One clause an answer broke: its id (``file#/pointer`` or ``rule:...``), where in the body, expected vs actual."""
+
+    clause: str
+    expected: str
+    actual: str
+    at: str = ""
+
+
+class ContractFailure(AssertionError):
+    """An answer broke the contract; ``str()`` is the full failure text."""
+
+    def __init__(self, exchange: Exchange, findings: Sequence[Finding], note: str = "") -> None:
+        from .report import render_failure
+
+        self.exchange = exchange
+        self.findings = tuple(findings)
+        super().__init__(render_failure(exchange, self.findings, note))
+
+
+class ProvisioningError(RuntimeError):
+    """No disposable model could be made; says what was asked and what came back."""

@@ -1,0 +1,338 @@
+"""The pytest plugin (entry point ``pytest11``): options, markers and fixtures; wiring only.
+
+Modes: replay (default; cassettes, no network, no key), live (``--hub-url``), record (``--record-mode``), and local
+(``--local-hub``: the local reference hub on a free loopback port). Settings resolve in ``config.py``; the work is done
+by ``client``, ``provisioning``, ``checks`` and ``fuzzing``. Heavy imports stay inside fixtures so that
+``pytest --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig, resolve
+
+RUN_CONFIG = pytest.StashKey[RunConfig]()
+SESSION_NOTES = pytest.StashKey[list[str]]()
+
+HUB_URL = "--hub-url"
+LOCAL_HUB = "--local-hub"
+FINE_TUNE = "--fine-tune"
+DISPOSABLE_MODEL = "--disposable-model"
+MAX_PROVISIONS = "--max-provisions"
+ALLOW_PROTECTION_PROBES = "--allow-protection-probes"
+STRICT_CONTRACT = "--strict-contract"
+REQUEST_TIMEOUT = "--request-timeout"
+NAMESPACE = "--namespace"
+LEDGER = "--ledger"
+
+MARKERS = {
+    "contract": "talks to the hub (live, recorded or replayed): needs the oxen-contract plugin's hub fixtures",
+    "destructive": "deletes a disposable custom model: needs --fine-tune or --disposable-model",
+    "protection_probe": "tries to delete what must not be deletable: live runs need --allow-protection-probes",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("oxen-contract", "Oxen hub models API contract suite")
+    group.addoption(HUB_URL, dest="hub_url", help="Run live against the hub at this URL (env OXEN_HUB_URL).")
+    group.addoption(
+        LOCAL_HUB, dest="local_hub", action="store_true", help="Start the local reference hub and run live against it."
+    )
+    group.addoption(
+        FINE_TUNE,
+        dest="fine_tune",
+        metavar="OWNER/REPO/FT_ID[@STEP]",
+        help="Deploy this fine-tune (or checkpoint STEP) for disposable models (env OXEN_CONTRACT_FINE_TUNE).",
+    )
+    group.addoption(
+        DISPOSABLE_MODEL,
+        dest="disposable_models",
+        action="append",
+        metavar="ID",
+        help="An existing model this run may delete; repeatable (env OXEN_CONTRACT_DISPOSABLE_MODELS, comma list).",
+    )
+    group.addoption(
+        MAX_PROVISIONS,
+        dest="max_provisions",
+        metavar="N",
+        help="Deploy at most N models per run, default 3 (env OXEN_CONTRACT_MAX_PROVISIONS).",
+    )
+    group.addoption(
+        ALLOW_PROTECTION_PROBES,
+        dest="allow_protection_probes",
+        action="store_true",
+        help="Try to delete base models and other namespaces' models; off by default in live runs.",
+    )
+    group.addoption(
+        STRICT_CONTRACT,
+        dest="strict_contract",
+        action="store_true",
+        help="Use the strict contract variant: no field the contract does not name (env OXEN_CONTRACT_STRICT).",
+    )
+    group.addoption(
+        REQUEST_TIMEOUT,
+        dest="request_timeout",
+        metavar="SECONDS",
+        help="Fail a request that gets no answer within this time, default 30 (env OXEN_CONTRACT_REQUEST_TIMEOUT).",
+    )
+    group.addoption(
+        NAMESPACE,
+        dest="namespace",
+        help="The namespace OXEN_API_KEY belongs to; default: the --fine-tune owner (env OXEN_CONTRACT_NAMESPACE).",
+    )
+    group.addoption(LEDGER, dest="ledger", metavar="PATH", help="Where provisioned ids are recorded for cleanup.")
+    for name, help_text in (
+        ("oxen_hub_url", "hub URL for live runs"),
+        ("oxen_fine_tune", "OWNER/REPO/FT_ID[@STEP] to deploy for disposable models"),
+        ("oxen_max_provisions", "deploys allowed per run"),
+        ("oxen_request_timeout", "seconds before a request counts as unanswered"),
+        ("oxen_namespace", "the namespace of OXEN_API_KEY"),
+        ("oxen_ledger", "path of the provisioning ledger"),
+        ("oxen_cassette_dir", "directory of the cassettes (default: cassettes/ at the rootdir)"),
+    ):
+        parser.addini(name, help_text, default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    run = resolve(config, rootdir=Path(str(config.rootpath)))
+    config.stash[RUN_CONFIG] = run
+    config.stash[SESSION_NOTES] = []
+    from .cassettes import freeze_generation
+
+    freeze_generation()
+    if run.mode == Mode.LIVE:
+        # Live means live: never let pytest-recording answer from a cassette.
+        config.option.disable_recording = True
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    from .cassettes import register_matchers
+
+    register_matchers(vcr)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    run = config.stash[RUN_CONFIG]
+    where = "cassettes " + str(run.cassette_dir) if run.mode == Mode.REPLAY else (run.hub_url or "local reference hub")
+    variant = "strict" if run.strict_contract else "default"
+    return f"oxen-contract: {run.mode} against {where}; contract variant {variant}"
+
+
+def _say(config: pytest.Config, message: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and config.stash[RUN_CONFIG].live:
+        reporter.write_line(f"[oxen-contract] {message}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.excinfo is not None and report.failed:
+        from .cassettes import corrupt_message, out_of_date_message
+
+        text = "".join(str(call.excinfo.value))
+        kinds = {type(error).__name__ for error in _chain(call.excinfo.value)}
+        run = item.config.stash[RUN_CONFIG]
+        if "CannotOverwriteExistingCassetteException" in kinds or "Can't overwrite existing cassette" in text:
+            report.longrepr = out_of_date_message(run.cassette_dir, text)
+        elif kinds & {"YAMLError", "ScannerError", "ParserError", "ComposerError", "ConstructorError"}:
+            report.longrepr = corrupt_message(str(run.cassette_dir), text)
+    return report
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        stack.extend(getattr(current, "exceptions", ()))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    notes = config.stash.get(SESSION_NOTES, [])
+    for note in notes:
+        terminalreporter.write_line(f"[oxen-contract] {note}")
+
+
+# -- fixtures ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def run_config(request: pytest.FixtureRequest) -> RunConfig:
+    """The run's resolved settings (mode, hub, provisioning, variant)."""
+    return request.config.stash[RUN_CONFIG]
+
+
+@pytest.fixture(scope="session")
+def contract() -> Any:
+    """The contracts, loaded once by the package's only reader of contracts/."""
+    from .contracts import load_contract
+
+    return load_contract()
+
+
+@pytest.fixture(scope="session")
+def hub_url(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[str]:
+    """The base URL the suite talks to; with --local-hub, a local reference hub started for the session."""
+    if not run_config.local_hub:
+        yield run_config.hub_url
+        return
+    from .config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN
+    from .hub import LocalHub
+
+    tokens = {LOCAL_TOKEN: LOCAL_NAMESPACE, LOCAL_OTHER_TOKEN: LOCAL_OTHER_NAMESPACE}
+    with LocalHub(tokens, deterministic=True) as local:
+        _say(request.config, f"local reference hub listening on {local.url}")
+        yield local.url
+
+
+@pytest.fixture(scope="session")
+def live_config(run_config: RunConfig, hub_url: str) -> RunConfig:
+    """The run's settings with the hub URL known (a local hub's port is picked at start)."""
+    return dataclasses.replace(run_config, hub_url=hub_url)
+
+
+@pytest.fixture(scope="session")
+def contract_vcr_config(live_config: RunConfig) -> dict[str, Any]:
+    """What tests/contract/conftest.py hands pytest-recording as ``vcr_config``."""
+    from .cassettes import vcr_config_for
+
+    return vcr_config_for(live_config)
+
+
+@pytest.fixture(scope="session")
+def session_cassette(
+    request: pytest.FixtureRequest, live_config: RunConfig, contract_vcr_config: dict[str, Any]
+) -> Iterator[Any]:
+    """The cassette for exchanges that belong to the session, not to one test; None in live runs."""
+    if live_config.mode == Mode.LIVE:
+        yield None
+        return
+    from .cassettes import SESSION_CASSETTE, SessionCassette
+
+    record_mode = str(request.config.getoption("record_mode", default="none") or "none")
+    cassette = SessionCassette(live_config.cassette_dir / SESSION_CASSETTE, record_mode, contract_vcr_config)
+    yield cassette
+    if live_config.mode == Mode.RECORD:
+        cassette.save()
+
+
+@pytest.fixture(scope="session")
+def verifier(contract: Any, live_config: RunConfig) -> Iterator[Any]:
+    """Checks answers against the contract in the run's variant; also used by the schemathesis checks."""
+    from .checks import Verifier, use_verifier
+    from .client import Credential
+
+    keys = {Credential.KEY: live_config.token, Credential.OTHER: live_config.other_token or ""}
+    checker = Verifier(contract, strict=live_config.strict_contract, keys=keys)
+    use_verifier(checker)
+    yield checker
+    use_verifier(None)
+
+
+@pytest.fixture(scope="session")
+def hub(live_config: RunConfig) -> Iterator[Any]:
+    """An httpx client for the hub with the run's keys: one method per documented operation."""
+    from .client import HubClient
+
+    client = HubClient(
+        live_config.hub_url, live_config.token, live_config.other_token, timeout=live_config.request_timeout
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def provisioner(
+    request: pytest.FixtureRequest, live_config: RunConfig, hub: Any, session_cassette: Any
+) -> Iterator[Any]:
+    """Hands out disposable models (deploys capped by --max-provisions), and cleans up what the run made."""
+    from .provisioning import Ledger, Provisioner
+
+    config = request.config
+    ledger = Ledger(live_config.ledger_path, live_config.hub_url) if live_config.ledger_path else None
+    made = Provisioner(hub, live_config, ledger, log=lambda message: _say(config, message))
+    notes = config.stash[SESSION_NOTES]
+    leftovers = made.sweep_leftovers() if live_config.mode != Mode.REPLAY else []
+    if leftovers:
+        notes.append(f"deleted {len(leftovers)} model(s) left by an earlier run: {', '.join(leftovers)}")
+    yield made
+    if live_config.mode == Mode.REPLAY:
+        return  # nothing was made on any hub
+    with session_cassette.active() if session_cassette else contextlib.nullcontext():
+        leaks = made.sweep_leaks()
+    if leaks:
+        notes.append(f"LEAK: {len(leaks)} provisioned model(s) were still there at the end and were deleted: {leaks}")
+    notes.append(f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions}")
+
+
+@pytest.fixture(scope="session")
+def _shared_model_id(provisioner: Any, session_cassette: Any) -> Iterator[list[str]]:
+    holder: list[str] = []
+    yield holder
+    if holder and provisioner.config.mode != Mode.REPLAY:
+        with session_cassette.active() if session_cassette else contextlib.nullcontext():
+            provisioner.dispose(holder[0])
+
+
+@pytest.fixture
+def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list[str]) -> str:
+    """A disposable custom model shared by tests that must not delete it; made once per session."""
+    from .provisioning import ProvisionsExhausted
+
+    if not _shared_model_id:
+        try:
+            with session_cassette.active() if session_cassette else contextlib.nullcontext():
+                _shared_model_id.append(provisioner.fresh_model())
+        except ProvisionsExhausted as reason:
+            pytest.skip(str(reason))
+    return _shared_model_id[0]
+
+
+@pytest.fixture
+def disposable_model(provisioner: Any) -> Iterator[str]:
+    """A fresh disposable custom model the test may delete; deleted afterwards if the test did not."""
+    from .provisioning import ProvisionsExhausted
+
+    try:
+        model_id = provisioner.fresh_model()
+    except ProvisionsExhausted as reason:
+        pytest.skip(str(reason))
+    yield model_id
+    if model_id not in provisioner.deleted and provisioner.config.mode != Mode.REPLAY:
+        provisioner.dispose(model_id)
+
+
+@pytest.fixture
+def other_namespace_key(live_config: RunConfig) -> str:
+    """The credential label of a second namespace's key; skips when OXEN_API_KEY_OTHER is not set."""
+    from .client import Credential
+
+    if not live_config.other_token:
+        pytest.skip("cross-namespace check: set OXEN_API_KEY_OTHER to a key of a second namespace")
+    return Credential.OTHER
+
+
+@pytest.fixture
+def protection_probes(live_config: RunConfig) -> None:
+    """Skips unless probes that try to delete what must stay are allowed (--allow-protection-probes)."""
+    if not live_config.allow_protection_probes:
+        pytest.skip(
+            "protection probe: a broken hub would really delete the model; pass --allow-protection-probes to run it"
+        )

@@ -1,0 +1,54 @@
+"""Contract-suite wiring that pytest-recording must see at conftest level: cassette config and the fuzzed schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from oxen_contract.client import Credential
+from oxen_contract.fuzzing import IdPool, call_and_check, hub_schema_for
+
+
+@pytest.fixture(scope="module")
+def vcr_config(contract_vcr_config: dict[str, Any]) -> dict[str, Any]:
+    return contract_vcr_config
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest, run_config: Any) -> str:
+    return str(run_config.cassette_dir / Path(str(request.node.path)).stem)
+
+
+@pytest.fixture
+def listed_ids(hub: Any, verifier: Any) -> list[str]:
+    """The ids the list operation answers (its answer checked on the way)."""
+    return [model["id"] for model in verifier.answer(hub.list())["data"]]
+
+
+@pytest.fixture
+def hub_schema(contract: Any, live_config: Any, listed_ids: list[str], shared_model: str) -> Any:
+    """openapi.yaml's models operations but DELETE, fuzzing listed ids, the run's own model and generated ids."""
+    pool = IdPool(listed=listed_ids, own=[shared_model])
+    return hub_schema_for(contract, live_config.hub_url, pool).exclude(method="DELETE")
+
+
+@pytest.fixture
+def delete_schema(contract: Any, live_config: Any, disposable_model: str) -> Any:
+    """openapi.yaml's DELETE operation, aimed only at a model this run provisioned for it."""
+    return hub_schema_for(contract, live_config.hub_url, IdPool(doomed=disposable_model)).include(method="DELETE")
+
+
+@pytest.fixture
+def hub_call(live_config: Any, verifier: Any) -> Any:
+    """Sends a schemathesis case with the run's key and raises one ContractFailure for whatever it breaks."""
+    headers = {"Authorization": f"Bearer {live_config.token}"}
+
+    def call(case: Any) -> None:
+        call_and_check(case, verifier, headers, live_config.request_timeout)
+
+    return call
+
+
+__all__ = ["Credential"]
