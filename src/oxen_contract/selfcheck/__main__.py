@@ -1,0 +1,99 @@
+"""``python -m oxen_contract.selfcheck``: run the fault matrix and print and write the mutation report.
+
+One command a release manager or CI runs to see, for every fault of the local hub, whether the contract suite (and
+plain schemathesis, side by side) catches it, and whether a benign variant draws a false alarm. It exits 0 only when
+every fault is caught naming its clause, every benign variant passes and the hub without faults passes. Rows run in a
+thread pool: each row's work happens in child processes, so threads are enough to use every core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import NoReturn
+
+from .report import scores, write_report
+from .runner import NO_FAULT, Outcome, find_root, run_case
+
+DEFAULT_OUT = Path("reports/selfcheck.md")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage block, exit 2: what a CI log or a parent process shows as is.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid job count {text!r}: expected a positive integer")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m oxen_contract.selfcheck",
+        description="Run the contract suite and plain schemathesis against the local hub with each fault and benign "
+        "variant, and write the mutation report (Markdown, and JSON beside it).",
+    )
+    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this fault; repeatable")
+    parser.add_argument(
+        "--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N", help="rows run at once (default: CPU count)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="PATH", help=f"Markdown report path (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument("--no-schemathesis", action="store_true", help="skip the plain schemathesis side")
+    return parser
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 (until pyproject ignores T201 for selfcheck/__main__.py)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ..hub import FAULTS
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    known = [fault.name for fault in FAULTS]
+    unknown = [name for name in args.only if name not in known]
+    if unknown:
+        parser.error(f"unknown fault {unknown[0]!r} (see oxen-local-hub --list-faults)")
+    try:
+        root = find_root()
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    names = [NO_FAULT, *(name for name in known if not args.only or name in args.only)]
+    started = time.monotonic()
+    done: dict[str, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {
+            pool.submit(run_case, name, schemathesis=not args.no_schemathesis, root=root): name for name in names
+        }
+        for future in as_completed(futures):
+            outcome = future.result()
+            done[outcome.name] = outcome
+            _say(f"[{len(done)}/{len(names)}] {outcome.name}: {outcome.verdict} ({outcome.suite.seconds:.1f} s)")
+    wall = time.monotonic() - started
+    outcomes = [done[name] for name in names]
+    command = shlex.join(["python", "-m", "oxen_contract.selfcheck", *(argv if argv is not None else sys.argv[1:])])
+    text = write_report(outcomes, args.out, wall_seconds=round(wall, 1), command=command, jobs=args.jobs)
+    _say("")
+    _say(text)
+    _say(f"written: {args.out} and {args.out.with_suffix('.json')}")
+    return 0 if scores(outcomes).perfect else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

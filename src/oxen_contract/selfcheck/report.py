@@ -1,0 +1,207 @@
+"""The mutation report: per fault, who caught it; per benign variant, who raised a false alarm; then both scores.
+
+A release manager reads the Markdown; CI and the README's figures read the JSON. Both come from the same rows, and
+rows travel as JSON too (pytest-xdist workers write one file each), so this module also turns them back into
+``Outcome`` records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .expected import EXPECTED_CLAUSES
+from .runner import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
+
+__all__ = ["Scores", "load_outcomes", "outcome_from_json", "render", "scores", "unreached_clauses", "write_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    faults: int
+    benign: int
+    suite_caught: int
+    suite_false_alarms: int
+    st_caught: int | None
+    st_caught_new: int | None
+    st_false_alarms: int | None
+    st_false_alarms_new: int | None
+    baseline_suite_passes: bool | None
+    baseline_st_passes: bool | None
+
+    @property
+    def perfect(self) -> bool:
+        """Every fault caught, no false alarm, and the hub without faults passes."""
+        return (
+            self.suite_caught == self.faults
+            and self.suite_false_alarms == 0
+            and self.baseline_suite_passes is not False
+        )
+
+
+def _baseline(outcomes: Sequence[Outcome]) -> Outcome | None:
+    return next((o for o in outcomes if o.name == NO_FAULT), None)
+
+
+def new_failures(outcome: Outcome, baseline: Outcome | None) -> tuple[str, ...]:
+    """Plain schemathesis failures the hub without faults does not provoke: the ones this row's fault explains."""
+    if outcome.schemathesis is None:
+        return ()
+    known = set(baseline.schemathesis.failures) if baseline and baseline.schemathesis else set()
+    return tuple(f for f in outcome.schemathesis.failures if f not in known)
+
+
+def scores(outcomes: Sequence[Outcome]) -> Scores:
+    harmful = [o for o in outcomes if o.harmful]
+    benign = [o for o in outcomes if o.benign]
+    base = _baseline(outcomes)
+    with_st = all(o.schemathesis is not None for o in (*harmful, *benign))
+
+    def st_count(rows: Iterable[Outcome], new: bool) -> int | None:
+        if not with_st:
+            return None
+        return sum(1 for o in rows if o.schemathesis and (new_failures(o, base) if new else o.schemathesis.exit_code))
+
+    return Scores(
+        faults=len(harmful),
+        benign=len(benign),
+        suite_caught=sum(o.verdict == "caught" for o in harmful),
+        suite_false_alarms=sum(not o.ok for o in benign),
+        st_caught=st_count(harmful, new=False),
+        st_caught_new=st_count(harmful, new=True),
+        st_false_alarms=st_count(benign, new=False),
+        st_false_alarms_new=st_count(benign, new=True),
+        baseline_suite_passes=None if base is None else base.ok,
+        baseline_st_passes=None if base is None or base.schemathesis is None else base.schemathesis.exit_code == 0,
+    )
+
+
+def unreached_clauses(rules: Iterable[str]) -> tuple[str, ...]:
+    """Clauses of SOURCES.md that no fault of the catalog is mapped to."""
+    reached = {clause for row in EXPECTED_CLAUSES.values() for clause in row}
+    return tuple(clause for clause in rules if clause not in reached)
+
+
+def _st_cell(outcome: Outcome, base: Outcome | None, alarm: bool) -> str:
+    run = outcome.schemathesis
+    if run is None:
+        return "not run"
+    if run.exit_code == 0:
+        return "passed" if alarm else "missed"
+    new = new_failures(outcome, base)
+    word = "false alarm" if alarm else "fails"
+    return f"{word} ({len(new)} new: {'; '.join(new)})" if new else f"{word} (as without faults)"
+
+
+def _seconds(outcome: Outcome) -> str:
+    first = outcome.suite.first_failure_seconds
+    return f"{first:.1f}" if first is not None else f"({outcome.suite.seconds:.1f})"
+
+
+def _code(text: str | None) -> str:
+    return f"`{text}`" if text else "-"
+
+
+def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, command: str = "") -> str:
+    """The report as Markdown: the fault table, the benign table, the no-fault row, the scores."""
+    base = _baseline(outcomes)
+    score = scores(outcomes)
+    lines = ["# Self-check: the contract suite against every fault of the local hub", ""]
+    if command or wall_seconds is not None:
+        wall = f"; wall time {wall_seconds:.0f} s" if wall_seconds is not None else ""
+        lines += [f"Command: `{command}`{wall}." if command else f"Wall time {wall_seconds:.0f} s.", ""]
+    lines += [
+        "## Faults",
+        "",
+        "Seconds: to the first failing test line of the suite, or (in parentheses) the whole run when nothing failed.",
+        "",
+        "| fault | clause | our suite | plain schemathesis | caught by | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in (o for o in outcomes if o.harmful):
+        clause = "<br>".join(_code(c) for c in o.expected) or "(no clause id mapped)"
+        lines.append(
+            f"| `{o.name}` | {clause} | {o.verdict} | {_st_cell(o, base, alarm=False)} | "
+            f"{_code(o.suite.caught_by)} | {_seconds(o)} |"
+        )
+    lines += [
+        "",
+        "## Benign variants",
+        "",
+        "| variant | what varies | our suite | plain schemathesis | clauses our suite named |",
+    ]
+    lines.append("|---|---|---|---|---|")
+    for o in (o for o in outcomes if o.benign):
+        named = ", ".join(_code(c) for c in o.suite.clauses) or "-"
+        lines.append(f"| `{o.name}` | {o.rule} | {o.verdict} | {_st_cell(o, base, alarm=True)} | {named} |")
+    if base is not None:
+        st = "not run" if base.schemathesis is None else ("passed" if base.schemathesis.exit_code == 0 else "fails")
+        failures = "; ".join(base.schemathesis.failures) if base.schemathesis else ""
+        lines += ["", "## The hub without faults", "", f"Our suite: {base.verdict}. Plain schemathesis: {st}."]
+        if failures:
+            lines += ["", f"Plain schemathesis failures without any fault: {failures}."]
+    lines += ["", "## Scores", "", "| | caught / faults | false alarms / benign variants |", "|---|---|---|"]
+    lines.append(f"| our suite | {score.suite_caught} / {score.faults} | {score.suite_false_alarms} / {score.benign} |")
+    if score.st_caught is not None:
+        lines.append(
+            f"| plain schemathesis (any failure) | {score.st_caught} / {score.faults} | "
+            f"{score.st_false_alarms} / {score.benign} |"
+        )
+        lines.append(
+            f"| plain schemathesis (failures the hub without faults does not provoke) | "
+            f"{score.st_caught_new} / {score.faults} | {score.st_false_alarms_new} / {score.benign} |"
+        )
+    from ..contracts import load_contract
+
+    unreached = unreached_clauses(load_contract().rules())
+    lines += ["", "## Clauses no fault reaches", ""]
+    lines += [f"- `{clause}`" for clause in unreached] or ["None: every clause of SOURCES.md has a fault."]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(outcomes: Sequence[Outcome], **meta: Any) -> dict[str, Any]:
+    return {
+        **meta,
+        "scores": asdict(scores(outcomes)),
+        "outcomes": [{**asdict(o), "verdict": o.verdict} for o in outcomes],
+    }
+
+
+def outcome_from_json(data: dict[str, Any]) -> Outcome:
+    suite = data["suite"]
+    plain = data.get("schemathesis")
+    return Outcome(
+        name=data["name"],
+        benign=data["benign"],
+        rule=data["rule"],
+        expected=tuple(data["expected"]),
+        suite=SuiteRun(**{**suite, "clauses": tuple(suite["clauses"]), "failed_tests": tuple(suite["failed_tests"])}),
+        schemathesis=None if plain is None else SchemathesisRun(**{**plain, "failures": tuple(plain["failures"])}),
+    )
+
+
+def load_outcomes(directory: Path, order: Sequence[str] = ()) -> list[Outcome]:
+    """Rows written one file each (``<name>.json``), in ``order`` (the catalog's), then by name."""
+    rows = [outcome_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(directory.glob("*.json"))]
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(rows, key=lambda o: (rank.get(o.name, len(rank)), o.name))
+
+
+def write_outcome(outcome: Outcome, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{outcome.name}.json"
+    path.write_text(json.dumps(asdict(outcome), indent=1), encoding="utf-8")
+    return path
+
+
+def write_report(outcomes: Sequence[Outcome], out: Path, **meta: Any) -> str:
+    """Write ``out`` (Markdown) and the same path with ``.json``; return the Markdown."""
+    text = render(outcomes, wall_seconds=meta.get("wall_seconds"), command=str(meta.get("command", "")))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    payload = to_json(outcomes, **meta)
+    out.with_suffix(".json").write_text(json.dumps(payload, indent=1, ensure_ascii=False), encoding="utf-8")
+    return text

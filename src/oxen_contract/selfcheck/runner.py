@@ -1,0 +1,285 @@
+"""One row of the fault matrix: a fresh hub with one fault, the contract suite against it, plain schemathesis too.
+
+Everything runs in child processes: the hub (``python -m oxen_contract.hub --port 0``), the suite (``pytest
+tests/contract`` with its live options, exactly as a user runs it) and schemathesis (``st run``). A hub per run keeps
+runs independent (plain schemathesis deletes what it finds), and child processes let a thread pool or pytest-xdist
+run rows side by side on every core without sharing a ledger, a port or a GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .expected import EXPECTED_CLAUSES
+
+__all__ = [
+    "NO_FAULT",
+    "Outcome",
+    "SchemathesisRun",
+    "SuiteRun",
+    "clauses_named",
+    "failed_tests",
+    "find_root",
+    "run_case",
+]
+
+NO_FAULT = "no-fault"
+ALICE, BOB = "alice", "bob"
+FINE_TUNE = f"{ALICE}/sandbox/ft-1"
+REQUEST_TIMEOUT = 3.0
+# The hang fault must outlast the suite's request timeout, and stay short enough not to stall a row.
+HANG_SECONDS = 10.0
+SUITE_TIMEOUT = 300.0
+SCHEMATHESIS_TIMEOUT = 180.0
+HUB_START_TIMEOUT = 30.0
+_TAIL = 4000
+
+# Fresh per process: the hub and the suite only ever see them through the environment.
+_TOKENS = {ALICE: f"selfcheck-{secrets.token_hex(8)}", BOB: f"selfcheck-{secrets.token_hex(8)}"}
+
+# "  | E     clause model.schema.json#/required: rule text": the id ends at ": " or the end of the line.
+_CLAUSE = re.compile(r"^[\s|+>E-]*clause (\S+?)(?=:\s|\s*$)", re.MULTILINE)
+_SUMMARY = re.compile(r"^(?:FAILED|SUBFAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
+_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
+_RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRun:
+    """What the contract suite did against one hub."""
+
+    exit_code: int
+    seconds: float
+    first_failure_seconds: float | None
+    clauses: tuple[str, ...]
+    failed_tests: tuple[str, ...]
+    caught_by: str | None
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class SchemathesisRun:
+    """What plain ``st run --checks all`` reported against one hub: one ``CODE title: operation`` per failure."""
+
+    exit_code: int
+    seconds: float
+    failures: tuple[str, ...]
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One row: the fault (or benign variant, or ``no-fault``), what the suite must name, and both runs."""
+
+    name: str
+    benign: bool
+    rule: str
+    expected: tuple[str, ...]
+    suite: SuiteRun
+    schemathesis: SchemathesisRun | None
+
+    @property
+    def harmful(self) -> bool:
+        return not self.benign and self.name != NO_FAULT
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        """The expected clauses the suite's output names."""
+        return tuple(clause for clause in self.expected if clause in self.suite.clauses)
+
+    @property
+    def verdict(self) -> str:
+        """One word: caught, missed, unnamed (failed elsewhere), unmapped; passed, false alarm; or error."""
+        code = self.suite.exit_code
+        if code not in (0, 1):
+            return "error"
+        if not self.harmful:
+            return "passed" if code == 0 else "false alarm"
+        if not self.expected:
+            return "unmapped"
+        if code == 0:
+            return "missed"
+        return "caught" if self.named else "unnamed"
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in ("caught", "passed")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The checkout holding ``tests/contract``: from ``start`` (default: the cwd) upwards, else beside the source."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents, Path(__file__).resolve().parents[3]):
+        if (candidate / "tests" / "contract").is_dir() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    raise FileNotFoundError("tests/contract not found: run the self-check from a checkout of the project")
+
+
+def clauses_named(output: str) -> tuple[str, ...]:
+    """Clause ids in "clause <id>: <rule>" lines of the suite's failure messages, in order, without repeats."""
+    return tuple(dict.fromkeys(_CLAUSE.findall(output)))
+
+
+def failed_tests(output: str) -> tuple[str, ...]:
+    """Node ids from pytest's short test summary (FAILED, SUBFAILED, ERROR)."""
+    return tuple(dict.fromkeys(match.strip() for match in _SUMMARY.findall(output)))
+
+
+def _caught_by(output: str, expected: tuple[str, ...], tests: tuple[str, ...]) -> str | None:
+    # pytest prints one "____ name ____" section per failure: the first whose text names an expected clause caught it.
+    headers = list(_SECTION.finditer(output))
+    for index, header in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(output)
+        if set(clauses_named(output[header.end() : end])) & set(expected):
+            name = header.group(1)
+            return next((test for test in tests if name.startswith(test.rpartition("::")[2])), name)
+    return None
+
+
+def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+    # An outer pytest (xdist, tox) or a developer's shell must not leak options, URLs or keys into the children.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OXEN_"))}
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def hub(fault: str | None) -> Iterator[str]:
+    """A fresh local hub with ``fault`` switched on, in a child process; yields its URL."""
+    command = [sys.executable, "-m", "oxen_contract.hub", "--port", "0", "--deterministic"]
+    command += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
+    tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
+    env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
+    # stderr to a file: a pipe nobody reads could fill up and stall the hub.
+    with (
+        tempfile.TemporaryFile(mode="w+") as errors,
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True) as process,
+    ):
+        timer = threading.Timer(HUB_START_TIMEOUT, process.kill)
+        timer.start()
+        try:
+            line = process.stdout.readline() if process.stdout else ""
+        finally:
+            timer.cancel()
+        try:
+            if "listening on " not in line:
+                process.kill()
+                process.wait()
+                errors.seek(0)
+                error = errors.read()
+                raise RuntimeError(f"the local hub did not start: {(line + error).strip() or 'no output'}")
+            yield line.rpartition("listening on ")[2].strip()
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _stream(command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, float, float | None, str]:
+    """Run ``command``; exit code, seconds, seconds until the first failing test line, and the whole output."""
+    started = time.monotonic()
+    first_failure: float | None = None
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    ) as process:
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if first_failure is None and line.startswith("tests/") and _RESULT_LINE.search(line):
+                    first_failure = time.monotonic() - started
+            code = process.wait()
+        finally:
+            timer.cancel()
+    seconds = time.monotonic() - started
+    if seconds >= timeout:
+        lines.append(f"\n[selfcheck] killed after {timeout:.0f} s\n")
+    return code, seconds, first_failure, "".join(lines)
+
+
+def run_suite(url: str, expected: tuple[str, ...], root: Path) -> SuiteRun:
+    """The contract suite, live against ``url``, with the options and environment a user would give it."""
+    with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
+        command = [sys.executable, "-m", "pytest", "tests/contract", "--hub-url", url, "--disable-recording"]
+        command += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
+        # -v prints one line per test as it ends: that is how the first failure is timed.
+        command += ["--request-timeout", str(REQUEST_TIMEOUT), "-p", "no:cacheprovider", "-v"]
+        env = _clean_env(
+            {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
+        )
+        code, seconds, first, output = _stream(command, env, root, SUITE_TIMEOUT)
+    tests = failed_tests(output)
+    return SuiteRun(
+        exit_code=code,
+        seconds=round(seconds, 2),
+        first_failure_seconds=None if first is None else round(first, 2),
+        clauses=clauses_named(output),
+        failed_tests=tests,
+        caught_by=_caught_by(output, expected, tests),
+        tail=output[-_TAIL:],
+    )
+
+
+def run_schemathesis(url: str, root: Path) -> SchemathesisRun:
+    """Plain schemathesis on openapi.yaml, every check, bounded examples, fixed seed."""
+    from ..contracts import load_contract
+
+    with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-st-") as scratch:
+        report = Path(scratch, "report.json")
+        # `st` is a console script; calling its function through this interpreter does not depend on PATH.
+        launcher = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())"
+        command = [sys.executable, "-c", launcher, "run", str(load_contract().openapi_path), "--url", url]
+        command += ["--checks", "all", "-H", f"Authorization: Bearer {_TOKENS[ALICE]}", "--max-examples", "20"]
+        command += ["--seed", "1", "--request-timeout", str(REQUEST_TIMEOUT), "--no-color"]
+        command += ["--generation-database", "none", "--report", "json", "--report-json-path", str(report)]
+        code, seconds, _, output = _stream(command, _clean_env({}), Path(scratch), SCHEMATHESIS_TIMEOUT)
+        failures: list[str] = []
+        if report.is_file():
+            data = json.loads(report.read_text(encoding="utf-8"))
+            for failure in data.get("failures", []):
+                for operation in failure.get("operations", []):
+                    failures.append(f"{failure.get('code')} {failure.get('title')}: {operation}")
+            failures += [f"error: {error.get('title', error)}" for error in data.get("errors", [])]
+    return SchemathesisRun(exit_code=code, seconds=round(seconds, 2), failures=tuple(failures), tail=output[-_TAIL:])
+
+
+def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) -> Outcome:
+    """One row of the matrix: ``name`` is a fault or benign variant of the hub's catalog, or ``no-fault``."""
+    from ..hub import FAULTS
+
+    root = root or find_root()
+    fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
+    expected = EXPECTED_CLAUSES.get(name, ()) if fault is not None and not fault.benign else ()
+    with hub(None if fault is None else name) as url:
+        suite = run_suite(url, expected, root)
+    plain = None
+    if schemathesis:
+        # A fresh hub: the suite deleted what it provisioned, and plain schemathesis must start from the same state.
+        with hub(None if fault is None else name) as url:
+            plain = run_schemathesis(url, root)
+    return Outcome(
+        name=name,
+        benign=fault is not None and fault.benign,
+        rule=fault.clause if fault is not None else "the hub honours the whole contract",
+        expected=expected,
+        suite=suite,
+        schemathesis=plain,
+    )

@@ -1,0 +1,47 @@
+"""The fault matrix is slow: its rows run only with OXEN_SELFCHECK=1, and then the mutation report is written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ENABLED = os.environ.get("OXEN_SELFCHECK") == "1"
+SKIP_REASON = "the fault matrix takes minutes: OXEN_SELFCHECK=1 pytest tests/selfcheck -n 2 (or tox -e selfcheck)"
+
+
+def _outcomes(config: pytest.Config) -> Path:
+    return Path(str(config.rootpath), "reports", "selfcheck-outcomes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "selfcheck: a fault-matrix row (a hub, a suite run); needs OXEN_SELFCHECK=1")
+    if ENABLED and not hasattr(config, "workerinput"):
+        shutil.rmtree(_outcomes(config), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if not ENABLED and item.get_closest_marker("selfcheck"):
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+@pytest.fixture
+def outcomes_dir(request: pytest.FixtureRequest) -> Path:
+    """Where each matrix row leaves its outcome (JSON) for the report the controller writes at the end."""
+    return _outcomes(request.config)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    directory = _outcomes(config)
+    if not ENABLED or hasattr(config, "workerinput") or not directory.is_dir():
+        return
+    from oxen_contract.hub import FAULTS
+    from oxen_contract.selfcheck.report import load_outcomes, write_report
+
+    outcomes = load_outcomes(directory, ["no-fault", *(fault.name for fault in FAULTS)])
+    text = write_report(outcomes, directory.parent / "selfcheck.md", command="OXEN_SELFCHECK=1 pytest tests/selfcheck")
+    terminalreporter.write_sep("=", "mutation report (reports/selfcheck.md)")
+    terminalreporter.write(text)

@@ -1,0 +1,157 @@
+"""The self-check's own machinery, offline: the fault -> clause table, output parsing, the report and the CLI.
+
+The matrix itself is slow (``test_fault_matrix.py``); these tests are fast and always run, so that a fault added to
+the hub's catalog without a clause id, or a clause id that is not a row of SOURCES.md, fails at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oxen_contract.contracts import load_contract
+from oxen_contract.hub import FAULTS
+from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT, Outcome
+from oxen_contract.selfcheck.report import (
+    load_outcomes,
+    render,
+    scores,
+    unreached_clauses,
+    write_outcome,
+    write_report,
+)
+from oxen_contract.selfcheck.runner import SchemathesisRun, SuiteRun, clauses_named, failed_tests
+
+from ..schemas.instances import BASE_MODEL, CUSTOM_MODEL
+
+SUITE_OUTPUT = """\
+tests/contract/test_operations.py::test_models_operation_answers_within_its_contract[GET /api/ai/models] PASSED
+tests/contract/test_delete_lifecycle.py::test_delete_lifecycle_keeps_the_documented_promises FAILED [ 40%]
+=================================== FAILURES ===================================
+_____________ test_delete_lifecycle_keeps_the_documented_promises ______________
+E   oxen_contract.failures.ContractFailure: Contract violation in deleteModel: DELETE /api/ai/models/x, id 'x'
+E     answered 200 application/json
+E     clause model.schema.json#/required: `created`, `id`, `object`, `owned_by` are required
+E       expected at /: ["created"]
+  | E             clause rule:answer-matches-contract: a 200 answers the operation's documented schema
+    |   clause rule:answers-in-time
+=========================== short test summary info ============================
+FAILED tests/contract/test_delete_lifecycle.py::test_delete_lifecycle_keeps_the_documented_promises - oxen_contract...
+SUBFAILED tests/contract/test_operations.py::test_fuzzed_delete[DELETE /api/ai/models/{id}]
+========================= 1 failed, 2 passed in 3.04s ==========================
+"""
+
+
+def _suite(code: int, clauses: tuple[str, ...] = (), caught_by: str | None = None) -> SuiteRun:
+    return SuiteRun(code, 5.0, 2.0 if code else None, clauses, (caught_by,) if caught_by else (), caught_by, "")
+
+
+def _outcome(name: str, code: int, clauses: tuple[str, ...] = (), *, st: int = 1, benign: bool = False) -> Outcome:
+    expected = EXPECTED_CLAUSES.get(name, ())
+    plain = SchemathesisRun(st, 6.0, ("ST103 Undocumented status code: DELETE /x",) if st else (), "")
+    return Outcome(name, benign, "rule in words", expected, _suite(code, clauses, "tests/x.py::t"), plain)
+
+
+def test_every_fault_of_the_catalog_has_a_clause_to_name() -> None:
+    harmful = {fault.name for fault in FAULTS if not fault.benign}
+    assert sorted(harmful - set(EXPECTED_CLAUSES)) == [], "add these faults to selfcheck/expected.py"
+    assert sorted(set(EXPECTED_CLAUSES) - harmful) == [], "these rows name no harmful fault of the catalog"
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED_CLAUSES))
+def test_every_expected_clause_is_a_row_of_sources(fault: str) -> None:
+    rules = load_contract().rules()
+    assert EXPECTED_CLAUSES[fault], f"{fault} has no clause"
+    assert [clause for clause in EXPECTED_CLAUSES[fault] if clause not in rules] == []
+
+
+@pytest.mark.parametrize("fault", [fault for fault in FAULTS if fault.model is not None and not fault.benign])
+def test_a_model_bending_fault_breaks_the_schema_clause_it_is_mapped_to(fault: object) -> None:
+    # The hub never reads the contracts; here its bend meets them offline, so the table cannot drift from the schema.
+    model = fault.model  # type: ignore[attr-defined]
+    named: set[str] = set()
+    for start in (CUSTOM_MODEL, BASE_MODEL):
+        named |= {v.clause for v in load_contract().violations("model", model(copy.deepcopy(start)))}
+    expected = EXPECTED_CLAUSES[fault.name]  # type: ignore[attr-defined]
+    schema_clauses = [clause for clause in expected if not clause.startswith("rule:")]
+    assert not schema_clauses or set(schema_clauses) & named, f"bent models break {sorted(named)}, not {expected}"
+
+
+def test_clause_ids_are_read_from_failure_messages_whatever_the_traceback_prefix() -> None:
+    assert clauses_named(SUITE_OUTPUT) == (
+        "model.schema.json#/required",
+        "rule:answer-matches-contract",
+        "rule:answers-in-time",
+    )
+
+
+def test_failed_test_ids_are_read_from_the_short_summary() -> None:
+    assert failed_tests(SUITE_OUTPUT) == (
+        "tests/contract/test_delete_lifecycle.py::test_delete_lifecycle_keeps_the_documented_promises",
+        "tests/contract/test_operations.py::test_fuzzed_delete[DELETE /api/ai/models/{id}]",
+    )
+
+
+def test_a_fault_counts_as_caught_only_when_its_clause_is_named() -> None:
+    name = "delete-missing-created"
+    assert _outcome(name, 1, ("model.schema.json#/required",)).verdict == "caught"
+    assert _outcome(name, 1, ("rule:no-server-error",)).verdict == "unnamed"
+    assert _outcome(name, 0).verdict == "missed"
+    assert _outcome(name, 2).verdict == "error"
+    assert _outcome("extra-fields", 1, benign=True).verdict == "false alarm"
+    assert _outcome(NO_FAULT, 0).verdict == "passed"
+
+
+def test_report_prints_both_scores_and_counts_schemathesis_failures_beyond_the_clean_hub(tmp_path: Path) -> None:
+    outcomes = [
+        _outcome(NO_FAULT, 0, st=1),
+        _outcome("delete-missing-created", 1, ("model.schema.json#/required",), st=0),
+        _outcome("delete-answers-500", 0, st=1),
+        _outcome("extra-fields", 0, st=1, benign=True),
+    ]
+    score = scores(outcomes)
+    assert (score.faults, score.suite_caught, score.benign, score.suite_false_alarms) == (2, 1, 1, 0)
+    assert (score.st_caught, score.st_caught_new, score.st_false_alarms, score.st_false_alarms_new) == (1, 0, 1, 0)
+    assert not score.perfect
+    text = write_report(outcomes, tmp_path / "r.md", wall_seconds=1.0, command="x")
+    assert "| our suite | 1 / 2 | 0 / 1 |" in text
+    assert "| plain schemathesis (any failure) | 1 / 2 | 1 / 1 |" in text
+    assert json.loads((tmp_path / "r.json").read_text())["scores"]["suite_caught"] == 1
+    assert text == render(outcomes, wall_seconds=1.0, command="x")
+
+
+def test_outcomes_written_by_workers_load_back_in_catalog_order(tmp_path: Path) -> None:
+    rows = [_outcome("extra-fields", 0, benign=True), _outcome(NO_FAULT, 0), _outcome("delete-missing-id", 1)]
+    for row in rows:
+        write_outcome(row, tmp_path)
+    loaded = load_outcomes(tmp_path, [NO_FAULT, *(fault.name for fault in FAULTS)])
+    assert loaded == [rows[1], rows[2], rows[0]]
+
+
+def test_clauses_without_a_fault_are_listed() -> None:
+    assert unreached_clauses(["rule:answers-in-time", "rule:made-up"]) == ("rule:made-up",)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "oxen_contract.selfcheck", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_help_names_every_option() -> None:
+    result = _cli("--help")
+    assert result.returncode == 0
+    for option in ("--only", "--jobs", "--out", "--no-schemathesis"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--jobs", "0"], ["--only", "no-such-fault"], ["--bogus"]])
+def test_a_bad_option_is_one_line_on_stderr_and_exit_2(args: list[str]) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
