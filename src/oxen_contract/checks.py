@@ -163,9 +163,7 @@ def _text(value: str | bytes | None) -> str | None:
 
 
 @schemathesis.check
-def answer_matches_contract(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
-) -> None:
+def answer_matches_contract(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> None:
     """A 200 meets its operation's contract and a 4xx meets error.schema.json, in the run's variant (default/strict).
 
     Beside schemathesis's response_schema_conformance: this one honours --strict-contract and names the clause as
@@ -180,9 +178,7 @@ def answer_matches_contract(
 
 
 @schemathesis.check
-def not_found_names_the_id(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
-) -> None:
+def not_found_names_the_id(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> None:
     """A 404 for a model id has an error body that names the id (documented as ``Model not found: <id>``)."""
     verifier = active_verifier()
     exchange = exchange_of(response, case, verifier)
@@ -193,9 +189,7 @@ def not_found_names_the_id(
 
 
 @schemathesis.check
-def delete_returns_requested_id(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
-) -> None:
+def delete_returns_requested_id(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> None:
     """A 200 answer to DELETE /api/ai/models/{id} is the model with that id."""
     verifier = active_verifier()
     exchange = exchange_of(response, case, verifier)

@@ -140,6 +140,8 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None and report.failed:
         from .cassettes import corrupt_message, out_of_date_message
+        from .client import HubTimeout
+        from .failures import ContractFailure
 
         text = "".join(str(call.excinfo.value))
         kinds = {type(error).__name__ for error in _chain(call.excinfo.value)}
@@ -148,6 +150,12 @@ def pytest_runtest_makereport(
             report.longrepr = out_of_date_message(run.cassette_dir, text)
         elif kinds & {"YAMLError", "ScannerError", "ParserError", "ComposerError", "ConstructorError"}:
             report.longrepr = corrupt_message(str(run.cassette_dir), text)
+        else:
+            # The failure text is the product: show it whole, without Hypothesis notes or our own frames.
+            found = [error for error in _chain(call.excinfo.value) if isinstance(error, (ContractFailure, HubTimeout))]
+            if found:
+                texts = list(dict.fromkeys(str(error) for error in found))
+                report.longrepr = f"{item.nodeid}\n\n" + "\n\n".join(texts)
     return report
 
 

@@ -1,0 +1,180 @@
+"""The delete lifecycle as a hypothesis state machine, against a model of what the hub should hold.
+
+Rules provision, retrieve, activate, deactivate, delete, list and search in any order the machine draws; the model
+of the hub (which ids are live, each one's last retrieved body) says what every answer must be.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
+
+from oxen_contract.failures import ContractFailure
+from oxen_contract.provisioning import ProvisionsExhausted
+
+pytestmark = [pytest.mark.vcr, pytest.mark.contract, pytest.mark.destructive]
+
+# Fields that identify the model: the delete answer must repeat them as last retrieved (only deployment status may
+# change between a retrieve and the delete).
+IDENTITY = ("id", "created", "owned_by", "source_model")
+MAX_LIFECYCLES = 2
+CUSTOM_AND_YOURS = "rule:deleted-model-is-custom-and-yours"
+AS_LAST_RETRIEVED = "rule:delete-answers-model-as-last-retrieved"
+
+
+def _stops_at_first_failure(step: Callable[..., Any]) -> Callable[..., Any]:
+    """Record a broken clause and let the run end quietly.
+
+    Raised inside the machine, a failure would make Hypothesis run the failing steps again to report them, and
+    against a live hub every rerun deploys another model. The test raises what was recorded once the run is over.
+    """
+
+    @functools.wraps(step)
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.failures:
+            return None
+        try:
+            return step(self, *args, **kwargs)
+        except ContractFailure as failure:
+            self.failures.append(failure)
+            return None
+
+    return guarded
+
+
+def _machine(hub: Any, verifier: Any, provisioner: Any, namespace: str | None, failures: list[Any]) -> type:
+    class DeleteLifecycle(RuleBasedStateMachine):
+        models = Bundle("models")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.live: dict[str, dict[str, Any]] = {}
+            self.deleted: set[str] = set()
+            self.failures = failures
+
+        def _provision(self) -> str:
+            model_id = provisioner.fresh_model()
+            self.live[model_id] = self._retrieved(model_id)
+            return model_id
+
+        def _retrieved(self, model_id: str) -> dict[str, Any]:
+            exchange = hub.retrieve(model_id)
+            body = verifier.answer(exchange, clause="rule:retrieve-answers-the-requested-model")
+            verifier.same(exchange, "rule:retrieve-answers-the-requested-model", "/id", model_id, body["id"])
+            return dict(body)
+
+        @initialize(target=models)
+        @_stops_at_first_failure
+        def first_model(self) -> str:
+            return self._provision()
+
+        @rule(model_id=models)
+        @_stops_at_first_failure
+        def retrieve(self, model_id: str) -> None:
+            if model_id in self.deleted:
+                verifier.not_found(hub.retrieve(model_id))
+            else:
+                self.live[model_id] = self._retrieved(model_id)
+
+        @rule(model_id=models, action=st.sampled_from(["activate", "deactivate"]))
+        @_stops_at_first_failure
+        def switch(self, model_id: str, action: str) -> None:
+            exchange = getattr(hub, action)(model_id)
+            if model_id in self.deleted:
+                verifier.not_found(exchange)
+                return
+            body = verifier.answer(exchange, clause="rule:activate-answers-the-model")
+            verifier.same(exchange, "rule:activate-answers-the-model", "/id", model_id, body["id"])
+
+        @rule(model_id=models)
+        @_stops_at_first_failure
+        def delete(self, model_id: str) -> None:
+            if model_id in self.deleted:
+                verifier.not_found(hub.delete(model_id))
+            else:
+                self._delete_and_prove_gone(model_id)
+
+        def _delete_and_prove_gone(self, model_id: str) -> None:
+            exchange = hub.delete(model_id)
+            body = verifier.answer(exchange, clause="rule:delete-answers-the-deleted-model")
+            provisioner.forget(model_id)
+            self.deleted.add(model_id)
+            last = self.live.pop(model_id)
+            verifier.same(exchange, "rule:delete-returns-requested-id", "/id", model_id, body.get("id"))
+            # model_type is optional: when the answer names it, it must be custom.
+            if "model_type" in body:
+                verifier.same(exchange, CUSTOM_AND_YOURS, "/model_type", "custom", body["model_type"])
+            if namespace is not None:
+                verifier.same(exchange, CUSTOM_AND_YOURS, "/owned_by", namespace, body.get("owned_by"))
+            for field in IDENTITY:
+                verifier.same(exchange, AS_LAST_RETRIEVED, f"/{field}", last.get(field), body.get(field))
+            # Gone means gone for every operation, right away: not left to the order the machine draws.
+            for operation in ("retrieve", "delete", "activate", "deactivate"):
+                verifier.not_found(getattr(hub, operation)(model_id))
+            self.list_no_longer_shows_deleted()
+
+        @precondition(lambda self: bool(self.deleted))
+        @rule()
+        @_stops_at_first_failure
+        def list_no_longer_shows_deleted(self) -> None:
+            exchange = hub.list()
+            listed = {model.get("id") for model in verifier.answer(exchange)["data"]}
+            for model_id in sorted(self.deleted & listed):
+                verifier.same(exchange, "rule:deleted-model-is-gone", "/data/*/id", f"no {model_id!r}", model_id)
+
+        @precondition(lambda self: bool(self.deleted))
+        @rule(model_id=models)
+        @_stops_at_first_failure
+        def search_no_longer_shows_deleted(self, model_id: str) -> None:
+            exchange = hub.search(model_id)
+            found = {model.get("id") for model in verifier.answer(exchange)["data"]}
+            if model_id in self.deleted and model_id in found:
+                verifier.same(exchange, "rule:deleted-model-is-gone", "/data/*/id", f"no {model_id!r}", model_id)
+
+        def teardown(self) -> None:
+            # Every lifecycle ends with its models deleted, through the same checks as the delete rule.
+            for model_id in list(self.live):
+                if self.failures:
+                    provisioner.dispose(model_id)
+                else:
+                    _stops_at_first_failure(type(self)._delete_and_prove_gone)(self, model_id=model_id)
+
+    return DeleteLifecycle
+
+
+def test_delete_lifecycle_keeps_the_documented_promises(
+    hub: Any, verifier: Any, provisioner: Any, live_config: Any
+) -> None:
+    reason = provisioner.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    # Each lifecycle starts from a fresh model, so the deploy budget bounds how many run; two deploys stay for the
+    # shared model and the fuzzed delete's target.
+    given = len(provisioner.config.disposable_models)
+    budget = given or max(1, live_config.max_provisions - provisioner.deploys - 2)
+    failures: list[ContractFailure] = []
+    machine = _machine(hub, verifier, provisioner, live_config.namespace, failures)
+    try:
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=min(MAX_LIFECYCLES, budget),
+                # No shrinking: against a live hub every replay of a failing run would deploy another model.
+                phases=[Phase.explicit, Phase.generate],
+                stateful_step_count=16,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    except ProvisionsExhausted as exhausted:
+        pytest.skip(str(exhausted))
+    if failures:
+        raise failures[0]

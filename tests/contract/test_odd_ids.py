@@ -1,0 +1,32 @@
+"""Odd ids never get a 5xx or a body that is not JSON, whatever the hub makes of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.vcr, pytest.mark.contract]
+
+ODD_IDS = {
+    "unicode": "模型-ünïcødé-🚀",
+    "reserved-characters": "a/b?c#d%e&f=g+h",
+    "colon": "oxen:not-a-model",
+    "dots": "not.a.model.v1",
+    "slash-and-colon": "alice:sandbox/ft-1-does-not-exist",
+    "spaces": "  padded id  ",
+    "nul": "nul\x00byte",
+    "very-long": "x" * 10_000,
+    "percent-encoded-looking": "%2F%00%ff",
+}
+
+
+@pytest.mark.parametrize("operation", ["retrieve", "activate", "deactivate"])
+@pytest.mark.parametrize("model_id", list(ODD_IDS.values()), ids=list(ODD_IDS))
+def test_odd_id_answers_json_and_no_server_error(hub: Any, verifier: Any, operation: str, model_id: str) -> None:
+    exchange = getattr(hub, operation)(model_id)
+    if exchange.status >= 500:
+        verifier.same(exchange, "rule:no-server-error", "", "a status below 500", exchange.status)
+    body = verifier.body(exchange)
+    if 400 <= exchange.status < 500:
+        verifier.conforms(exchange, "error", body)
