@@ -62,7 +62,7 @@ class _ManyWithMore(conjecture_utils.many):
         return True
 
 
-hypothesis_jsonschema._from_schema.cu = types.SimpleNamespace(  # type: ignore[attr-defined]
+vars(hypothesis_jsonschema._from_schema)["cu"] = types.SimpleNamespace(
     **{**vars(conjecture_utils), "many": _ManyWithMore}
 )
 
@@ -144,18 +144,20 @@ def resolved(name: str, strict: bool = False) -> Any:
 
 def _conform(instance: Any) -> Any:
     """Apply the model's conditional rules to a generated instance: a base model is owned by oxen, deploys nothing."""
-    models = instance.get("data", []) if isinstance(instance, dict) and "data" in instance else [instance]
+    data = instance.get("data") if isinstance(instance, dict) else None
+    models = data if isinstance(data, list) else [instance]
     for model in models:
         if isinstance(model, dict) and model.get("model_type") == "base":
             model["owned_by"] = "oxen"
-            if "deployments" in model:
-                model["deployments"] = []
+            if model.get("deployments"):
+                # Keep the deployments (a clause may sit in them): the model is a custom one then.
+                model["model_type"] = "custom"
     return instance
 
 
 def _at(instance: Any, path: tuple[object, ...]) -> Any:
     for part in path:
-        instance = instance[part]  # type: ignore[index]
+        instance = instance[part]
     return instance
 
 
@@ -218,24 +220,44 @@ def sites(name: str, strict: bool) -> list[Site]:
 ALL_SITES = [site for name, strict in VARIANTS for site in sites(name, strict)]
 
 
-def _requiring(path: tuple[object, ...], leaf: dict[str, Any]) -> dict[str, Any]:
-    """A schema that holds an instance with something at ``path`` (objects and arrays on the way), ``leaf`` there."""
-    schema = leaf
-    for part in reversed(path):
-        if isinstance(part, int):
-            schema = {"type": "array", "minItems": 1, "items": schema}
-        else:
-            schema = {"type": "object", "required": [part], "properties": {part: schema}}
-    return schema
+def _full(schema: Any) -> Any:
+    """``schema`` with every named field required and every array and map non-empty: each clause then has a target."""
+    if isinstance(schema, list):
+        return [_full(sub) for sub in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _full(value) for key, value in schema.items()}
+    for key in ("properties", "additionalProperties", "items"):
+        if isinstance(out.get(key), dict) and isinstance(out.get("type"), list):
+            # A nullable object or array must be the object or array, or there is nothing inside to break.
+            out["type"] = [kind for kind in out["type"] if kind != "null"]
+    if isinstance(out.get("properties"), dict) and out["properties"]:
+        out["required"] = sorted({*out.get("required", []), *out["properties"]})
+    if isinstance(out.get("additionalProperties"), dict):
+        out["properties"] = {**out.get("properties", {}), "k": out["additionalProperties"]}
+        out["required"] = sorted({*out.get("required", []), "k"})
+    if isinstance(out.get("items"), dict):
+        out["minItems"] = max(out.get("minItems", 0), 1)
+    return out
 
 
 @cache
-def _strategy(name: str, strict: bool, path: tuple[object, ...], object_leaf: bool) -> st.SearchStrategy[Any]:
-    leaf: dict[str, Any] = {"type": "object"} if object_leaf else {}
-    # A few models per list are enough to break one clause, and keep generation fast.
-    small = {"properties": {"data": {"maxItems": 2}}}
-    schema = {"allOf": [_unconditional(resolved(name, strict)), _requiring(path, leaf), small]}
-    return from_schema(schema).map(_conform)
+def _strategy(name: str, strict: bool, full: bool) -> st.SearchStrategy[Any]:
+    schema = _unconditional(resolved(name, strict))
+    if name != "model" and name != "error":
+        # A few models per list are enough to break one clause, and keep generation fast.
+        schema = {"allOf": [schema, {"properties": {"data": {"maxItems": 2}}}]}
+    return from_schema(_full(schema) if full else schema).map(_conform)
+
+
+@cache
+def _error_branch(branch: str) -> st.SearchStrategy[Any]:
+    """Error bodies of one documented shape, every field present."""
+    contract = _contract()
+    root = {k: v for k, v in contract.documents["error.schema.json"].items() if k != "anyOf"}
+    resolver = contract.registry.resolver(BASE_URI + "error.schema.json")
+    shape = _inline({"allOf": [root, {"$ref": f"#/$defs/{branch}"}]}, resolver)
+    return from_schema(_full(shape))
 
 
 def _types(value: Any) -> set[str]:
@@ -254,14 +276,16 @@ def _break(instance: Any, site: Site) -> Any:
     holder = _at(broken, tuple(parents)) if site.path else None
     if site.keyword == "type":
         allowed = {site.value} if isinstance(site.value, str) else set(site.value)
-        bad = next(v for v in ("x", 7, 7.5, True, None, [], {}) if not _types(v) & allowed)
+        candidates: tuple[Any, ...] = ("x", 7, 7.5, True, None, [], {})
+        bad = next(v for v in candidates if not _types(v) & allowed)
         if holder is None:
             return bad
         holder[last] = bad
     elif site.keyword in ("enum", "const"):
         holder[last] = _BAD_ENUM  # type: ignore[index]
     elif site.keyword == "required":
-        del _at(broken, site.path)[site.value[0]]
+        # The last required name: the first may be required by an enclosing schema too (error is, at the root).
+        del _at(broken, site.path)[site.value[-1]]
     elif site.keyword == "unevaluatedProperties":
         _at(broken, site.path)[_UNKNOWN] = 1
     return broken
@@ -271,24 +295,37 @@ def _break(instance: Any, site: Site) -> Any:
 @PROPERTY_SETTINGS
 @given(data=st.data())
 def test_every_generated_instance_conforms(name: str, strict: bool, data: st.DataObject) -> None:
-    instance = data.draw(_strategy(name, strict, (), False))
+    instance = data.draw(_strategy(name, strict, False))
     assert _contract().violations(name, instance, strict=strict) == []
 
 
 def test_every_kind_of_clause_has_sites() -> None:
     keywords = {site.keyword for site in ALL_SITES}
-    assert keywords == set(_CHECKED)
+    # const sits only in the conditional rules and the error shapes, which have tests of their own below.
+    assert keywords == {"type", "enum", "required", "unevaluatedProperties"}
     assert len(ALL_SITES) > 60
 
 
-@pytest.mark.parametrize("site", ALL_SITES, ids=lambda site: site.id)
+def _misnamed(contract: str, strict: bool, instance: Any, chosen: list[Site]) -> list[str]:
+    """Each site whose broken instance is not rejected naming exactly that site's clause, with what was named."""
+    wrong = []
+    for site in chosen:
+        named = {v.clause for v in _contract().violations(contract, _break(instance, site), strict=strict)}
+        if named != {site.clause}:
+            wrong.append(f"{site.id}: named {sorted(named)}")
+    return wrong
+
+
+# One generated instance (every field present) serves every clause of its contract: one draw, many mutations.
+@pytest.mark.parametrize(("name", "strict"), VARIANTS, ids=[f"{'strict ' if s else ''}{n}" for n, s in VARIANTS])
 @PROPERTY_SETTINGS
 @given(data=st.data())
-def test_breaking_one_clause_of_a_generated_instance_names_that_clause(site: Site, data: st.DataObject) -> None:
-    object_leaf = site.keyword in ("required", "unevaluatedProperties")
-    instance = data.draw(_strategy(site.contract, site.strict, site.path, object_leaf))
-    violations = _contract().violations(site.contract, _break(instance, site), strict=site.strict)
-    assert {v.clause for v in violations} == {site.clause}
+def test_breaking_any_one_clause_of_a_generated_instance_names_that_clause(
+    name: str, strict: bool, data: st.DataObject
+) -> None:
+    instance = data.draw(_strategy(name, strict, True))
+    assert _contract().violations(name, instance, strict=strict) == []
+    assert _misnamed(name, strict, instance, sites(name, strict)) == []
 
 
 @pytest.mark.parametrize(("clause", "edit"), [("owned_by", "vendor"), ("deployments", [{"status": "active"}])])
@@ -309,8 +346,25 @@ def test_a_generated_base_model_breaking_a_conditional_rule_names_that_rule(
 @PROPERTY_SETTINGS
 @given(data=st.data())
 def test_an_unknown_field_is_rejected_by_strict_and_accepted_by_default(data: st.DataObject) -> None:
-    instance = data.draw(_strategy("model", True, (), False))
+    instance = data.draw(_strategy("model", True, False))
     instance[_UNKNOWN] = {"anything": 1}
     assert _contract().violations("model", instance) == []
     clauses = {v.clause for v in _contract().violations("model", instance, strict=True)}
     assert clauses == {"strict.schema.json#/$defs/model/unevaluatedProperties"}
+
+
+ERROR_SHAPE_SITES = [
+    (branch, Site("error", False, clause, keyword, value, path))
+    for branch in ("typedError", "messageError")
+    for clause, keyword, value, path in _sites("error.schema.json", ("$defs", branch), ())
+]
+
+
+@pytest.mark.parametrize("branch", ["typedError", "messageError"])
+@PROPERTY_SETTINGS
+@given(data=st.data())
+def test_breaking_any_one_clause_of_a_generated_error_shape_names_that_clause(branch: str, data: st.DataObject) -> None:
+    instance = data.draw(_error_branch(branch))
+    assert _contract().violations("error", instance) == []
+    chosen = [site for shape, site in ERROR_SHAPE_SITES if shape == branch]
+    assert _misnamed("error", False, instance, chosen) == []

@@ -143,9 +143,10 @@ def _caught_by(output: str, expected: tuple[str, ...], tests: tuple[str, ...]) -
     for index, header in enumerate(headers):
         end = headers[index + 1].start() if index + 1 < len(headers) else len(output)
         if set(clauses_named(output[header.end() : end])) & set(expected):
-            name = header.group(1)
+            name = re.sub(r"^ERROR at (?:setup|teardown) of ", "", header.group(1))
             return next((test for test in tests if name.startswith(test.rpartition("::")[2])), name)
-    return None
+    # Named outside a failure section (a session-end note, a subtest report): credit the first failing test.
+    return tests[0] if tests and set(clauses_named(output)) & set(expected) else None
 
 
 def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
