@@ -22,6 +22,7 @@ __all__ = ["RERECORD_COMMAND", "credential_matcher", "out_of_date_message", "vcr
 RERECORD_COMMAND = "tox -e record"
 SESSION_CASSETTE = "session.yaml"
 _DROPPED_RESPONSE_HEADERS = ("date", "server")
+_DROPPED_REQUEST_HEADERS = ("host", "user-agent", "x-schemathesis-testcaseid")
 
 
 def _secrets(config: RunConfig) -> dict[str, str]:
@@ -58,8 +59,11 @@ def vcr_config_for(config: RunConfig) -> dict[str, Any]:
         request = copy.copy(request)
         request.uri = _scrub_text(request.uri, config, secrets)
         # vcrpy's headers are a plain dict of the names as sent.
-        # The host header names the recording hub's port; the URI already says where the request went.
-        headers = {name: value for name, value in dict(request.headers).items() if name.lower() != "host"}
+        # Headers that differ run to run or tool to tool (the hub's port, schemathesis's random case id, versions)
+        # would make every recording a diff; the URI already says where the request went.
+        headers = {
+            name: value for name, value in dict(request.headers).items() if name.lower() not in _DROPPED_REQUEST_HEADERS
+        }
         for name in [name for name in headers if name.lower() == "authorization"]:
             headers[name] = _label(str(headers[name]), secrets)
         request.headers = headers

@@ -8,6 +8,8 @@ DELETE can name an id the run did not make.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -125,9 +127,23 @@ CHECK_CLAUSES = {
 }
 
 
-def call_and_check(case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float) -> None:
+class UnsafeRequest(RuntimeError):
+    """The suite was about to send a request it must never send (a DELETE of a model it did not provision)."""
+
+
+def call_and_check(
+    case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float, may_delete: Collection[str]
+) -> None:
     """Send ``case`` and run CHECKS on the answer; every failure becomes one ContractFailure naming its clauses."""
     import requests
+
+    if case.method.upper() == "DELETE":
+        target = unquote(str((case.path_parameters or {}).get("id")))
+        if target not in may_delete:
+            # The last line of defence behind IdPool.doomed: never delete what this run did not make.
+            raise UnsafeRequest(f"refusing to send DELETE for {target!r}: this run did not provision it")
+    if not re.match(MODELS_OPERATIONS, case.operation.path):
+        raise UnsafeRequest(f"refusing to send {case.operation.label}: only the models operations are fuzzed")
     from schemathesis.core.failures import CustomFailure, FailureGroup
 
     from .client import HubTimeout

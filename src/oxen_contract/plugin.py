@@ -290,6 +290,13 @@ def provisioner(
     notes.append(f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _leftovers_swept(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
+    # Only a remote hub keeps a ledger; sweeping first means a crashed run's models go even if no test deploys.
+    if run_config.ledger_path is not None:
+        request.getfixturevalue("provisioner")
+
+
 @pytest.fixture(scope="session")
 def _shared_model_id(provisioner: Any, session_cassette: Any) -> Iterator[list[str]]:
     holder: list[str] = []

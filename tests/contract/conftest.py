@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.client import Credential
 from oxen_contract.fuzzing import IdPool, call_and_check, hub_schema_for
 
 
@@ -41,14 +40,12 @@ def delete_schema(contract: Any, live_config: Any, disposable_model: str) -> Any
 
 
 @pytest.fixture
-def hub_call(live_config: Any, verifier: Any) -> Any:
+def hub_call(live_config: Any, verifier: Any, provisioner: Any) -> Any:
     """Sends a schemathesis case with the run's key and raises one ContractFailure for whatever it breaks."""
     headers = {"Authorization": f"Bearer {live_config.token}"}
 
     def call(case: Any) -> None:
-        call_and_check(case, verifier, headers, live_config.request_timeout)
+        call_and_check(case, verifier, headers, live_config.request_timeout, may_delete=provisioner.owns)
 
     return call
 
-
-__all__ = ["Credential"]

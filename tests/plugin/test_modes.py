@@ -1,0 +1,98 @@
+"""Live runs against a local hub: skips that name their options, and replay's out-of-date and corrupt cassettes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, Runner
+
+
+def test_destructive_tests_skip_naming_both_provisioning_options(run_suite: Runner, local_hub: str) -> None:
+    result = run_suite(
+        "tests/contract/test_delete_lifecycle.py", "--hub-url", local_hub, "-rs", env={"OXEN_API_KEY": "key-a"}
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "--fine-tune OWNER/REPO/FT_ID[@STEP]" in result.stdout
+    assert "--disposable-model ID" in result.stdout
+
+
+def test_cross_namespace_and_protection_probes_skip_with_their_reason(run_suite: Runner, local_hub: str) -> None:
+    env = {"OXEN_API_KEY": "key-a"}
+    result = run_suite(
+        "tests/contract/test_protection.py", "--hub-url", local_hub, "--fine-tune", "alice/sandbox/ft-1", "-rs", env=env
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "pass --allow-protection-probes to run it" in result.stdout
+    probes = run_suite(
+        "tests/contract/test_protection.py",
+        *("--hub-url", local_hub, "--fine-tune", "alice/sandbox/ft-1", "--allow-protection-probes", "-rs"),
+        env=env,
+    )
+    assert probes.returncode == 0, probes.stdout[-3000:]
+    assert "set OXEN_API_KEY_OTHER" in probes.stdout
+
+
+def test_live_run_against_a_conforming_hub_passes_and_reports_its_provisioning(
+    run_suite: Runner, local_hub: str, tmp_path: Path
+) -> None:
+    result = run_suite(
+        "tests/contract",
+        *("--hub-url", local_hub, "--fine-tune", "alice/sandbox/ft-1", "--allow-protection-probes"),
+        *("--ledger", str(tmp_path / "ledger.jsonl")),
+        env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "provisioned 3 model(s) of --max-provisions 3" in result.stdout
+    assert "key-a" not in result.stdout + result.stderr
+    assert "LEAK" not in result.stdout
+
+
+def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
+    run_suite: Runner, local_hub: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from oxen_contract.client import HubClient
+
+    client = HubClient(local_hub, "key-a", None, timeout=10)
+    request.addfinalizer(client.close)
+    leftover = client.deploy_fine_tune("alice", "sandbox", "ft-1").json()["deployment"]["model_slug"]
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text(f'{{"hub": "{local_hub}", "id": "{leftover}", "event": "provisioned", "at": 0}}\nnot json\n')
+    result = run_suite(
+        "tests/contract/test_models.py::test_list_answers_the_list_contract",
+        *("--hub-url", local_hub, "--ledger", str(ledger)),
+        env={"OXEN_API_KEY": "key-a"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"left by an earlier run: {leftover}" in result.stdout
+    assert client.retrieve(leftover).status == 404
+
+
+def test_replay_with_missing_cassettes_says_they_are_out_of_date(run_suite: Runner, tmp_path: Path) -> None:
+    result = run_suite(
+        "tests/contract/test_models.py::test_list_answers_the_list_contract",
+        "--block-network",
+        env={"OXEN_CONTRACT_CASSETTE_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "are out of date" in result.stdout
+    assert "tox -e record" in result.stdout
+
+
+def test_replay_of_a_corrupt_cassette_is_a_clear_error_that_changes_nothing(run_suite: Runner, tmp_path: Path) -> None:
+    cassettes = tmp_path / "cassettes"
+    shutil.copytree(ROOT / "cassettes", cassettes)
+    broken = cassettes / "test_models" / "test_list_answers_the_list_contract.yaml"
+    broken.write_text("interactions: [\n  - {request: : :\n")
+    before = broken.read_bytes()
+    result = run_suite(
+        "tests/contract/test_models.py::test_list_answers_the_list_contract",
+        "--block-network",
+        env={"OXEN_CONTRACT_CASSETTE_DIR": str(cassettes)},
+    )
+    assert result.returncode == 1
+    assert "cannot be read" in result.stdout
+    assert "tox -e record" in result.stdout
+    assert broken.read_bytes() == before

@@ -1,0 +1,77 @@
+"""Options, their environment fallbacks, and the usage errors bad input gets."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Runner
+
+OPTIONS = (
+    "--hub-url",
+    "--local-hub",
+    "--fine-tune",
+    "--disposable-model",
+    "--max-provisions",
+    "--allow-protection-probes",
+    "--strict-contract",
+    "--request-timeout",
+    "--namespace",
+    "--ledger",
+)
+
+
+def test_help_lists_every_option_in_the_oxen_contract_group(run_suite: Runner) -> None:
+    result = run_suite("--help")
+    assert result.returncode == 0
+    assert "Oxen hub models API contract suite" in result.stdout
+    for option in OPTIONS:
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--hub-url", "http://127.0.0.1:9"], {}, "needs an API key: export OXEN_API_KEY"),
+        ([], {"OXEN_HUB_URL": "http://127.0.0.1:9"}, "needs an API key: export OXEN_API_KEY"),
+        (["--hub-url", "ftp://hub"], {"OXEN_API_KEY": "k"}, "--hub-url expects an http(s) URL"),
+        (["--local-hub", "--hub-url", "http://127.0.0.1:9"], {}, "--local-hub starts its own hub"),
+        (["--record-mode=rewrite"], {}, "records from a live hub: add --hub-url URL or --local-hub"),
+        (["--local-hub", "--fine-tune", "alice/sandbox"], {}, "--fine-tune expects OWNER/REPO/FT_ID"),
+        (["--local-hub", "--max-provisions", "many"], {}, "--max-provisions expects a whole number; got 'many'"),
+        (["--local-hub", "--max-provisions", "-1"], {}, "--max-provisions must be at least 0"),
+        (["--local-hub", "--request-timeout", "0"], {}, "--request-timeout must be positive"),
+        ([], {"OXEN_CONTRACT_STRICT": "maybe"}, "OXEN_CONTRACT_STRICT expects 1/true/yes or 0/false/no"),
+    ],
+    ids=[
+        "live-without-key",
+        "env-hub-url-without-key",
+        "not-an-http-url",
+        "local-hub-and-hub-url",
+        "record-without-a-hub",
+        "bad-fine-tune",
+        "max-provisions-not-a-number",
+        "max-provisions-negative",
+        "timeout-zero",
+        "bad-boolean-env",
+    ],
+)
+def test_bad_input_is_a_one_line_usage_error_without_traceback(
+    run_suite: Runner, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run_suite("tests/contract", *args, env=env)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_usage_error_never_shows_the_key(run_suite: Runner) -> None:
+    secret = "sk-very-secret-oxen-key-123456"
+    result = run_suite("tests/contract", "--hub-url", "nope", env={"OXEN_API_KEY": secret})
+    assert result.returncode == 4
+    assert secret not in result.stdout + result.stderr
+
+
+def test_replay_is_the_default_and_says_so_in_the_header(run_suite: Runner) -> None:
+    result = run_suite("tests/contract/test_models.py", "--block-network", "-q")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "oxen-contract: replay against cassettes" in result.stdout or "passed" in result.stdout
