@@ -48,4 +48,3 @@ def hub_call(live_config: Any, verifier: Any, provisioner: Any) -> Any:
         call_and_check(case, verifier, headers, live_config.request_timeout, may_delete=provisioner.owns)
 
     return call
-
