@@ -52,15 +52,15 @@ class Verifier:
 
     def body(self, exchange: Exchange) -> Any:
         """The JSON body; a ContractFailure when the content type or the body is not JSON."""
-        findings = []
         media_type = exchange.content_type.split(";")[0].strip().lower()
         if media_type != "application/json":
-            findings.append(Finding("rule:json-content-type", "application/json", render_value(exchange.content_type)))
+            finding = Finding("rule:json-content-type", "application/json", render_value(exchange.content_type))
+            raise ContractFailure(exchange, [finding])
         try:
-            return exchange.json() if not findings else _raise(exchange, findings)
+            return exchange.json()
         except ValueError:
-            findings.append(Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80])))
-            raise ContractFailure(exchange, findings) from None
+            finding = Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80]))
+            raise ContractFailure(exchange, [finding]) from None
 
     def conforms(self, exchange: Exchange, contract_name: str, body: Any) -> None:
         violations = self.contract.violations(contract_name, body, strict=self.strict)
@@ -109,10 +109,6 @@ class Verifier:
     def same(self, exchange: Exchange, clause: str, at: str, expected: Any, actual: Any) -> None:
         if expected != actual:
             raise ContractFailure(exchange, [Finding(clause, render_value(expected), render_value(actual), at)])
-
-
-def _raise(exchange: Exchange, findings: list[Finding]) -> Any:
-    raise ContractFailure(exchange, findings)
 
 
 def _strings(node: Any) -> str:
