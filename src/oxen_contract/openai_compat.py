@@ -1,0 +1,155 @@
+"""Where the hub's model answers and the OpenAI Python SDK's types disagree, field by field.
+
+The reference calls the hub's model object "compatible with the OpenAI model object", and users point the ``openai``
+package at the hub. The SDK does not validate what it parses: it builds its objects leniently, so a missing field or
+one of the wrong type surfaces later, in the caller's code (the delete answer parses as a ``ModelDeleted`` whose
+``deleted`` reads ``None``). So the raw JSON is validated strictly against the SDK's own pydantic types, and each
+disagreement is named with the field, what the SDK's type expects and what the hub answered.
+
+Errors::
+
+    AssertionError
+    ├── SdkMismatch            the answer disagrees with the SDK type in a way nobody has accepted: a failure
+    └── KnownIncompatibility   it disagrees only in documented, accepted ways (a strict xfail expects exactly this)
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpx
+import openai
+import pydantic
+
+__all__ = ["Disagreement", "KnownIncompatibility", "SdkMismatch", "check_fits", "disagreements", "openai_client"]
+
+# The SDK appends "/models" (and "/models/{id}") to its base URL.
+OPENAI_BASE_PATH = "/api/ai"
+_MISSING = "missing"
+
+
+def openai_client(hub_url: str, key: str, timeout: float) -> openai.OpenAI:
+    """The real SDK client, aimed at the hub, on an ``httpx.Client`` (which vcrpy records and replays)."""
+    # openai 3 sends through httpx2 unless given a client; vcrpy patches httpx, so without this a replay would go to
+    # the network. No retries: the check is about the first answer, and a replay must send what the recording sent.
+    http_client = httpx.Client(timeout=timeout)
+    return openai.OpenAI(
+        base_url=f"{hub_url}{OPENAI_BASE_PATH}", api_key=key, http_client=cast(Any, http_client), max_retries=0
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """One field where the hub's JSON does not fit the SDK's type."""
+
+    sdk_type: str
+    pointer: str  # JSON pointer into the answer, e.g. /data/3/created
+    expected: str  # what the SDK's type declares, e.g. "int, required"
+    actual: str  # the hub's value as JSON, or "missing"
+    model_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, bool]:
+        """What stays the same from one answer to the next: type, field (list indexes dropped), missing or not."""
+        field = "/".join(part for part in self.pointer.split("/") if not part.isdigit())
+        return (self.sdk_type, field, self.actual == _MISSING)
+
+    def __str__(self) -> str:
+        where = f" (model {self.model_id!r})" if self.model_id else ""
+        return f"{self.sdk_type}{self.pointer}{where}: the SDK expects {self.expected}; the hub answered {self.actual}"
+
+
+class SdkMismatch(AssertionError):
+    """The hub's answer disagrees with the SDK's type in a way not accepted as a known difference."""
+
+
+class KnownIncompatibility(AssertionError):
+    """The hub's answer disagrees with the SDK's type only in documented, accepted ways."""
+
+
+def disagreements(sdk_type: type[pydantic.BaseModel], body: Any) -> list[Disagreement]:
+    """Every field of ``body`` that the SDK's ``sdk_type``, validated strictly, does not accept."""
+    try:
+        sdk_type.model_validate(body, strict=True)
+    except pydantic.ValidationError as error:
+        found = []
+        for problem in error.errors(include_url=False):
+            loc = tuple(problem["loc"])
+            missing = problem["type"] == "missing"
+            found.append(
+                Disagreement(
+                    sdk_type=_type_name(sdk_type),
+                    pointer="/" + "/".join(str(part) for part in loc) if loc else "",
+                    expected=_expected(sdk_type, loc) or str(problem["msg"]),
+                    actual=_MISSING if missing else _json(problem.get("input")),
+                    model_id=_model_id(body, loc),
+                )
+            )
+        return found
+    return []
+
+
+def check_fits(
+    sdk_type: type[pydantic.BaseModel], body: Any, *, request: str, known: Iterable[tuple[str, str, bool]] = ()
+) -> None:
+    """Raise ``SdkMismatch`` for any disagreement not in ``known``; ``KnownIncompatibility`` if only known ones."""
+    found = disagreements(sdk_type, body)
+    if not found:
+        return
+    accepted = set(known)
+    unknown = [item for item in found if item.key not in accepted]
+    kind = SdkMismatch if unknown else KnownIncompatibility
+    sdk = f"the OpenAI SDK's {_type_name(sdk_type)} (openai {openai.__version__})"
+    heading = (
+        f"{request}: the hub's answer does not fit {sdk}"
+        if unknown
+        else f"{request}: the hub's answer differs from {sdk} only as documented"
+    )
+    lines = [f"{item} (known difference)" if item.key in accepted else str(item) for item in found]
+    raise kind("\n  ".join([heading, *lines]))
+
+
+def _json(value: Any) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _model_id(body: Any, loc: tuple[Any, ...]) -> str | None:
+    # The id of the model a list entry or a single answer is about, for the message.
+    node = body
+    if len(loc) >= 2 and loc[0] == "data" and isinstance(loc[1], int) and isinstance(body, dict):
+        items = body.get("data")
+        node = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    found = node.get("id") if isinstance(node, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _expected(sdk_type: type[pydantic.BaseModel], loc: tuple[Any, ...]) -> str | None:
+    # Walk the SDK's annotations along the error's location: model fields by name, list items by index.
+    annotation: Any = sdk_type
+    required = True
+    for part in loc:
+        if isinstance(part, int):
+            args = typing.get_args(annotation)
+            if not args:
+                return None
+            annotation, required = args[0], True
+        elif isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation, required = field.annotation, field.is_required()
+        else:
+            return None
+    return f"{_type_name(annotation)}, {'required' if required else 'optional'}"
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "").replace("typing_extensions.", "")
