@@ -59,10 +59,13 @@ def vcr_config_for(config: RunConfig) -> dict[str, Any]:
         request = copy.copy(request)
         request.uri = _scrub_text(request.uri, config, secrets)
         # vcrpy's headers are a plain dict of the names as sent.
-        # Headers that differ run to run or tool to tool (the hub's port, schemathesis's random case id, versions)
+        # Headers that differ run to run or tool to tool (the hub's port, schemathesis's random case id, versions, the
+        # OpenAI SDK's x-stainless-* platform report)
         # would make every recording a diff; the URI already says where the request went.
         headers = {
-            name: value for name, value in dict(request.headers).items() if name.lower() not in _DROPPED_REQUEST_HEADERS
+            name: value
+            for name, value in dict(request.headers).items()
+            if name.lower() not in _DROPPED_REQUEST_HEADERS and not name.lower().startswith("x-stainless")
         }
         for name in [name for name in headers if name.lower() == "authorization"]:
             headers[name] = _label(str(headers[name]), secrets)

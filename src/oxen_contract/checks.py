@@ -9,7 +9,7 @@ breaks a clause is reported the same way whichever test sent it. Schemathesis's 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import schemathesis
@@ -18,6 +18,7 @@ from .client import Credential, Exchange
 from .contracts import Contract, load_contract
 from .failures import ContractFailure, Finding
 from .report import render_value
+from .tally import Tally
 
 __all__ = ["OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
 
@@ -37,9 +38,10 @@ OPERATION_CONTRACTS = {
 class Verifier:
     """Checks answers against the contract (default or strict) and the suite's rules."""
 
-    def __init__(self, contract: Contract, *, strict: bool, keys: dict[str, str]) -> None:
+    def __init__(self, contract: Contract, *, strict: bool, keys: dict[str, str], tally: Tally | None = None) -> None:
         self.contract = contract
         self.strict = strict
+        self.tally = tally if tally is not None else Tally(contract)
         # Authorization header value -> credential label, so a failure never shows a key.
         self._labels = {f"Bearer {key}": label for label, key in keys.items() if key}
 
@@ -50,22 +52,31 @@ class Verifier:
             return self._labels[authorization]
         return Credential.INVALID if authorization.startswith("Bearer ") else Credential.NOT_BEARER
 
+    def fail(self, exchange: Exchange, findings: list[Finding]) -> NoReturn:
+        """Count the broken clauses and raise the failure."""
+        for finding in findings:
+            self.tally.failed(exchange, finding.clause, finding.expected, finding.actual, finding.at)
+        raise ContractFailure(exchange, findings)
+
     def body(self, exchange: Exchange) -> Any:
         """The JSON body; a ContractFailure when the content type or the body is not JSON."""
+        self.tally.rule("rule:json-content-type")
         media_type = exchange.content_type.split(";")[0].strip().lower()
         if media_type != "application/json":
-            finding = Finding("rule:json-content-type", "application/json", render_value(exchange.content_type))
-            raise ContractFailure(exchange, [finding])
+            self.fail(
+                exchange, [Finding("rule:json-content-type", "application/json", render_value(exchange.content_type))]
+            )
+        self.tally.rule("rule:body-is-json")
         try:
             return exchange.json()
         except ValueError:
-            finding = Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80]))
-            raise ContractFailure(exchange, [finding]) from None
+            self.fail(exchange, [Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80]))])
 
     def conforms(self, exchange: Exchange, contract_name: str, body: Any) -> None:
         violations = self.contract.violations(contract_name, body, strict=self.strict)
+        self.tally.validated(contract_name, self.strict, body)
         if violations:
-            raise ContractFailure(
+            self.fail(
                 exchange,
                 [
                     Finding(v.clause, render_value(v.expected), render_value(v.actual), v.instance_pointer or "/")
@@ -75,18 +86,20 @@ class Verifier:
 
     def answer(self, exchange: Exchange, *, clause: str = "rule:answer-matches-contract") -> Any:
         """A 200 whose body meets the operation's contract; returns the body."""
+        self.tally.rule(clause)
         if exchange.status != 200:
-            raise ContractFailure(exchange, [Finding(clause, "200", str(exchange.status))])
+            self.fail(exchange, [Finding(clause, "200", str(exchange.status))])
         body = self.body(exchange)
         self.conforms(exchange, OPERATION_CONTRACTS[exchange.operation], body)
         return body
 
     def error(self, exchange: Exchange, statuses: Collection[int] | None, clause: str) -> Any:
         """An error answer: a status in ``statuses`` (any 4xx when None) and a body that meets error.schema.json."""
+        self.tally.rule(clause)
         allowed = statuses if statuses is not None else range(400, 500)
         if exchange.status not in allowed:
             expected = " or ".join(map(str, statuses)) if statuses is not None else "a 4xx refusal"
-            raise ContractFailure(exchange, [Finding(clause, expected, str(exchange.status))])
+            self.fail(exchange, [Finding(clause, expected, str(exchange.status))])
         body = self.body(exchange)
         self.conforms(exchange, "error", body)
         return body
@@ -97,8 +110,9 @@ class Verifier:
         self.names_the_id(exchange, body)
 
     def names_the_id(self, exchange: Exchange, body: Any) -> None:
+        self.tally.rule("rule:not-found-names-the-id")
         if exchange.model_id is not None and exchange.model_id not in _strings(body):
-            raise ContractFailure(
+            self.fail(
                 exchange,
                 [Finding("rule:not-found-names-the-id", f"an error text naming {exchange.model_id!r}", "no such text")],
             )
@@ -107,8 +121,9 @@ class Verifier:
         self.error(exchange, (401,), "rule:unauthenticated-is-401")
 
     def same(self, exchange: Exchange, clause: str, at: str, expected: Any, actual: Any) -> None:
+        self.tally.rule(clause)
         if expected != actual:
-            raise ContractFailure(exchange, [Finding(clause, render_value(expected), render_value(actual), at)])
+            self.fail(exchange, [Finding(clause, render_value(expected), render_value(actual), at)])
 
 
 def _strings(node: Any) -> str:

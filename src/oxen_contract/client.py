@@ -8,14 +8,34 @@ hold ``/`` and ``.``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 
-__all__ = ["Credential", "Exchange", "HubClient", "HubTimeout", "model_path"]
+__all__ = [
+    "EXIT_HUB_UNAVAILABLE",
+    "Credential",
+    "Exchange",
+    "HubClient",
+    "HubTimeout",
+    "HubUnavailable",
+    "RequestBudget",
+    "model_path",
+    "retry_delay",
+]
+
+# The exit status of a run that could not reach the hub: not 0, not 1 (contract failures), and none of pytest's own
+# (2-5). 75 is EX_TEMPFAIL in sysexits.h: "temporary failure, try again later".
+EXIT_HUB_UNAVAILABLE = 75
+# 429 and 503 are retried, honouring Retry-After, at most this often and this long per request.
+RETRY_STATUSES = (429, 503)
+MAX_RETRIES = 3
+MAX_RETRY_SECONDS = 30.0
 
 MODELS = "/api/ai/models"
 # The key sent when a test needs a credential the hub must refuse.
@@ -67,6 +87,41 @@ class Exchange:
             return None
 
 
+class HubUnavailable(RuntimeError):
+    """The hub cannot be reached or keeps refusing service: an infrastructure problem, not a contract violation."""
+
+
+class RequestBudget:
+    """--max-requests: how many requests the run may still send (None: no cap)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.sent = 0
+
+    def take(self) -> None:
+        if self.limit is not None and self.sent >= self.limit:
+            import pytest
+
+            raise pytest.skip.Exception(f"--max-requests {self.limit} reached: this run may send no more requests")
+        self.sent += 1
+
+
+def retry_delay(headers: Mapping[str, str], attempt: int) -> float:
+    """Seconds to wait before retrying: Retry-After (seconds or an HTTP date) if given, else exponential backoff."""
+    raw = str(headers.get("retry-after", "")).strip()
+    if raw:
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(raw)
+            except (TypeError, ValueError):
+                pass
+            else:
+                return max(0.0, float(when.timestamp()) - time.time())
+    return 0.5 * 2.0**attempt
+
+
 class HubTimeout(AssertionError):
     """A request got no answer within --request-timeout: a failure of that operation, not a stalled run."""
 
@@ -85,9 +140,20 @@ class HubTimeout(AssertionError):
 class HubClient:
     """Calls the hub at ``base_url`` with the run's keys; each method answers an Exchange."""
 
-    def __init__(self, base_url: str, token: str, other_token: str | None, *, timeout: float) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        other_token: str | None,
+        *,
+        timeout: float,
+        budget: RequestBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.budget = budget or RequestBudget(None)
+        self._sleep = sleep
         self._keys = {Credential.KEY: token, Credential.OTHER: other_token or ""}
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
 
@@ -119,10 +185,24 @@ class HubClient:
         headers = {"Accept": "application/json", **self._headers(credential)}
         if content is not None:
             headers["Content-Type"] = "application/json"
-        try:
-            response = self._http.request(method, url, content=content, headers=headers)
-        except httpx.TimeoutException:
-            raise HubTimeout(operation, method, url, model_id, credential, self.timeout) from None
+        waited = 0.0
+        for attempt in range(MAX_RETRIES + 1):
+            self.budget.take()
+            try:
+                response = self._http.request(method, url, content=content, headers=headers)
+            except httpx.TimeoutException:
+                raise HubTimeout(operation, method, url, model_id, credential, self.timeout) from None
+            except httpx.TransportError as error:
+                raise HubUnavailable(f"{method} {url}: {type(error).__name__}: {error}") from None
+            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
+                break
+            delay = retry_delay(response.headers, attempt)
+            if waited + delay > MAX_RETRY_SECONDS:
+                break  # waiting as asked would pass the time bound: answer with what the hub said
+            self._sleep(delay)
+            waited += delay
+        if response.status_code == 429:
+            raise HubUnavailable(f"{method} {url} still answers 429 Too Many Requests after {attempt} retries")
         return Exchange(
             operation=operation,
             method=method,
@@ -135,6 +215,18 @@ class HubClient:
             text=response.text,
             request_body=content,
         )
+
+    def probe(self) -> str | None:
+        """Why the hub is unavailable (unreachable, timing out, 429 past retries, 502/503/504); None if it answers."""
+        try:
+            answer = self.list()
+        except HubTimeout:
+            return f"GET {self.base_url}{MODELS} got no answer within {self.timeout:g} s"
+        except HubUnavailable as error:
+            return str(error)
+        if answer.status in (502, 503, 504):
+            return f"GET {self.base_url}{MODELS} answered {answer.status}"
+        return None
 
     def list(self, credential: str = Credential.KEY, **params: str) -> Exchange:
         return self.send("listModels", "GET", MODELS, params=params, credential=credential)

@@ -28,6 +28,10 @@ LOCAL_OTHER_TOKEN = "local-hub-key-bob"
 LOCAL_NAMESPACE = "alice"
 LOCAL_OTHER_NAMESPACE = "bob"
 LOCAL_FINE_TUNE = "alice/sandbox/ft-1"
+# Deploys cost money on a real hub (default cap 3) and nothing on the local one, where every test that needs a fresh
+# model gets one; replay mirrors the recording from the local hub.
+DEFAULT_MAX_PROVISIONS = 3
+LOCAL_MAX_PROVISIONS = 4
 
 _FINE_TUNE = re.compile(r"^(?P<owner>[^/@\s]+)/(?P<repo>[^/@\s]+)/(?P<fine_tune>[^/@\s]+)(?:@(?P<step>\d+))?$")
 
@@ -81,6 +85,8 @@ class RunConfig:
     request_timeout: float
     ledger_path: Path | None
     cassette_dir: Path
+    contract_report: Path | None = None
+    max_requests: int | None = None
 
     @property
     def live(self) -> bool:
@@ -211,7 +217,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             _number(
                 "--max-provisions",
                 _setting(config, "max_provisions", "OXEN_CONTRACT_MAX_PROVISIONS", "oxen_max_provisions"),
-                3,
+                LOCAL_MAX_PROVISIONS if local_hub or mode == Mode.REPLAY else DEFAULT_MAX_PROVISIONS,
                 integer=True,
             )
         ),
@@ -224,4 +230,12 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         ),
         ledger_path=ledger_path,
         cassette_dir=cassette_dir,
+        contract_report=Path(report)
+        if (report := _setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None))
+        else None,
+        max_requests=(
+            int(_number("--max-requests", raw_cap, 0, integer=True, minimum=1))
+            if (raw_cap := _setting(config, "max_requests", "OXEN_CONTRACT_MAX_REQUESTS", None)) is not None
+            else None
+        ),
     )

@@ -9,6 +9,7 @@ DELETE can name an id the run did not make.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,15 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from . import checks as our_checks
+from .client import (
+    MAX_RETRIES,
+    MAX_RETRY_SECONDS,
+    RETRY_STATUSES,
+    HubTimeout,
+    HubUnavailable,
+    RequestBudget,
+    retry_delay,
+)
 from .contracts import Contract
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "hub_schema_for"]
@@ -132,11 +142,14 @@ class UnsafeRequest(RuntimeError):
 
 
 def call_and_check(
-    case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float, may_delete: Collection[str]
+    case: Any,
+    verifier: our_checks.Verifier,
+    headers: dict[str, str],
+    timeout: float,
+    may_delete: Collection[str],
+    budget: RequestBudget,
 ) -> None:
     """Send ``case`` and run CHECKS on the answer; every failure becomes one ContractFailure naming its clauses."""
-    import requests
-
     if case.method.upper() == "DELETE":
         target = unquote(str((case.path_parameters or {}).get("id")))
         if target not in may_delete:
@@ -146,16 +159,11 @@ def call_and_check(
         raise UnsafeRequest(f"refusing to send {case.operation.label}: only the models operations are fuzzed")
     from schemathesis.core.failures import CustomFailure, FailureGroup
 
-    from .client import HubTimeout
     from .failures import ContractFailure, Finding
 
-    try:
-        response = case.call(headers=headers, timeout=timeout)
-    except requests.Timeout:
-        raw_id = (case.path_parameters or {}).get("id")
-        model_id = unquote(str(raw_id)) if raw_id is not None else None
-        label = verifier.label(headers.get("Authorization"))
-        raise HubTimeout(case.operation.label, case.method, case.formatted_path, model_id, label, timeout) from None
+    response = _call_with_retries(case, verifier, headers, timeout, budget)
+    for check_function in CHECKS:
+        verifier.tally.rule(CHECK_CLAUSES.get(check_function.__name__, "rule:answer-matches-contract"))
     try:
         case.validate_response(response, checks=CHECKS, headers=headers)
     except FailureGroup as group:
@@ -174,7 +182,38 @@ def call_and_check(
                     detail[0] if detail else failure.title,
                 )
             )
-        raise ContractFailure(exchange, _unique(findings)) from None
+        verifier.fail(exchange, _unique(findings))
+
+
+def _call_with_retries(
+    case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float, budget: RequestBudget
+) -> Any:
+    """case.call, with 429 and 503 retried as the suite's own client retries them (client.retry_delay)."""
+    import requests
+
+    waited = 0.0
+    for attempt in range(MAX_RETRIES + 1):
+        budget.take()
+        try:
+            response = case.call(headers=headers, timeout=timeout)
+        except requests.Timeout:
+            raw_id = (case.path_parameters or {}).get("id")
+            model_id = unquote(str(raw_id)) if raw_id is not None else None
+            label = verifier.label(headers.get("Authorization"))
+            raise HubTimeout(case.operation.label, case.method, case.formatted_path, model_id, label, timeout) from None
+        except requests.ConnectionError as error:
+            raise HubUnavailable(f"{case.method} {case.formatted_path}: {type(error).__name__}") from None
+        if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
+            break
+        lowered = {key.lower(): value for key, value in response.headers.items()}
+        delay = retry_delay(lowered, attempt)
+        if waited + delay > MAX_RETRY_SECONDS:
+            break
+        time.sleep(delay)
+        waited += delay
+    if response.status_code == 429:
+        raise HubUnavailable(f"{case.method} {case.formatted_path} still answers 429 after {attempt} retries")
+    return response
 
 
 def _unique(findings: list[Any]) -> list[Any]:

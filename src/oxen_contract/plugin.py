@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
+import platform
+import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,13 @@ from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig, res
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
 SESSION_NOTES = pytest.StashKey[list[str]]()
+SESSION_TALLY = pytest.StashKey[Any]()
+HUB_UNAVAILABLE = pytest.StashKey[str]()
+STARTED = pytest.StashKey[float]()
+# A probe after a failure costs a request; one every PROBE_INTERVAL seconds is enough to tell an outage.
+PROBE_INTERVAL = 10.0
+LAST_PROBE = pytest.StashKey[float]()
+HUB_CLIENT = pytest.StashKey[Any]()
 
 HUB_URL = "--hub-url"
 LOCAL_HUB = "--local-hub"
@@ -31,6 +41,8 @@ STRICT_CONTRACT = "--strict-contract"
 REQUEST_TIMEOUT = "--request-timeout"
 NAMESPACE = "--namespace"
 LEDGER = "--ledger"
+CONTRACT_REPORT = "--contract-report"
+MAX_REQUESTS = "--max-requests"
 
 MARKERS = {
     "contract": "talks to the hub (live, recorded or replayed): needs the oxen-contract plugin's hub fixtures",
@@ -88,6 +100,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="The namespace OXEN_API_KEY belongs to; default: the --fine-tune owner (env OXEN_CONTRACT_NAMESPACE).",
     )
     group.addoption(LEDGER, dest="ledger", metavar="PATH", help="Where provisioned ids are recorded for cleanup.")
+    group.addoption(
+        CONTRACT_REPORT,
+        dest="contract_report",
+        metavar="PATH",
+        help="Write a Markdown report here and its JSON twin beside it (env OXEN_CONTRACT_REPORT).",
+    )
+    group.addoption(
+        MAX_REQUESTS,
+        dest="max_requests",
+        metavar="N",
+        help="Send at most N requests; the tests past the cap skip (env OXEN_CONTRACT_MAX_REQUESTS).",
+    )
     for name, help_text in (
         ("oxen_hub_url", "hub URL for live runs"),
         ("oxen_fine_tune", "OWNER/REPO/FT_ID[@STEP] to deploy for disposable models"),
@@ -106,6 +130,12 @@ def pytest_configure(config: pytest.Config) -> None:
     run = resolve(config, rootdir=Path(str(config.rootpath)))
     config.stash[RUN_CONFIG] = run
     config.stash[SESSION_NOTES] = []
+    config.stash[STARTED] = time.time()
+    from .contracts import load_contract
+    from .tally import Tally
+
+    config.stash[SESSION_TALLY] = Tally(load_contract())
+    config.stash[LAST_PROBE] = 0.0
     from .cassettes import freeze_generation
 
     freeze_generation()
@@ -128,8 +158,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def _say(config: pytest.Config, message: str) -> None:
+    """Progress of a live run (hub, provisioning, clean-up) on the terminal, past output capture; never a key."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and config.stash[RUN_CONFIG].live:
+    if reporter is None or not config.stash[RUN_CONFIG].live:
+        return
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
         reporter.write_line(f"[oxen-contract] {message}")
 
 
@@ -156,7 +190,26 @@ def pytest_runtest_makereport(
             if found:
                 texts = list(dict.fromkeys(str(error) for error in found))
                 report.longrepr = f"{item.nodeid}\n\n" + "\n\n".join(texts)
+        if run.live:
+            _check_hub_after_failure(item, call.excinfo.value)
     return report
+
+
+def _check_hub_after_failure(item: pytest.Item, error: BaseException) -> None:
+    """After a failure, tell an outage from a contract violation: a hub that is down makes every test fail."""
+    from .client import HubUnavailable
+
+    config = item.config
+    if HUB_UNAVAILABLE in config.stash:
+        return
+    reason = next((str(e) for e in _chain(error) if isinstance(e, HubUnavailable)), None)
+    if reason is None and time.monotonic() - config.stash[LAST_PROBE] >= PROBE_INTERVAL:
+        config.stash[LAST_PROBE] = time.monotonic()
+        hub = config.stash.get(HUB_CLIENT, None)
+        reason = hub.probe() if hub is not None else None
+    if reason:
+        config.stash[HUB_UNAVAILABLE] = reason
+        item.session.shouldstop = f"hub unavailable: {reason}"
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -172,10 +225,65 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         stack.extend(getattr(current, "exceptions", ()))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from .client import EXIT_HUB_UNAVAILABLE
+
+    config = session.config
+    if RUN_CONFIG not in config.stash:
+        return
+    run = config.stash[RUN_CONFIG]
+    unavailable = config.stash.get(HUB_UNAVAILABLE, None)
+    if unavailable:
+        session.exitstatus = EXIT_HUB_UNAVAILABLE
+    if run.contract_report is not None and SESSION_TALLY in config.stash:
+        from .report import write_contract_report
+
+        outcome = (
+            "hub unavailable: " + unavailable
+            if unavailable
+            else ("contract violations" if session.testsfailed else "passed")
+        )
+        meta = {
+            "outcome": outcome,
+            "mode": run.mode,
+            "hub": run.hub_url if run.mode != Mode.REPLAY else f"cassettes {run.cassette_dir}",
+            "variant": "strict" if run.strict_contract else "default",
+            "started": datetime.datetime.fromtimestamp(config.stash[STARTED], datetime.UTC).isoformat(),
+            "duration_s": round(time.time() - config.stash[STARTED], 2),
+            "versions": _versions(),
+            "exit_status": int(session.exitstatus),
+        }
+        written = write_contract_report(run.contract_report, config.stash[SESSION_TALLY], meta, run.strict_contract)
+        config.stash[SESSION_NOTES].append(f"contract report: {written[0]} and {written[1]}")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for package in ("oxen-contract", "schemathesis", "hypothesis", "pytest"):
+        try:
+            found.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found + [f"python {platform.python_version()}"])
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     notes = config.stash.get(SESSION_NOTES, [])
     for note in notes:
         terminalreporter.write_line(f"[oxen-contract] {note}")
+    unavailable = config.stash.get(HUB_UNAVAILABLE, None)
+    if unavailable:
+        from .client import EXIT_HUB_UNAVAILABLE
+
+        terminalreporter.write_line(
+            f"[oxen-contract] HUB UNAVAILABLE: {unavailable}. Exit status {EXIT_HUB_UNAVAILABLE}: "
+            "the failures above are not contract violations.",
+            red=True,
+            bold=True,
+        )
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------------
@@ -242,28 +350,51 @@ def session_cassette(
 
 
 @pytest.fixture(scope="session")
-def verifier(contract: Any, live_config: RunConfig) -> Iterator[Any]:
+def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConfig) -> Iterator[Any]:
     """Checks answers against the contract in the run's variant; also used by the schemathesis checks."""
     from .checks import Verifier, use_verifier
     from .client import Credential
 
     keys = {Credential.KEY: live_config.token, Credential.OTHER: live_config.other_token or ""}
-    checker = Verifier(contract, strict=live_config.strict_contract, keys=keys)
+    tally = request.config.stash[SESSION_TALLY]
+    checker = Verifier(contract, strict=live_config.strict_contract, keys=keys, tally=tally)
     use_verifier(checker)
     yield checker
     use_verifier(None)
 
 
 @pytest.fixture(scope="session")
-def hub(live_config: RunConfig) -> Iterator[Any]:
+def hub(request: pytest.FixtureRequest, live_config: RunConfig) -> Iterator[Any]:
     """An httpx client for the hub with the run's keys: one method per documented operation."""
-    from .client import HubClient
+    from .client import HubClient, RequestBudget
 
     client = HubClient(
-        live_config.hub_url, live_config.token, live_config.other_token, timeout=live_config.request_timeout
+        live_config.hub_url,
+        live_config.token,
+        live_config.other_token,
+        timeout=live_config.request_timeout,
+        budget=RequestBudget(live_config.max_requests),
     )
+    request.config.stash[HUB_CLIENT] = client
     yield client
+    del request.config.stash[HUB_CLIENT]
     client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
+    # Before anything else in a live run: an unreachable hub is an outage, not a hundred contract failures.
+    if not run_config.live:
+        return
+    from .client import EXIT_HUB_UNAVAILABLE
+
+    hub = request.getfixturevalue("hub")
+    _say(request.config, f"probing {hub.base_url}")
+    reason = hub.probe()
+    if reason:
+        request.config.stash[HUB_UNAVAILABLE] = reason
+        _say(request.config, f"HUB UNAVAILABLE: {reason}. Exit status {EXIT_HUB_UNAVAILABLE}; no test was run.")
+        pytest.exit(f"hub unavailable: {reason}", returncode=EXIT_HUB_UNAVAILABLE)
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .client import INVALID_KEY, Credential, Exchange
 
 if TYPE_CHECKING:
     from .failures import Finding
+    from .tally import Tally
 
-__all__ = ["curl_line", "excerpt", "render_failure", "render_value"]
+__all__ = ["curl_line", "excerpt", "render_failure", "render_value", "write_contract_report"]
 
 BODY_LIMIT = 600
 
@@ -72,3 +74,85 @@ def render_failure(exchange: Exchange, findings: Sequence[Finding], note: str = 
     lines.append("  reproduce with:")
     lines.append(f"    {curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body)}")
     return "\n".join(lines)
+
+
+def write_contract_report(path: Path, tally: Tally, meta: dict[str, Any], strict: bool) -> tuple[Path, Path]:
+    """Write the run's report as Markdown at ``path`` and as JSON beside it (same name, ``.json``)."""
+    drift = {
+        "unknown_fields": {
+            name: {"count": seen.count, "examples": seen.examples}
+            for name, seen in sorted(tally.unknown_fields.items())
+        },
+        "open_values": {
+            label: {value: {"count": seen.count, "examples": seen.examples} for value, seen in sorted(values.items())}
+            for label, values in sorted(tally.open_values.items())
+        },
+        "fails_the_run": strict,
+    }
+    clauses = {
+        clause: {"rule": rule, "checked": tally.checked.get(clause, 0), "broken": tally.broken.get(clause, 0)}
+        for clause, rule in tally.contract.rules().items()
+    }
+    data = {**meta, "clauses": clauses, "failures": tally.failures, "drift": drift}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    twin = path.with_suffix(".json")
+    twin.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(_markdown(data), encoding="utf-8")
+    return path, twin
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown(data: dict[str, Any]) -> str:
+    failures = data["failures"]
+    broken = sum(1 for entry in data["clauses"].values() if entry["broken"])
+    lines = [
+        "# Contract report: Oxen hub models API",
+        "",
+        f"**{data['outcome']}**: {len(failures)} failure(s) over {broken} clause(s)",
+        "",
+        "| | |",
+        "|---|---|",
+        *(f"| {key} | {_cell(data[key])} |" for key in ("mode", "hub", "variant", "duration_s", "started", "versions")),
+        "",
+        "## Failures",
+        "",
+    ]
+    if not failures:
+        lines.append("None.")
+    for number, failure in enumerate(failures, 1):
+        lines += [
+            f"### {number}. `{failure['clause']}` in {failure['operation']}",
+            "",
+            f"- rule: {failure['rule']}",
+            f"- request: `{failure['method']} {failure['path']}`"
+            + (f", id `{failure['model_id']}`" if failure["model_id"] else ""),
+            f"- status: {failure['status']}",
+            f"- expected{' at ' + failure['at'] if failure['at'] else ''}: `{_cell(failure['expected'])}`",
+            f"- actual: `{_cell(failure['actual'])}`",
+            "",
+            "```sh",
+            failure["curl"],
+            "```",
+            "",
+        ]
+    lines += ["", "## Clauses", "", "| clause | rule | checked | broken |", "|---|---|---|---|"]
+    for clause, entry in data["clauses"].items():
+        mark = "**" if entry["broken"] else ""
+        lines.append(f"| `{clause}` | {_cell(entry['rule'])} | {entry['checked']} | {mark}{entry['broken']}{mark} |")
+    drift = data["drift"]
+    verdict = "fails the run (--strict-contract)" if drift["fails_the_run"] else "a warning"
+    lines += ["", "## Drift", "", f"What the hub answers that the contract does not name; {verdict}.", ""]
+    lines += ["### Fields the contract does not name", "", "| field | seen | example model ids |", "|---|---|---|"]
+    for name, seen in drift["unknown_fields"].items():
+        lines.append(f"| `{name}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
+    if not drift["unknown_fields"]:
+        lines.append("| (none) | | |")
+    lines += ["", "### Values seen in open string fields", "", "| field | value | seen | example model ids |"]
+    lines.append("|---|---|---|---|")
+    for label, values in drift["open_values"].items():
+        for value, seen in values.items():
+            lines.append(f"| `{label}` | `{_cell(value)}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
+    return "\n".join(lines) + "\n"

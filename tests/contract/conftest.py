@@ -40,11 +40,13 @@ def delete_schema(contract: Any, live_config: Any, disposable_model: str) -> Any
 
 
 @pytest.fixture
-def hub_call(live_config: Any, verifier: Any, provisioner: Any) -> Any:
+def hub_call(live_config: Any, verifier: Any, provisioner: Any, hub: Any) -> Any:
     """Sends a schemathesis case with the run's key and raises one ContractFailure for whatever it breaks."""
     headers = {"Authorization": f"Bearer {live_config.token}"}
 
     def call(case: Any) -> None:
-        call_and_check(case, verifier, headers, live_config.request_timeout, may_delete=provisioner.owns)
+        call_and_check(
+            case, verifier, headers, live_config.request_timeout, may_delete=provisioner.owns, budget=hub.budget
+        )
 
     return call

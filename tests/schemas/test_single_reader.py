@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "oxen_contract"
-CONTRACT_FILE = re.compile(r"(^|/)contracts/?$|\.schema\.json$|openapi\.yaml$")
+# A path into contracts/ (the directory, a schema file under a directory, the OpenAPI file). Clause ids such as
+# "model.schema.json#/required" and document names handed to Contract.documents are not reads.
+CONTRACT_FILE = re.compile(r"(^|/)contracts/?$|/[\w.-]+\.schema\.json$|(^|/)openapi\.yaml$")
 
 
 def _string_literals(tree: ast.AST) -> list[str]:

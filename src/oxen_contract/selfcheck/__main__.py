@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 (until pyproject ignores T201 for selfcheck/__main__.py)
+    print(text, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

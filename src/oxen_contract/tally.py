@@ -1,0 +1,168 @@
+"""What a run saw: how often each clause was checked and broken, every failure, and drift from the contract.
+
+The nightly reader wants more than pass/fail: which clauses the run actually exercised, and what the hub answers that
+the contract does not name yet (new fields, new values in open string fields). The Verifier feeds one Tally per
+session; ``report.write_contract_report`` turns it into Markdown and JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .client import Exchange
+from .contracts import Contract
+from .report import curl_line
+
+__all__ = ["Drift", "Tally"]
+
+# Open string fields whose values are worth watching: the docs route models to more than they enumerate.
+_OPEN_VALUES = {
+    "model": (
+        ("capabilities.input[]", lambda m: (m.get("capabilities") or {}).get("input")),
+        ("capabilities.output[]", lambda m: (m.get("capabilities") or {}).get("output")),
+        ("fine_tuning.actions[]", lambda m: (m.get("fine_tuning") or {}).get("actions")),
+        ("developer.name", lambda m: [(m.get("developer") or {}).get("name")]),
+    ),
+}
+_EXAMPLES = 3
+
+
+@dataclass(slots=True)
+class Drift:
+    """A field or value seen in answers that the contract does not name."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def saw(self, model_id: str | None) -> None:
+        self.count += 1
+        if model_id and model_id not in self.examples and len(self.examples) < _EXAMPLES:
+            self.examples.append(model_id)
+
+
+@dataclass(slots=True)
+class Tally:
+    contract: Contract
+    checked: Counter[str] = field(default_factory=Counter)
+    broken: Counter[str] = field(default_factory=Counter)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    unknown_fields: defaultdict[str, Drift] = field(default_factory=lambda: defaultdict(Drift))
+    open_values: defaultdict[str, defaultdict[str, Drift]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Drift))
+    )
+    _clauses_of: dict[str, list[str]] = field(default_factory=dict)
+    _seen_failures: set[tuple[str, str, int, str]] = field(default_factory=set)
+    # Field path ("", "pricing", "deployments[]", ...) -> the names the model contract gives its members.
+    _known: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def clauses_of(self, contract_name: str, strict: bool) -> list[str]:
+        """The schema clauses a validation against ``contract_name`` exercises."""
+        key = f"{contract_name}:{strict}"
+        if key not in self._clauses_of:
+            files = {
+                "model": ["model.schema.json"],
+                "model-list": ["model-list.schema.json#/type", "model-list.schema.json#/required", "model.schema.json"],
+                "search-answer": ["model-list.schema.json#/$defs/searchAnswer", "model.schema.json"],
+                "error": ["error.schema.json"],
+                "fine-tune-deploy": ["deploy.schema.json#/$defs/fineTuneDeployAnswer"],
+                "checkpoint-deploy": ["deploy.schema.json#/$defs/checkpointDeployAnswer", "model.schema.json"],
+            }[contract_name]
+            if strict and contract_name in ("model", "model-list", "search-answer"):
+                files.append("strict.schema.json")
+            prefixes = tuple(name if "#" in name else name + "#" for name in files)
+            self._clauses_of[key] = [clause for clause in self.contract.rules() if clause.startswith(prefixes)]
+        return self._clauses_of[key]
+
+    def validated(self, contract_name: str, strict: bool, body: Any) -> None:
+        self.checked.update(self.clauses_of(contract_name, strict))
+        for model in _models(contract_name, body):
+            self._drift(model)
+
+    def rule(self, clause: str) -> None:
+        self.checked[clause] += 1
+
+    def failed(self, exchange: Exchange, clause: str, expected: str, actual: str, at: str) -> None:
+        key = (exchange.method, exchange.url, exchange.status, clause)
+        if key in self._seen_failures:
+            return
+        self._seen_failures.add(key)
+        self.broken[clause] += 1
+        self.checked[clause] = max(self.checked[clause], self.broken[clause])
+        self.failures.append(
+            {
+                "operation": exchange.operation,
+                "method": exchange.method,
+                "path": exchange.path,
+                "model_id": exchange.model_id,
+                "status": exchange.status,
+                "clause": clause,
+                "rule": self.contract.rules().get(clause, ""),
+                "at": at,
+                "expected": expected,
+                "actual": actual,
+                "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
+            }
+        )
+
+    def _drift(self, model: dict[str, Any]) -> None:
+        model_id = model.get("id") if isinstance(model.get("id"), str) else None
+        if not self._known:
+            self._known.update(_named_fields(self.contract.documents["model.schema.json"]))
+        for where in _unknown_fields(model, "", self._known):
+            self.unknown_fields[where].saw(model_id)
+        for label, pick in _OPEN_VALUES["model"]:
+            values = pick(model)
+            for value in values if isinstance(values, list) else []:
+                if isinstance(value, str):
+                    self.open_values[label][value].saw(model_id)
+
+
+def _named_fields(document: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """Each object of the model contract, by field path, with the member names it declares."""
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+            target: Any = document
+            for part in node["$ref"][2:].split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    known: dict[str, frozenset[str]] = {}
+
+    def visit(node: Any, where: str) -> None:
+        node = resolve(node)
+        if not isinstance(node, dict):
+            return
+        if "items" in node:
+            visit(node["items"], f"{where}[]")
+        properties = node.get("properties")
+        if isinstance(properties, dict) and "additionalProperties" not in node:
+            known[where] = frozenset(properties)
+            for name, child in properties.items():
+                visit(child, f"{where}.{name}".lstrip("."))
+
+    visit(document, "")
+    return known
+
+
+def _unknown_fields(node: Any, where: str, known: dict[str, frozenset[str]]) -> list[str]:
+    if isinstance(node, list):
+        return [found for item in node for found in _unknown_fields(item, f"{where}[]", known)]
+    if not isinstance(node, dict) or where not in known:
+        return []
+    found = [f"{where}.{name}".lstrip(".") for name in node if name not in known[where]]
+    for name, value in node.items():
+        if name in known[where]:
+            found.extend(_unknown_fields(value, f"{where}.{name}".lstrip("."), known))
+    return found
+
+
+def _models(contract_name: str, body: Any) -> list[dict[str, Any]]:
+    if contract_name in ("model", "checkpoint-deploy") and isinstance(body, dict):
+        return [body.get("model") if contract_name == "checkpoint-deploy" else body]  # type: ignore[list-item]
+    if contract_name in ("model-list", "search-answer") and isinstance(body, dict):
+        return [item for item in body.get("data") or [] if isinstance(item, dict)]
+    return []

@@ -1,0 +1,38 @@
+"""--contract-report: a run against a hub with a fault writes a report that names the fault's clause."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from oxen_contract.hub import LocalHub
+
+from .conftest import Runner
+
+
+def test_report_of_a_run_against_a_faulty_hub_names_the_clause_with_request_and_curl(
+    run_suite: Runner, tmp_path: Path
+) -> None:
+    report = tmp_path / "reports" / "contract.md"
+    with LocalHub({"key-a": "alice", "key-b": "bob"}, ["delete-created-as-string", "extra-fields"]) as hub:
+        result = run_suite(
+            "tests/contract",
+            *("--hub-url", hub.url, "--fine-tune", "alice/sandbox/ft-1", "--contract-report", str(report)),
+            *("--ledger", str(tmp_path / "ledger.jsonl")),
+            env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
+        )
+    assert result.returncode == 1, result.stdout[-3000:]
+    text = report.read_text()
+    data = json.loads(report.with_suffix(".json").read_text())
+    assert data["outcome"] == "contract violations"
+    assert data["mode"] == "live" and data["hub"] == hub.url
+    clause = "model.schema.json#/properties/created/type"
+    broken = [f for f in data["failures"] if f["clause"] == clause]
+    assert broken and broken[0]["method"] == "DELETE" and broken[0]["status"] == 200
+    assert '-H "Authorization: Bearer $OXEN_API_KEY"' in broken[0]["curl"]
+    assert data["clauses"][clause]["broken"] >= 1 <= data["clauses"][clause]["checked"]
+    assert f"`{clause}` in deleteModel" in text
+    # The extra-fields variant adds fields the contract does not name: drift, a warning in the default variant.
+    assert data["drift"]["unknown_fields"] and not data["drift"]["fails_the_run"]
+    assert "## Drift" in text
+    assert "key-a" not in text + json.dumps(data)
