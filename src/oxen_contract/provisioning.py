@@ -146,12 +146,14 @@ class Provisioner:
         answer = self.client.delete(model_id)
         if answer.status in (200, 404):
             self.forget(model_id)
+        self.log(f"cleanup: deleted {model_id!r} (answered {answer.status})")
         return True
 
     def sweep_leftovers(self) -> list[str]:
         """Delete what earlier runs provisioned on this hub and never deleted; the ids that were still there."""
         if not self.ledger:
             return []
+        self.log(f"checking the ledger {self.ledger.path} for models an earlier run left behind")
         found = []
         for model_id in self.ledger.outstanding():
             self.made.append(model_id)

@@ -96,3 +96,18 @@ def test_replay_of_a_corrupt_cassette_is_a_clear_error_that_changes_nothing(run_
     assert "cannot be read" in result.stdout
     assert "tox -e record" in result.stdout
     assert broken.read_bytes() == before
+
+
+def test_strict_contract_fails_on_fields_the_contract_does_not_name_where_default_passes(
+    run_suite: Runner, tmp_path: Path
+) -> None:
+    from oxen_contract.hub import LocalHub
+
+    args = ("tests/contract/test_models.py", "--fine-tune", "alice/sandbox/ft-1", "--ledger", str(tmp_path / "l"))
+    with LocalHub({"key-a": "alice"}, ["extra-fields"]) as hub:
+        default = run_suite(*args, "--hub-url", hub.url, env={"OXEN_API_KEY": "key-a"})
+        strict = run_suite(*args, "--hub-url", hub.url, "--strict-contract", env={"OXEN_API_KEY": "key-a"})
+    assert default.returncode == 0, default.stdout[-3000:]
+    assert strict.returncode == 1, strict.stdout[-3000:]
+    assert "clause strict.schema.json#/$defs/model/unevaluatedProperties" in strict.stdout
+    assert "contract variant strict" in strict.stdout
