@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
-import platform
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import pytest
 
 from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig, resolve
+from .outcome import failure_text, outage_reason, report_meta, verdict
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
 SESSION_NOTES = pytest.StashKey[list[str]]()
@@ -172,57 +171,25 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.excinfo is not None and report.failed:
-        from .cassettes import corrupt_message, out_of_date_message
-        from .client import HubTimeout
-        from .failures import ContractFailure
-
-        text = "".join(str(call.excinfo.value))
-        kinds = {type(error).__name__ for error in _chain(call.excinfo.value)}
-        run = item.config.stash[RUN_CONFIG]
-        if "CannotOverwriteExistingCassetteException" in kinds or "Can't overwrite existing cassette" in text:
-            report.longrepr = out_of_date_message(run.cassette_dir, text)
-        elif kinds & {"YAMLError", "ScannerError", "ParserError", "ComposerError", "ConstructorError"}:
-            report.longrepr = corrupt_message(str(run.cassette_dir), text)
-        else:
-            # The failure text is the product: show it whole, without Hypothesis notes or our own frames.
-            found = [error for error in _chain(call.excinfo.value) if isinstance(error, (ContractFailure, HubTimeout))]
-            if found:
-                texts = list(dict.fromkeys(str(error) for error in found))
-                report.longrepr = f"{item.nodeid}\n\n" + "\n\n".join(texts)
-        if run.live:
-            _check_hub_after_failure(item, call.excinfo.value)
-    return report
-
-
-def _check_hub_after_failure(item: pytest.Item, error: BaseException) -> None:
-    """After a failure, tell an outage from a contract violation: a hub that is down makes every test fail."""
-    from .client import HubUnavailable
-
+    if call.excinfo is None or not report.failed:
+        return report
+    run = item.config.stash[RUN_CONFIG]
+    text = failure_text(item.nodeid, call.excinfo.value, run)
+    if text is not None:
+        report.longrepr = text
     config = item.config
-    if HUB_UNAVAILABLE in config.stash:
-        return
-    reason = next((str(e) for e in _chain(error) if isinstance(e, HubUnavailable)), None)
-    if reason is None and time.monotonic() - config.stash[LAST_PROBE] >= PROBE_INTERVAL:
-        config.stash[LAST_PROBE] = time.monotonic()
+    if run.live and HUB_UNAVAILABLE not in config.stash:
+        # A hub that is down fails every test: probe it (now and then) to tell an outage from a broken contract.
         hub = config.stash.get(HUB_CLIENT, None)
-        reason = hub.probe() if hub is not None else None
-    if reason:
-        config.stash[HUB_UNAVAILABLE] = reason
-        item.session.shouldstop = f"hub unavailable: {reason}"
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    stack = [error]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        stack.extend(getattr(current, "exceptions", ()))
+        probe = None
+        if hub is not None and time.monotonic() - config.stash[LAST_PROBE] >= PROBE_INTERVAL:
+            config.stash[LAST_PROBE] = time.monotonic()
+            probe = hub.probe
+        reason = outage_reason(call.excinfo.value, probe)
+        if reason:
+            config.stash[HUB_UNAVAILABLE] = reason
+            item.session.shouldstop = f"hub unavailable: {reason}"
+    return report
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -236,38 +203,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     unavailable = config.stash.get(HUB_UNAVAILABLE, None)
     if unavailable:
         session.exitstatus = EXIT_HUB_UNAVAILABLE
-    if run.contract_report is not None and SESSION_TALLY in config.stash:
+    if run.contract_report is not None:
         from .report import write_contract_report
 
-        outcome = (
-            "hub unavailable: " + unavailable
-            if unavailable
-            else ("contract violations" if session.testsfailed else "passed")
-        )
-        meta = {
-            "outcome": outcome,
-            "mode": run.mode,
-            "hub": run.hub_url if run.mode != Mode.REPLAY else f"cassettes {run.cassette_dir}",
-            "variant": "strict" if run.strict_contract else "default",
-            "started": datetime.datetime.fromtimestamp(config.stash[STARTED], datetime.UTC).isoformat(),
-            "duration_s": round(time.time() - config.stash[STARTED], 2),
-            "versions": _versions(),
-            "exit_status": int(session.exitstatus),
-        }
+        outcome = verdict(unavailable, session.testsfailed)
+        meta = report_meta(run, config.stash[STARTED], outcome, int(session.exitstatus))
         written = write_contract_report(run.contract_report, config.stash[SESSION_TALLY], meta, run.strict_contract)
         config.stash[SESSION_NOTES].append(f"contract report: {written[0]} and {written[1]}")
-
-
-def _versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = []
-    for package in ("oxen-contract", "schemathesis", "hypothesis", "pytest"):
-        try:
-            found.append(f"{package} {version(package)}")
-        except PackageNotFoundError:
-            continue
-    return ", ".join(found + [f"python {platform.python_version()}"])
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
