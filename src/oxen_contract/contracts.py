@@ -125,7 +125,7 @@ def _recognised(schema: Any, instance: Any, resolver: Any) -> int:
 
 
 class Contract:
-    """The loaded contracts: documents, a referencing registry keyed by ``$id``, and validators."""
+    """The loaded contracts: documents, a referencing registry keyed by BASE_URI + file name, and validators."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
