@@ -51,6 +51,7 @@ def _scenario(client: HubClient) -> Steps:
     step("retrieve-base", "GET", model_path("gpt-4o"))
     step("retrieve-custom", "GET", model_path(m1))
     step("retrieve-live", "GET", model_path(m1) + "?deployment_status=live")
+    step("retrieve-bad-status", "GET", model_path("gpt-4o") + "?deployment_status=archived")
     step("retrieve-unknown", "GET", model_path("no-such-model"))
     step("retrieve-foreign", "GET", model_path(m1), BOB)
     step("retrieve-anonymous", "GET", model_path(m1), None)
@@ -93,7 +94,11 @@ NOT_FOUND = {"retrieve-unknown", "retrieve-foreign", "delete-unknown", "retrieve
 NOT_FOUND |= {"activate-deleted", "activate-foreign", "delete-foreign"}
 AUTH_ERRORS = {"list-anonymous", "list-bad-token", "retrieve-anonymous", "delete-anonymous"}
 REFUSALS = {"deactivate-base", "delete-base", "activate-foreign", "delete-foreign"}
-ERRORS = NOT_FOUND | AUTH_ERRORS | REFUSALS | {"search-missing", "method-not-allowed"}
+INVALID = {"search-missing", "retrieve-bad-status", "method-not-allowed"}
+ERRORS = NOT_FOUND | AUTH_ERRORS | REFUSALS | INVALID
+CUSTOM_RETRIEVED = {"retrieve-custom", "retrieve-live", "after-foreign", "after-anonymous"}
+# The id of the sandbox fine-tune's base model, which answers carrying "another model's id" name.
+SOURCE_MODEL = "meta-llama/llama-3.1-8b-instruct"
 # Every step whose answer names a custom model's id.
 CUSTOM_IDS = {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint", "list", "list-after", "search"}
 CUSTOM_IDS |= {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete", "after-foreign"}
@@ -126,6 +131,23 @@ DIFFERING: dict[str, set[str]] = {
     "not-found-detail-omits-id": NOT_FOUND,
     "auth-failure-answers-403": AUTH_ERRORS,
     "list-ignores-auth": {"list-anonymous", "list-bad-token"},
+    "retrieve-nested-fields-mistyped": RETRIEVED,
+    "activate-fields-mistyped": {"activate-base", "activate-custom"},
+    "deactivate-answers-a-list": {"deactivate-custom"},
+    "list-price-maps-and-showcase-mistyped": LISTS,
+    "search-showcase-and-pricing-mistyped": SEARCHES,
+    "list-answers-bare-array": LISTS,
+    "search-answers-bare-array": SEARCHES,
+    "list-and-search-data-keyed-by-id": LISTS | SEARCHES,
+    "search-results-not-under-data": SEARCHES,
+    "retrieve-answers-another-model": CUSTOM_RETRIEVED,
+    "activate-answers-another-model": {"activate-custom", "deactivate-custom"},
+    "invalid-query-accepted": {"search-missing", "retrieve-bad-status"},
+    "delete-error-statuses-wrong": {"delete-unknown", "delete-again", "delete-base", "delete-foreign"},
+    "error-bodies-off-both-shapes": ERRORS,
+    "error-typed-fields-mistyped": ERRORS,
+    # Refusals keep their body; retrieve of another namespace's model is a plain miss, not a refusal.
+    "error-typed-envelope-broken": ERRORS - REFUSALS,
     "extra-fields": MODEL_ANSWERS,
     "optional-fields-absent": MODEL_ANSWERS,
     "nullable-fields-null": MODEL_ANSWERS,
@@ -218,6 +240,74 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     ),
     "auth-failure-answers-403": lambda s: all(s[label][0] == 403 for label in AUTH_ERRORS),
     "list-ignores-auth": lambda s: s["list-anonymous"][0] == s["list-bad-token"][0] == 200,
+    "retrieve-nested-fields-mistyped": lambda s: all(
+        m["capabilities"] == {"input": "text", "output": [1]} and m["developer"]["name"] == 7
+        for m in _all_models(s, RETRIEVED)
+    ),
+    "activate-fields-mistyped": lambda s: (
+        _json(s["activate-custom"])["deployments"] == ["active"]
+        and _json(s["activate-custom"])["description"] == 42
+        and _json(s["activate-base"])["deployments"] == []
+    ),
+    "deactivate-answers-a-list": lambda s: (
+        [m["id"] for m in _json(s["deactivate-custom"])] == [_json(s["deploy"])["deployment"]["model_slug"]]
+    ),
+    "delete-containers-mistyped": _delete_model(
+        lambda m: m["capabilities"] == [] and m["deployments"] == {"status": "active"}
+    ),
+    "list-price-maps-and-showcase-mistyped": lambda s: all(
+        m["showcase"] == "hero.png" and m["pricing"]["cost_per_second_by_resolution"] == {"480p": "0.096"}
+        for m in _all_models(s, LISTS)
+    ),
+    "search-showcase-and-pricing-mistyped": lambda s: (
+        bool(_all_models(s, SEARCHES))
+        and all(m["pricing"] == "token" and m["showcase"]["hero_image"] == 1 for m in _all_models(s, SEARCHES))
+    ),
+    "list-answers-bare-array": lambda s: all(_json(s[label]) == _models(BASELINE[label]) for label in LISTS),
+    "search-answers-bare-array": lambda s: all(_json(s[label]) == _models(BASELINE[label]) for label in SEARCHES),
+    "list-and-search-data-keyed-by-id": lambda s: all(
+        _json(s[label]) == {"object": "dict", "data": {m["id"]: m for m in _models(BASELINE[label])}}
+        for label in LISTS | SEARCHES
+    ),
+    "search-results-not-under-data": lambda s: all(
+        _json(s[label]) == {"object": "list", "results": _models(BASELINE[label])} for label in SEARCHES
+    ),
+    "retrieve-answers-another-model": lambda s: all(
+        _json(s[label])["id"] == SOURCE_MODEL for label in CUSTOM_RETRIEVED
+    ),
+    "activate-answers-another-model": lambda s: (
+        _json(s["activate-custom"])["id"] == _json(s["deactivate-custom"])["id"] == SOURCE_MODEL
+    ),
+    "invalid-query-accepted": lambda s: (
+        _json(s["search-missing"]) == _json(BASELINE["list"])
+        and _json(s["retrieve-bad-status"]) == _json(BASELINE["retrieve-base"])
+    ),
+    "delete-error-statuses-wrong": lambda s: all(
+        s[label][0] == code and s[label][3] == BASELINE[label][3]
+        for label, code in {
+            "delete-unknown": 400,
+            "delete-again": 400,
+            "delete-base": 200,
+            "delete-foreign": 200,
+        }.items()
+    ),
+    "error-bodies-off-both-shapes": lambda s: (
+        all(isinstance(_json(s[label]), str) for label in AUTH_ERRORS)
+        and all(isinstance(_json(s[label])["error"], str) for label in NOT_FOUND - REFUSALS)
+        and all(set(_json(s[label])["error"]) == {"reason"} for label in INVALID)
+        and all(isinstance(_json(s[label])["error"]["message"], list) for label in REFUSALS)
+    ),
+    "error-typed-fields-mistyped": lambda s: (
+        all(_json(s[label])["error"]["type"] == 401 for label in AUTH_ERRORS)
+        and all(_json(s[label])["error"]["title"] is None for label in NOT_FOUND - REFUSALS)
+        and all(isinstance(_json(s[label])["error"]["detail"], list) for label in INVALID)
+        and all(_json(s[label])["status_message"] == s[label][0] for label in REFUSALS)
+    ),
+    "error-typed-envelope-broken": lambda s: (
+        all(_json(s[label])["status"] == "failed" for label in AUTH_ERRORS)
+        and all("title" not in _json(s[label])["error"] for label in NOT_FOUND - REFUSALS)
+        and all(set(_json(s[label])) == {"error", "status"} for label in INVALID)
+    ),
     "extra-fields": lambda s: all({"x_hub_rank", "tags"} <= set(m) for m in _all_models(s, MODEL_ANSWERS)),
     "optional-fields-absent": lambda s: all(
         set(m) == {"id", "object", "created", "owned_by"} for m in _all_models(s, MODEL_ANSWERS)

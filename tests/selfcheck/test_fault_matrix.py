@@ -13,11 +13,20 @@ import pytest
 
 from oxen_contract.hub import FAULTS
 from oxen_contract.selfcheck import NO_FAULT, Outcome, run_case
+from oxen_contract.selfcheck.expected import KNOWN_MISSES
 from oxen_contract.selfcheck.report import write_outcome
 
 pytestmark = pytest.mark.selfcheck
 
-HARMFUL = [fault.name for fault in FAULTS if not fault.benign]
+# A known miss must stay missed (strict xfail): the day the suite catches it, remove it from KNOWN_MISSES.
+HARMFUL = [
+    pytest.param(
+        fault.name,
+        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[fault.name])] if fault.name in KNOWN_MISSES else [],
+    )
+    for fault in FAULTS
+    if not fault.benign
+]
 BENIGN = [fault.name for fault in FAULTS if fault.benign]
 
 

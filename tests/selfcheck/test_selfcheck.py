@@ -16,8 +16,12 @@ import pytest
 
 from oxen_contract.contracts import load_contract
 from oxen_contract.hub import FAULTS
+from oxen_contract.hub.faults import Fault, Reply
+from oxen_contract.hub.records import ApiError
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT, Outcome
+from oxen_contract.selfcheck.expected import KNOWN_MISSES, UNREACHED_BY_DESIGN
 from oxen_contract.selfcheck.report import (
+    covered_clauses,
     load_outcomes,
     render,
     scores,
@@ -70,16 +74,54 @@ def test_every_expected_clause_is_a_row_of_sources(fault: str) -> None:
     assert [clause for clause in EXPECTED_CLAUSES[fault] if clause not in rules] == []
 
 
-@pytest.mark.parametrize("fault", [fault for fault in FAULTS if fault.model is not None and not fault.benign])
-def test_a_model_bending_fault_breaks_the_schema_clause_it_is_mapped_to(fault: object) -> None:
-    # The hub never reads the contracts; here its bend meets them offline, so the table cannot drift from the schema.
-    model = fault.model  # type: ignore[attr-defined]
+# What each operation's 200 answer must meet, as the suite checks it (checks.OPERATION_CONTRACTS).
+_ANSWER_CONTRACTS = {
+    "list": "model-list",
+    "search": "search-answer",
+    "retrieve": "model",
+    "activate": "model",
+    "deactivate": "model",
+    "delete": "model",
+}
+# One error of each kind the hub answers: 401, 404, another 4xx, and refusals (a model you may not change).
+_ERRORS = (
+    ApiError(401, "unauthenticated", "A valid bearer token is required"),
+    ApiError(404, "resource_not_found", "Model not found: x", model_id="x"),
+    ApiError(400, "invalid_params", "Query parameter 'search' is required"),
+    ApiError(400, "invalid_params", "Base models cannot be deleted: gpt-4o", refusal=True, model_id="gpt-4o"),
+    ApiError(404, "resource_not_found", "Model not found: y", refusal=True, model_id="y"),
+)
+
+
+def _clauses_broken_offline(fault: Fault) -> set[str]:
+    """The schema clauses the fault's bends break, on a custom and a base model and on one error of each kind."""
+    contract = load_contract()
     named: set[str] = set()
-    for start in (CUSTOM_MODEL, BASE_MODEL):
-        named |= {v.clause for v in load_contract().violations("model", model(copy.deepcopy(start)))}
-    expected = EXPECTED_CLAUSES[fault.name]  # type: ignore[attr-defined]
-    schema_clauses = [clause for clause in expected if not clause.startswith("rule:")]
-    assert not schema_clauses or set(schema_clauses) & named, f"bent models break {sorted(named)}, not {expected}"
+    for operation in sorted(fault.ops & set(_ANSWER_CONTRACTS)):
+        models = [copy.deepcopy(CUSTOM_MODEL), copy.deepcopy(BASE_MODEL)]
+        if fault.model is not None:
+            models = [fault.model(model) for model in models]
+        listing = operation in ("list", "search")
+        for payload in [{"object": "list", "data": models}] if listing else models:
+            reply = Reply(200, payload)
+            if fault.reply is not None:
+                reply = fault.reply(reply)
+            if reply.status == 200 and reply.raw is None:
+                named |= {v.clause for v in contract.violations(_ANSWER_CONTRACTS[operation], reply.payload)}
+    if fault.error_info is not None or fault.error_body is not None:
+        for error in _ERRORS:
+            error = fault.error_info(error) if fault.error_info is not None else error
+            body = fault.error_body(error) if fault.error_body is not None else error.to_json()
+            named |= {v.clause for v in contract.violations("error", body)}
+    return named
+
+
+@pytest.mark.parametrize("fault", [fault for fault in FAULTS if not fault.benign], ids=lambda fault: fault.name)
+def test_every_schema_clause_a_fault_is_mapped_to_is_broken_by_its_bends(fault: Fault) -> None:
+    # The hub never reads the contracts; here its bends meet them offline, so the table cannot drift from the schemas.
+    expected = {clause for clause in EXPECTED_CLAUSES[fault.name] if ".schema.json#" in clause}
+    broken = _clauses_broken_offline(fault)
+    assert expected <= broken, f"bends break {sorted(broken)}; not {sorted(expected - broken)}"
 
 
 def test_clause_ids_are_read_from_failure_messages_whatever_the_traceback_prefix() -> None:
@@ -133,8 +175,64 @@ def test_outcomes_written_by_workers_load_back_in_catalog_order(tmp_path: Path) 
     assert loaded == [rows[1], rows[2], rows[0]]
 
 
-def test_clauses_without_a_fault_are_listed() -> None:
-    assert unreached_clauses(["rule:answers-in-time", "rule:made-up"]) == ("rule:made-up",)
+def test_a_known_miss_that_is_still_missed_is_marked_and_keeps_the_score_perfect() -> None:
+    name = next(iter(KNOWN_MISSES))
+    outcomes = [_outcome(NO_FAULT, 0), _outcome(name, 0)]
+    score = scores(outcomes)
+    assert (score.suite_caught, score.suite_known_misses, score.perfect) == (0, 1, True)
+    assert f"| `{name}` |" in render(outcomes) and "| missed (known miss) |" in render(outcomes)
+    assert "a known miss: " in unreached_clauses(EXPECTED_CLAUSES[name], outcomes)[EXPECTED_CLAUSES[name][0]]
+    assert not scores([*outcomes, _outcome("delete-missing-id", 0)]).perfect
+
+
+def test_a_clause_counts_as_covered_only_when_a_caught_fault_s_output_names_it() -> None:
+    name = "delete-id-not-requested"
+    named = _outcome(name, 1, ("rule:delete-returns-requested-id",))
+    assert named.covered == ("rule:delete-returns-requested-id",)
+    assert _outcome(name, 0).covered == ()
+    assert _outcome(name, 1, ("rule:no-server-error",)).covered == ()
+    assert covered_clauses([named]) == {"rule:delete-returns-requested-id": (name,)}
+
+
+def test_clauses_no_caught_fault_names_are_listed_with_the_reason() -> None:
+    rules = [
+        "rule:delete-returns-requested-id",
+        "rule:delete-answers-model-as-last-retrieved",
+        "rule:answers-in-time",
+        "rule:made-up",
+        "strict.schema.json#/$defs/model/unevaluatedProperties",
+    ]
+    outcomes = [_outcome("delete-id-not-requested", 1, ("rule:delete-returns-requested-id",))]
+    unreached = unreached_clauses(rules, outcomes)
+    assert list(unreached) == rules[1:]
+    assert "caught, but the suite's output does not name this clause" in unreached[rules[1]]
+    assert "`delete-hangs` was not run" in unreached["rule:answers-in-time"]
+    assert unreached["rule:made-up"] == "no fault of the catalog is mapped to it"
+    assert "default variant" in unreached[rules[4]]
+
+
+def test_every_clause_of_sources_is_mapped_to_a_fault_or_unreachable_by_design() -> None:
+    mapped = {clause for row in EXPECTED_CLAUSES.values() for clause in row}
+    design = tuple(UNREACHED_BY_DESIGN)
+    orphans = [clause for clause in load_contract().rules() if clause not in mapped and not clause.startswith(design)]
+    assert orphans == []
+
+
+def test_clauses_unreachable_by_design_are_mapped_to_no_fault() -> None:
+    mapped = {clause for row in EXPECTED_CLAUSES.values() for clause in row}
+    assert [clause for clause in mapped if clause.startswith(tuple(UNREACHED_BY_DESIGN))] == []
+
+
+def test_report_lists_coverage_and_the_clauses_no_fault_reaches(tmp_path: Path) -> None:
+    outcomes = [_outcome("delete-id-not-requested", 1, ("rule:delete-returns-requested-id",))]
+    text = render(outcomes)
+    assert "`rule:delete-answers-model-as-last-retrieved` *(not named)*" in text
+    assert f"1 of {len(load_contract().rules())} clauses of SOURCES.md are covered" in text
+    assert "- `rule:delete-answers-model-as-last-retrieved`: `delete-id-not-requested` was caught" in text
+    write_report(outcomes, tmp_path / "r.md")
+    coverage = json.loads((tmp_path / "r.json").read_text())["coverage"]
+    assert coverage["covered"] == {"rule:delete-returns-requested-id": ["delete-id-not-requested"]}
+    assert "rule:answers-in-time" in coverage["unreached"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

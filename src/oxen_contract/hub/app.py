@@ -178,18 +178,18 @@ class _Hub:
 
     def _search(self, query: _Query, namespace: str | None) -> Reply:
         needle = query.get("search")
-        if not needle:
+        if not needle and Switch.SEARCH_WITHOUT_TERM not in self._switches:
             return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
         with self.store.read() as tx:
             models = tx.models(namespace)
-        return self._listing("search", [model for model in models if model.matches(needle)])
+        return self._listing("search", [model for model in models if not needle or model.matches(needle)])
 
     def _visible(self, model: Model, namespace: str | None) -> bool:
         return model.is_base or model.owned_by == namespace
 
     def _retrieve(self, target: Target, query: _Query, namespace: str | None) -> Reply:
         status = query.get("deployment_status")
-        if status is not None and status != "live":
+        if status is not None and status != "live" and Switch.ANY_DEPLOYMENT_STATUS not in self._switches:
             return self._error("retrieve", _invalid("Query parameter 'deployment_status' accepts only 'live'"))
         with self.store.read() as tx:
             stored = tx.get(target.model_id) if target.valid else None

@@ -50,6 +50,8 @@ class Switch(enum.Enum):
     REVERSE_ORDER = "list and search answer in reverse order"
     CYCLE_STATUS = "deploys cycle through every deployment status"
     DOTTED_IDS = "custom ids use dots instead of a slash"
+    SEARCH_WITHOUT_TERM = "search without a term answers every model"
+    ANY_DEPLOYMENT_STATUS = "retrieve ignores deployment_status"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
@@ -150,6 +152,130 @@ def _omit_id(error: ApiError) -> ApiError:
 
 def _auth_403(error: ApiError) -> ApiError:
     return replace(error, status=403) if error.type == "unauthenticated" else error
+
+
+def _only_custom(bend: ModelBend) -> ModelBend:
+    def bent(model: JsonObject) -> JsonObject:
+        return bend(model) if model.get("model_type") == "custom" else model
+
+    return bent
+
+
+# Model objects with mistyped members. Each bend breaks sibling clauses at once, and sets its fields whatever the
+# model held, so that base and custom models (which leave developer, fine_tuning and showcase null) break alike.
+
+
+def _nested_mistyped(model: JsonObject) -> JsonObject:
+    return {
+        **model,
+        "capabilities": {"input": "text", "output": [1]},
+        "developer": {"name": 7, "logo": 7},
+        "fine_tuning": {"actions": "text_generation", "cost_per_second": "0.01"},
+    }
+
+
+def _fields_mistyped(model: JsonObject) -> JsonObject:
+    return {
+        **model,
+        "capabilities": {"input": [1], "output": "text"},
+        "fine_tuning": {"actions": [1], "cost_per_second": 0.01},
+        "pricing": {**model["pricing"], "cost_per_second": "0.01"},
+        "deployments": [deployment["status"] for deployment in model["deployments"]],
+        "description": 42,
+        "image_url": 42,
+        "released_at": 1767225600,
+        "source_model": {"id": model.get("source_model")},
+        "summary": False,
+    }
+
+
+def _containers_mistyped(model: JsonObject) -> JsonObject:
+    pricing = {**model["pricing"], "cost_per_image_grid": "high:4K=1.47", "cost_per_second_by_resolution": "0.096/s"}
+    return {
+        **model,
+        "capabilities": [],
+        "developer": "",
+        "fine_tuning": False,
+        "request_schema": "{}",
+        "deployments": {"status": "active"},
+        "pricing": pricing,
+        "showcase": {"gallery": "hero.png", "hero_image": None, "tagline": None},
+    }
+
+
+def _price_maps_mistyped(model: JsonObject) -> JsonObject:
+    pricing = {
+        **model["pricing"],
+        "cost_per_image_grid": {"high": "1.47", "low": {"4K": "cheap"}},
+        "cost_per_second_by_resolution": {"480p": "0.096"},
+    }
+    return {**model, "pricing": pricing, "showcase": "hero.png"}
+
+
+_BAD_GALLERY = [
+    "hero.png",
+    {"alt": "a cat"},
+    {"src": 1, "alt": 2, "category": 3, "details": 4, "prompt": 5, "title": 6},
+]
+
+
+def _showcase_mistyped(model: JsonObject) -> JsonObject:
+    return {**model, "showcase": {"gallery": _BAD_GALLERY, "hero_image": 1, "tagline": 2}, "pricing": "token"}
+
+
+# Whole answers of list and search.
+
+
+def _listing_bend(bend: Callable[[list[object]], object]) -> ReplyBend:
+    def bent(reply: Reply) -> Reply:
+        payload = reply.payload
+        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+            payload = bend(payload["data"])
+        return replace(reply, payload=payload)
+
+    return bent
+
+
+def _in_a_list(reply: Reply) -> Reply:
+    return replace(reply, payload=[reply.payload])
+
+
+def _keyed_by_id(data: list[object]) -> object:
+    return {"object": "dict", "data": {m["id"]: m for m in data if isinstance(m, dict)}}
+
+
+_DROP = object()
+
+# Error bodies: one bend per kind of error; refusals (a model that exists, but the caller may not change it) first.
+
+
+def _error_kinds(
+    unauthenticated: ErrorBodyBend | None = None,
+    not_found: ErrorBodyBend | None = None,
+    invalid: ErrorBodyBend | None = None,
+    refused: ErrorBodyBend | None = None,
+) -> ErrorBodyBend:
+    def bend(error: ApiError) -> object:
+        if error.refusal:
+            chosen = refused
+        else:
+            chosen = {"unauthenticated": unauthenticated, "resource_not_found": not_found}.get(error.type, invalid)
+        return error.to_json() if chosen is None else chosen(error)
+
+    return bend
+
+
+def _typed_error(error: ApiError, **changes: object) -> JsonObject:
+    """Error shape 1 with members of its ``error`` object changed; a change to ``_DROP`` removes the member."""
+    body = error.to_json()
+    inner = {**body["error"], **changes}
+    return {**body, "error": {k: v for k, v in inner.items() if v is not _DROP}}
+
+
+def _delete_error_statuses(error: ApiError) -> ApiError:
+    if error.refusal:
+        return replace(error, status=200)
+    return replace(error, status=400) if error.status == 404 else error
 
 
 # Benign variants ----------------------------------------------------------------------------------------------------
@@ -457,6 +583,157 @@ FAULTS: tuple[Fault, ...] = (
         "every operation needs a bearer token: without one, 401",
         Switch.LIST_WITHOUT_AUTH,
         ops={"list"},
+    ),
+    # Nested and optional members of the model object, mistyped: one fault per operation, sibling clauses at once.
+    Fault(
+        "retrieve-nested-fields-mistyped",
+        "capabilities.input is an array and capabilities.output holds strings; developer.name and developer.logo, "
+        "fine_tuning.actions and fine_tuning.cost_per_second are typed",
+        'the retrieve answer has capabilities {"input": "text", "output": [1]}, developer {"name": 7, "logo": 7}, '
+        'fine_tuning {"actions": "text_generation", "cost_per_second": "0.01"}',
+        ops=frozenset({"retrieve"}),
+        model=_nested_mistyped,
+    ),
+    Fault(
+        "activate-fields-mistyped",
+        "capabilities.input holds strings and capabilities.output is an array; fine_tuning.actions holds strings; "
+        "pricing costs are numbers; each deployment is an object; description, image_url, released_at, source_model "
+        "and summary are strings or null",
+        'the activate answer has capabilities {"input": [1], "output": "text"}, fine_tuning.actions [1], '
+        'pricing.cost_per_second "0.01", deployments as bare status strings, description 42, image_url 42, '
+        'released_at 1767225600, source_model {"id": ...}, summary false',
+        ops=frozenset({"activate"}),
+        model=_fields_mistyped,
+    ),
+    Fault(
+        "deactivate-answers-a-list",
+        "the model is a JSON object",
+        "the deactivate answer is the model inside a one-element array",
+        ops=frozenset({"deactivate"}),
+        reply=_in_a_list,
+    ),
+    Fault(
+        "delete-containers-mistyped",
+        "capabilities, developer, fine_tuning and request_schema are objects; deployments is an array; the pricing "
+        "maps and showcase.gallery are objects and arrays",
+        'the delete answer has capabilities [], developer "", fine_tuning false, request_schema "{}", '
+        'deployments {"status": "active"}, pricing.cost_per_image_grid "high:4K=1.47", '
+        'pricing.cost_per_second_by_resolution "0.096/s", showcase.gallery "hero.png"',
+        ops=_DELETE,
+        model=_containers_mistyped,
+    ),
+    Fault(
+        "list-price-maps-and-showcase-mistyped",
+        "pricing map values are resolution tiers and numbers; showcase is an object or null",
+        'list answers pricing.cost_per_image_grid {"high": "1.47", "low": {"4K": "cheap"}}, '
+        'pricing.cost_per_second_by_resolution {"480p": "0.096"}, showcase "hero.png"',
+        ops=frozenset({"list"}),
+        model=_price_maps_mistyped,
+    ),
+    Fault(
+        "search-showcase-and-pricing-mistyped",
+        "gallery items are objects with string src and alt and string-or-null texts; hero_image and tagline are "
+        "strings or null; pricing is an object",
+        'search answers showcase.gallery ["hero.png", {"alt": "a cat"}, {"src": 1, "alt": 2, "category": 3, '
+        '"details": 4, "prompt": 5, "title": 6}], hero_image 1, tagline 2, and pricing "token"',
+        ops=frozenset({"search"}),
+        model=_showcase_mistyped,
+    ),
+    # The list and search wrappers.
+    Fault(
+        "list-answers-bare-array",
+        "the list answer is a JSON object",
+        "list answers the bare array of models",
+        ops=frozenset({"list"}),
+        reply=_listing_bend(lambda data: data),
+    ),
+    Fault(
+        "search-answers-bare-array",
+        "the search answer is a JSON object",
+        "search answers the bare array of models",
+        ops=frozenset({"search"}),
+        reply=_listing_bend(lambda data: data),
+    ),
+    Fault(
+        "list-and-search-data-keyed-by-id",
+        'the wrapper\'s object is "list" and its data is an array',
+        'list and search answer {"object": "dict", "data": {<id>: <model>, ...}}',
+        ops=frozenset({"list", "search"}),
+        reply=_listing_bend(_keyed_by_id),
+    ),
+    Fault(
+        "search-results-not-under-data",
+        "the search answer has data",
+        'search answers {"object": "list", "results": [...]}',
+        ops=frozenset({"search"}),
+        reply=_listing_bend(lambda data: {"object": "list", "results": data}),
+    ),
+    # Answers that are another model than the one asked for.
+    Fault(
+        "retrieve-answers-another-model",
+        "retrieving a model answers the model of that id",
+        "the retrieve answer of a custom model carries its source model's id",
+        ops=frozenset({"retrieve"}),
+        model=_only_custom(_other_id),
+    ),
+    Fault(
+        "activate-answers-another-model",
+        "activate and deactivate answer the model of the requested id",
+        "activate and deactivate answers of a custom model carry its source model's id",
+        ops=frozenset({"activate", "deactivate"}),
+        model=_only_custom(_other_id),
+    ),
+    # Requests the documentation forbids, and the statuses of delete's errors.
+    Fault(
+        "invalid-query-accepted",
+        "search needs its search parameter and deployment_status accepts only live: other requests are refused",
+        f"{Switch.SEARCH_WITHOUT_TERM.value}; {Switch.ANY_DEPLOYMENT_STATUS.value}",
+        ops=frozenset({"search", "retrieve"}),
+        switches=frozenset({Switch.SEARCH_WITHOUT_TERM, Switch.ANY_DEPLOYMENT_STATUS}),
+    ),
+    Fault(
+        "delete-error-statuses-wrong",
+        "a delete of an unknown id answers 404; a refused delete answers a 4xx; both with an error body",
+        "a delete of an unknown or deleted id answers 400, and a refused delete (base model, another namespace's "
+        "model) answers 200, each with its usual error body",
+        ops=_DELETE,
+        error_info=_delete_error_statuses,
+    ),
+    # Error bodies off error.schema.json: one clause per kind of error (401, 404, other 4xx, refusal).
+    Fault(
+        "error-bodies-off-both-shapes",
+        "an error body is an object, its error an object; shape 2's error has a string message",
+        "401s answer the JSON string of their detail; 404s answer error as a string; other 4xx answer "
+        '{"error": {"reason": ...}}; refusals answer {"error": {"message": [...]}}',
+        error_body=_error_kinds(
+            unauthenticated=lambda e: e.detail,
+            not_found=lambda e: {**e.to_json(), "error": e.detail},
+            invalid=lambda e: {"error": {"reason": e.detail}},
+            refused=lambda e: {"error": {"message": [e.detail]}},
+        ),
+    ),
+    Fault(
+        "error-typed-fields-mistyped",
+        "in shape 1, error.type, error.title, error.detail and status_message are strings",
+        "401s answer error.type 401; 404s answer error.title null; other 4xx answer error.detail as a list; "
+        "refusals answer status_message as the status code",
+        error_body=_error_kinds(
+            unauthenticated=lambda e: _typed_error(e, type=401),
+            not_found=lambda e: _typed_error(e, title=None),
+            invalid=lambda e: _typed_error(e, detail=[e.detail]),
+            refused=lambda e: {**e.to_json(), "status_message": e.status},
+        ),
+    ),
+    Fault(
+        "error-typed-envelope-broken",
+        'shape 1 has status "error" and status_message, and its error has a title',
+        '401s answer status "failed"; 404s answer an error without title; other 4xx (not refusals) answer no '
+        "status_message",
+        error_body=_error_kinds(
+            unauthenticated=lambda e: {**e.to_json(), "status": "failed"},
+            not_found=lambda e: _typed_error(e, title=_DROP),
+            invalid=lambda e: {k: v for k, v in e.to_json().items() if k != "status_message"},
+        ),
     ),
     # Benign variants: conforming answers a suite must accept.
     Fault(

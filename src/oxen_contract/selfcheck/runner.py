@@ -100,6 +100,11 @@ class Outcome:
         return tuple(clause for clause in self.expected if clause in self.suite.clauses)
 
     @property
+    def covered(self) -> tuple[str, ...]:
+        """The clauses this row proves the suite enforces: for a caught fault, those of its row the output names."""
+        return self.named if self.verdict == "caught" else ()
+
+    @property
     def verdict(self) -> str:
         """One word: caught, missed, unnamed (failed elsewhere), unmapped; passed, false alarm; or error."""
         code = self.suite.exit_code
