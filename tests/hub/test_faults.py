@@ -209,6 +209,9 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     "delete-display-name-null": _delete_model(lambda m: m["display_name"] is None),
     "delete-custom-owned-by-oxen": _delete_model(lambda m: m["owned_by"] == "oxen"),
     "delete-id-not-requested": _delete_model(lambda m: m["id"] == "meta-llama/llama-3.1-8b-instruct"),
+    "delete-created-not-as-retrieved": lambda s: (
+        _json(s["delete"])["created"] == _json(BASELINE["delete"])["created"] + 1
+    ),
     "delete-answers-204": lambda s: s["delete"][0] == 204 and s["delete"][3] == b"",
     "delete-answers-500": lambda s: s["delete"][0] == 500 and _json(s["delete"])["error"]["type"] == "unknown_error",
     "delete-content-type-text-plain": lambda s: s["delete"][1] == "text/plain; charset=utf-8",

@@ -446,6 +446,12 @@ FAULTS: tuple[Fault, ...] = (
         "the delete answer carries the source model's id",
         _other_id,
     ),
+    _delete_model(
+        "delete-created-not-as-retrieved",
+        "the delete answer is the model as last retrieved: same id, created, owned_by and source_model",
+        "the delete answer carries created one second later than the model's",
+        lambda m: {**m, "created": m["created"] + 1},
+    ),
     # The delete answer as a whole.
     Fault(
         "delete-answers-204",

@@ -67,6 +67,7 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "delete-display-name-null": (f"{_M}/properties/display_name/type",),
         # What the delete answer says about the request.
         "delete-custom-owned-by-oxen": ("rule:deleted-model-is-custom-and-yours",),
+        "delete-created-not-as-retrieved": ("rule:delete-answers-model-as-last-retrieved",),
         "delete-id-not-requested": ("rule:delete-returns-requested-id", "rule:delete-answers-model-as-last-retrieved"),
         # The delete answer as a whole.
         "delete-answers-204": ("rule:delete-answers-the-deleted-model", _DELETE_200, "rule:documented-status"),

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,13 +275,19 @@ def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) 
     root = root or find_root()
     fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
     expected = EXPECTED_CLAUSES.get(name, ()) if fault is not None and not fault.benign else ()
-    with hub(None if fault is None else name) as url:
-        suite = run_suite(url, expected, root)
-    plain = None
-    if schemathesis:
-        # A fresh hub: the suite deleted what it provisioned, and plain schemathesis must start from the same state.
-        with hub(None if fault is None else name) as url:
-            plain = run_schemathesis(url, root)
+    hub_fault = None if fault is None else name
+
+    def plain_run() -> SchemathesisRun:
+        # Its own fresh hub: plain schemathesis deletes what it finds, and must start from the state the suite saw.
+        with hub(hub_fault) as url:
+            return run_schemathesis(url, root)
+
+    # Both sides at once: each waits on its hub much of the time, so a row fills the cores better than in sequence.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        pending = side.submit(plain_run) if schemathesis else None
+        with hub(hub_fault) as url:
+            suite = run_suite(url, expected, root)
+        plain = pending.result() if pending is not None else None
     return Outcome(
         name=name,
         benign=fault is not None and fault.benign,
