@@ -61,7 +61,15 @@ def _machine(hub: Any, verifier: Any, provisioner: Any, namespace: str | None, f
         def _provision(self) -> str:
             model_id = provisioner.fresh_model()
             self.live[model_id] = self._retrieved(model_id)
+            # Every lifecycle deactivates and reactivates its live model once, whatever the machine draws later.
+            for action in ("deactivate", "activate"):
+                self._switched(model_id, action)
             return model_id
+
+        def _switched(self, model_id: str, action: str) -> None:
+            exchange = getattr(hub, action)(model_id)
+            body = verifier.answer(exchange, clause="rule:activate-answers-the-model")
+            verifier.same(exchange, "rule:activate-answers-the-model", "/id", model_id, body["id"])
 
         def _retrieved(self, model_id: str) -> dict[str, Any]:
             exchange = hub.retrieve(model_id)
@@ -85,12 +93,10 @@ def _machine(hub: Any, verifier: Any, provisioner: Any, namespace: str | None, f
         @rule(model_id=models, action=st.sampled_from(["activate", "deactivate"]))
         @_stops_at_first_failure
         def switch(self, model_id: str, action: str) -> None:
-            exchange = getattr(hub, action)(model_id)
             if model_id in self.deleted:
-                verifier.not_found(exchange)
-                return
-            body = verifier.answer(exchange, clause="rule:activate-answers-the-model")
-            verifier.same(exchange, "rule:activate-answers-the-model", "/id", model_id, body["id"])
+                verifier.not_found(getattr(hub, action)(model_id))
+            else:
+                self._switched(model_id, action)
 
         @rule(model_id=models)
         @_stops_at_first_failure
