@@ -18,11 +18,11 @@ from oxen_contract.selfcheck.report import write_outcome
 
 pytestmark = pytest.mark.selfcheck
 
-# A known miss must stay missed (strict xfail): the day the suite catches it, remove it from KNOWN_MISSES.
+# A known miss may fail (not strict: the suite catches it in some runs); once it is caught every time, drop the entry.
 HARMFUL = [
     pytest.param(
         fault.name,
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[fault.name])] if fault.name in KNOWN_MISSES else [],
+        marks=[pytest.mark.xfail(strict=False, reason=KNOWN_MISSES[fault.name])] if fault.name in KNOWN_MISSES else [],
     )
     for fault in FAULTS
     if not fault.benign
