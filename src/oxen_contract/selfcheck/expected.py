@@ -20,8 +20,9 @@ the report lists them with that reason instead of hiding them:
   it breaks, never the ``$ref`` (SOURCES.md says so); ``list-created-as-string`` proves the reference is followed.
 
 Other clauses stay uncovered because the suite does not name them: the ``openapi.yaml`` rows (the suite reports a
-broken parameter or status rule by its ``rule:`` id), and a fault the suite misses (``KNOWN_MISSES``). Those the report
-derives from the matrix, not from this table, so that they disappear as soon as the suite names them.
+broken parameter or status rule by its ``rule:`` id), and those of a fault the suite misses (``KNOWN_MISSES``, empty
+since the delete lifecycle always activates its live model, which ``activate-answers-another-model`` showed it could
+skip). The report derives these from the matrix, not from this table, so they go as soon as the suite names them.
 """
 
 from __future__ import annotations
@@ -211,10 +212,4 @@ UNREACHED_BY_DESIGN: MappingProxyType[str, str] = MappingProxyType(
 
 # Faults the suite is known to miss, or to catch only by chance, and why. The matrix lets such a row fail (a non-strict
 # xfail: a run that happens to catch it passes) and the report marks it, until the suite catches it every time.
-KNOWN_MISSES: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "activate-answers-another-model": "rule:activate-answers-the-model is checked only by the delete "
-        "lifecycle's switch rule, which draws an activate or deactivate of a live model in some runs only (1 of 4 "
-        "of ours); the fuzzed POST /api/ai/models/{id}/activate and /deactivate check the answer's schema, not its id",
-    }
-)
+KNOWN_MISSES: MappingProxyType[str, str] = MappingProxyType({})
