@@ -97,6 +97,9 @@ def hub_schema_for(contract: Contract, hub_url: str, pool: IdPool, *, max_exampl
                 "deterministic": True,
                 "database": "none",
                 "allow-x00": False,
+                # No source says an undeclared query parameter must be refused (hubs commonly ignore them), so a
+                # negative case that only adds one would turn negative_data_rejection into a false alarm.
+                "allow-extra-parameters": False,
             },
             "phases": {"stateful": {"enabled": False}, "coverage": {"enabled": False}},
         }

@@ -18,14 +18,12 @@ from .report import curl_line
 __all__ = ["Drift", "Tally"]
 
 # Open string fields whose values are worth watching: the docs route models to more than they enumerate.
-_OPEN_VALUES = {
-    "model": (
-        ("capabilities.input[]", lambda m: (m.get("capabilities") or {}).get("input")),
-        ("capabilities.output[]", lambda m: (m.get("capabilities") or {}).get("output")),
-        ("fine_tuning.actions[]", lambda m: (m.get("fine_tuning") or {}).get("actions")),
-        ("developer.name", lambda m: [(m.get("developer") or {}).get("name")]),
-    ),
-}
+_OPEN_VALUES = (
+    ("capabilities.input[]", ("capabilities", "input")),
+    ("capabilities.output[]", ("capabilities", "output")),
+    ("fine_tuning.actions[]", ("fine_tuning", "actions")),
+    ("developer.name", ("developer", "name")),
+)
 _EXAMPLES = 3
 
 
@@ -112,9 +110,11 @@ class Tally:
             self._known.update(_named_fields(self.contract.documents["model.schema.json"]))
         for where in _unknown_fields(model, "", self._known):
             self.unknown_fields[where].saw(model_id)
-        for label, pick in _OPEN_VALUES["model"]:
-            values = pick(model)
-            for value in values if isinstance(values, list) else []:
+        for label, (parent, member) in _OPEN_VALUES:
+            # Any shape may arrive here (the answer is counted before its violations are reported).
+            container = model.get(parent)
+            values = container.get(member) if isinstance(container, dict) else None
+            for value in values if isinstance(values, list) else [values]:
                 if isinstance(value, str):
                     self.open_values[label][value].saw(model_id)
 

@@ -36,3 +36,27 @@ def test_report_of_a_run_against_a_faulty_hub_names_the_clause_with_request_and_
     assert data["drift"]["unknown_fields"] and not data["drift"]["fails_the_run"]
     assert "## Drift" in text
     assert "key-a" not in text + json.dumps(data)
+
+
+def test_a_model_with_nested_fields_of_the_wrong_kind_is_a_contract_failure_not_a_crash() -> None:
+    import pytest
+
+    from oxen_contract.checks import Verifier
+    from oxen_contract.client import Credential, Exchange
+    from oxen_contract.contracts import load_contract
+    from oxen_contract.failures import ContractFailure
+
+    body = {"id": "m", "object": "model", "created": 1, "owned_by": "oxen", "capabilities": "text->text"}
+    exchange = Exchange(
+        "retrieveModel",
+        "GET",
+        "http://h/api/ai/models/m",
+        "/api/ai/models/m",
+        "m",
+        Credential.KEY,
+        200,
+        {"content-type": "application/json"},
+        json.dumps(body),
+    )
+    with pytest.raises(ContractFailure, match="model.schema.json#/properties/capabilities/type"):
+        Verifier(load_contract(), strict=False, keys={}).answer(exchange)
