@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -27,6 +27,7 @@ __all__ = [
     "RequestBudget",
     "model_path",
     "retry_delay",
+    "send_with_retries",
 ]
 
 # The exit status of a run that could not reach the hub: not 0, not 1 (contract failures), and none of pytest's own
@@ -122,6 +123,39 @@ def retry_delay(headers: Mapping[str, str], attempt: int) -> float:
     return 0.5 * 2.0**attempt
 
 
+Answer = TypeVar("Answer")
+
+
+def send_with_retries(
+    send: Callable[[], Answer],
+    status_of: Callable[[Answer], int],
+    headers_of: Callable[[Answer], Mapping[str, str]],
+    *,
+    budget: RequestBudget,
+    sleep: Callable[[float], None],
+    label: str,
+) -> Answer:
+    """One request under the run's retry policy, whatever sends it (httpx here, requests for schemathesis).
+
+    429 and 503 are retried up to MAX_RETRIES times, waiting as Retry-After asks, within MAX_RETRY_SECONDS; a 429
+    past that is HubUnavailable, anything else is the answer.
+    """
+    waited = 0.0
+    for attempt in range(MAX_RETRIES + 1):
+        budget.take()
+        response = send()
+        if status_of(response) not in RETRY_STATUSES or attempt == MAX_RETRIES:
+            break
+        delay = retry_delay(headers_of(response), attempt)
+        if waited + delay > MAX_RETRY_SECONDS:
+            break  # waiting as asked would pass the time bound: answer with what the hub said
+        sleep(delay)
+        waited += delay
+    if status_of(response) == 429:
+        raise HubUnavailable(f"{label} still answers 429 Too Many Requests after {attempt} retries")
+    return response
+
+
 class HubTimeout(AssertionError):
     """A request got no answer within --request-timeout: a failure of that operation, not a stalled run."""
 
@@ -185,24 +219,23 @@ class HubClient:
         headers = {"Accept": "application/json", **self._headers(credential)}
         if content is not None:
             headers["Content-Type"] = "application/json"
-        waited = 0.0
-        for attempt in range(MAX_RETRIES + 1):
-            self.budget.take()
+
+        def attempt() -> httpx.Response:
             try:
-                response = self._http.request(method, url, content=content, headers=headers)
+                return self._http.request(method, url, content=content, headers=headers)
             except httpx.TimeoutException:
                 raise HubTimeout(operation, method, url, model_id, credential, self.timeout) from None
             except httpx.TransportError as error:
                 raise HubUnavailable(f"{method} {url}: {type(error).__name__}: {error}") from None
-            if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
-                break
-            delay = retry_delay(response.headers, attempt)
-            if waited + delay > MAX_RETRY_SECONDS:
-                break  # waiting as asked would pass the time bound: answer with what the hub said
-            self._sleep(delay)
-            waited += delay
-        if response.status_code == 429:
-            raise HubUnavailable(f"{method} {url} still answers 429 Too Many Requests after {attempt} retries")
+
+        response = send_with_retries(
+            attempt,
+            lambda answer: answer.status_code,
+            lambda answer: answer.headers,
+            budget=self.budget,
+            sleep=self._sleep,
+            label=f"{method} {url}",
+        )
         return Exchange(
             operation=operation,
             method=method,

@@ -29,15 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from . import checks as our_checks
-from .client import (
-    MAX_RETRIES,
-    MAX_RETRY_SECONDS,
-    RETRY_STATUSES,
-    HubTimeout,
-    HubUnavailable,
-    RequestBudget,
-    retry_delay,
-)
+from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "hub_schema_for"]
@@ -191,14 +183,12 @@ def call_and_check(
 def _call_with_retries(
     case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float, budget: RequestBudget
 ) -> Any:
-    """case.call, with 429 and 503 retried as the suite's own client retries them (client.retry_delay)."""
+    """case.call under the same retry policy as the suite's own client (client.send_with_retries)."""
     import requests
 
-    waited = 0.0
-    for attempt in range(MAX_RETRIES + 1):
-        budget.take()
+    def attempt() -> Any:
         try:
-            response = case.call(headers=headers, timeout=timeout)
+            return case.call(headers=headers, timeout=timeout)
         except requests.Timeout:
             raw_id = (case.path_parameters or {}).get("id")
             model_id = unquote(str(raw_id)) if raw_id is not None else None
@@ -206,17 +196,15 @@ def _call_with_retries(
             raise HubTimeout(case.operation.label, case.method, case.formatted_path, model_id, label, timeout) from None
         except requests.ConnectionError as error:
             raise HubUnavailable(f"{case.method} {case.formatted_path}: {type(error).__name__}") from None
-        if response.status_code not in RETRY_STATUSES or attempt == MAX_RETRIES:
-            break
-        lowered = {key.lower(): value for key, value in response.headers.items()}
-        delay = retry_delay(lowered, attempt)
-        if waited + delay > MAX_RETRY_SECONDS:
-            break
-        time.sleep(delay)
-        waited += delay
-    if response.status_code == 429:
-        raise HubUnavailable(f"{case.method} {case.formatted_path} still answers 429 after {attempt} retries")
-    return response
+
+    return send_with_retries(
+        attempt,
+        lambda answer: int(answer.status_code),
+        lambda answer: answer.headers,
+        budget=budget,
+        sleep=time.sleep,
+        label=f"{case.method} {case.formatted_path}",
+    )
 
 
 def _unique(findings: list[Any]) -> list[Any]:
