@@ -53,6 +53,14 @@ class Credential:
     NOT_BEARER = "not-bearer"
 
 
+def fine_tune_path(owner: str, repo: str, fine_tune_id: str) -> str:
+    return (
+        "/api/repos/"
+        + "/".join(quote(part, safe="") for part in (owner, repo))
+        + f"/fine_tunes/{quote(fine_tune_id, safe='')}"
+    )
+
+
 def model_path(model_id: str, action: str | None = None) -> str:
     path = f"{MODELS}/{quote(model_id, safe='')}"
     return f"{path}/{action}" if action else path
@@ -283,9 +291,8 @@ class HubClient:
         return self.send("deleteModel", "DELETE", model_path(model_id), model_id=model_id, credential=credential)
 
     def deploy_fine_tune(self, owner: str, repo: str, fine_tune_id: str) -> Exchange:
-        path = f"/api/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/fine_tunes/{quote(fine_tune_id, safe='')}"
-        return self.send("deployFineTune", "POST", f"{path}/deploy")
+        return self.send("deployFineTune", "POST", f"{fine_tune_path(owner, repo, fine_tune_id)}/deploy")
 
     def deploy_checkpoint(self, owner: str, repo: str, fine_tune_id: str, step: int) -> Exchange:
-        path = f"/api/repos/{quote(owner, safe='')}/{quote(repo, safe='')}/fine_tunes/{quote(fine_tune_id, safe='')}"
-        return self.send("deployCheckpoint", "POST", f"{path}/checkpoints/{step}/deploy")
+        path = f"{fine_tune_path(owner, repo, fine_tune_id)}/checkpoints/{step}/deploy"
+        return self.send("deployCheckpoint", "POST", path)
