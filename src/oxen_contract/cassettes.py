@@ -16,6 +16,7 @@ from typing import Any
 
 from .client import INVALID_KEY, Credential
 from .config import REPLAY_HUB_URL, RunConfig
+from .transport import ApiKey
 
 __all__ = ["RERECORD_COMMAND", "credential_matcher", "out_of_date_message", "vcr_config_for"]
 
@@ -25,30 +26,48 @@ _DROPPED_RESPONSE_HEADERS = ("date", "server")
 _DROPPED_REQUEST_HEADERS = ("host", "user-agent", "x-schemathesis-testcaseid")
 
 
-def _secrets(config: RunConfig) -> dict[str, str]:
-    pairs = {config.token: Credential.KEY, config.other_token or "": Credential.OTHER}
-    return {secret: label for secret, label in pairs.items() if secret}
+def _secrets(config: RunConfig) -> list[ApiKey]:
+    return [key for key in (config.token, config.other_token) if key]
 
 
 _LABELS = (Credential.KEY, Credential.OTHER, "<invalid key>", "<unknown key>")
+# Cookies can carry a session as good as a key, and nothing in the API needs them replayed.
+_DROPPED_CREDENTIAL_HEADERS = ("cookie", "set-cookie", "set-cookie2")
 
 
-def _label(value: str, secrets: dict[str, str]) -> str:
+def _label(value: str, secrets: list[ApiKey]) -> str:
     scheme, _, credential = value.partition(" ")
     if credential in _LABELS:
         # vcrpy runs this hook again on every request it loads from a cassette: labels stay as they are.
         return value
-    if credential in secrets:
-        return f"{scheme} {secrets[credential]}"
+    for key in secrets:
+        if key.redact(credential) == key.label:  # the credential is this key, whole
+            return f"{scheme} {key.label}"
     return f"{scheme} {'<invalid key>' if credential == INVALID_KEY else '<unknown key>'}"
 
 
-def _scrub_text(text: str, config: RunConfig, secrets: dict[str, str]) -> str:
+def _scrub_text(text: str, config: RunConfig, secrets: list[ApiKey]) -> str:
     if config.hub_url and config.hub_url != REPLAY_HUB_URL:
         text = text.replace(config.hub_url, REPLAY_HUB_URL)
-    for secret, label in secrets.items():
-        text = text.replace(secret, label)
+    for key in secrets:
+        text = key.redact(text)
     return text
+
+
+def _scrub_headers(headers: dict[str, Any], config: RunConfig, secrets: list[ApiKey]) -> dict[str, Any]:
+    """Drop cookies; label Authorization; replace a key wherever else it appears (an X-Api-Key, an echo)."""
+    kept: dict[str, Any] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in _DROPPED_CREDENTIAL_HEADERS:
+            continue
+        if lowered in ("authorization", "proxy-authorization"):
+            kept[name] = _label(str(value), secrets)
+        elif isinstance(value, list):
+            kept[name] = [_scrub_text(str(item), config, secrets) for item in value]
+        else:
+            kept[name] = _scrub_text(str(value), config, secrets)
+    return kept
 
 
 def vcr_config_for(config: RunConfig) -> dict[str, Any]:
@@ -67,21 +86,26 @@ def vcr_config_for(config: RunConfig) -> dict[str, Any]:
             for name, value in dict(request.headers).items()
             if name.lower() not in _DROPPED_REQUEST_HEADERS and not name.lower().startswith("x-stainless")
         }
-        for name in [name for name in headers if name.lower() == "authorization"]:
-            headers[name] = _label(str(headers[name]), secrets)
-        request.headers = headers
+        request.headers = _scrub_headers(headers, config, secrets)
         if isinstance(request.body, bytes):
             request.body = _scrub_text(request.body.decode("utf-8", "replace"), config, secrets).encode()
+        elif isinstance(request.body, str):
+            request.body = _scrub_text(request.body, config, secrets)
         return request
 
     def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
         response = copy.deepcopy(response)
-        headers = response.get("headers", {})
-        for name in [name for name in headers if name.lower() in _DROPPED_RESPONSE_HEADERS]:
-            del headers[name]
+        headers = {
+            name: value
+            for name, value in response.get("headers", {}).items()
+            if name.lower() not in _DROPPED_RESPONSE_HEADERS
+        }
+        response["headers"] = _scrub_headers(headers, config, secrets)
         body = response.get("body", {}).get("string")
         if isinstance(body, bytes):
             response["body"]["string"] = _scrub_text(body.decode("utf-8", "replace"), config, secrets).encode()
+        elif isinstance(body, str):
+            response["body"]["string"] = _scrub_text(body, config, secrets)
         return response
 
     return {

@@ -19,6 +19,7 @@ from .contracts import Contract, load_contract
 from .failures import ContractFailure, Finding
 from .report import render_value
 from .tally import Tally
+from .transport import ApiKey
 
 __all__ = ["OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
 
@@ -38,19 +39,38 @@ OPERATION_CONTRACTS = {
 class Verifier:
     """Checks answers against the contract (default or strict) and the suite's rules."""
 
-    def __init__(self, contract: Contract, *, strict: bool, keys: dict[str, str], tally: Tally | None = None) -> None:
+    def __init__(
+        self, contract: Contract, *, strict: bool, keys: Collection[ApiKey] = (), tally: Tally | None = None
+    ) -> None:
         self.contract = contract
         self.strict = strict
         self.tally = tally if tally is not None else Tally(contract)
-        # Authorization header value -> credential label, so a failure never shows a key.
-        self._labels = {f"Bearer {key}": label for label, key in keys.items() if key}
+        # Which credential a request carried, told by its label, so a failure never shows a key.
+        self._keys = tuple(key for key in keys if key)
 
     def label(self, authorization: str | None) -> str:
         if not authorization:
             return Credential.NONE
-        if authorization in self._labels:
-            return self._labels[authorization]
+        for key in self._keys:
+            if authorization == key.authorization():
+                return key.label
         return Credential.INVALID if authorization.startswith("Bearer ") else Credential.NOT_BEARER
+
+    def not_redirected(self, exchange: Exchange) -> None:
+        """A 3xx is no documented status of any operation; the suite never follows it, and names where it pointed."""
+        self.tally.rule("rule:documented-status")
+        if 300 <= exchange.status < 400:
+            location = exchange.headers.get("location", "(no Location header)")
+            self.fail(
+                exchange,
+                [
+                    Finding(
+                        "rule:documented-status",
+                        "a documented status (the operation documents no redirect; the suite does not follow one)",
+                        f"{exchange.status} Location: {location}",
+                    )
+                ],
+            )
 
     def fail(self, exchange: Exchange, findings: list[Finding]) -> NoReturn:
         """Count the broken clauses and raise the failure."""
@@ -86,6 +106,7 @@ class Verifier:
 
     def answer(self, exchange: Exchange, *, clause: str = "rule:answer-matches-contract") -> Any:
         """A 200 whose body meets the operation's contract; returns the body."""
+        self.not_redirected(exchange)
         self.tally.rule(clause)
         if exchange.status != 200:
             self.fail(exchange, [Finding(clause, "200", str(exchange.status))])
@@ -95,6 +116,7 @@ class Verifier:
 
     def error(self, exchange: Exchange, statuses: Collection[int] | None, clause: str) -> Any:
         """An error answer: a status in ``statuses`` (any 4xx when None) and a body that meets error.schema.json."""
+        self.not_redirected(exchange)
         self.tally.rule(clause)
         allowed = statuses if statuses is not None else range(400, 500)
         if exchange.status not in allowed:
@@ -143,7 +165,7 @@ def use_verifier(verifier: Verifier | None) -> None:
 
 
 def active_verifier() -> Verifier:
-    return _ACTIVE[0] if _ACTIVE else Verifier(load_contract(), strict=False, keys={})
+    return _ACTIVE[0] if _ACTIVE else Verifier(load_contract(), strict=False)
 
 
 def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) -> Exchange:
@@ -208,3 +230,13 @@ def delete_returns_requested_id(ctx: schemathesis.CheckContext, response: schema
         body = exchange.json_or_none()
         if isinstance(body, dict):
             verifier.same(exchange, "rule:delete-returns-requested-id", "/id", exchange.model_id, body.get("id"))
+
+
+@schemathesis.check
+def answers_without_redirect(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> None:
+    """No operation documents a 3xx: one is a failure of rule:documented-status that shows its Location.
+
+    status_code_conformance flags the status too; this one says where the hub pointed, since the suite never goes.
+    """
+    verifier = active_verifier()
+    verifier.not_redirected(exchange_of(response, case, verifier))

@@ -7,6 +7,7 @@ hold ``/`` and ``.``.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +17,8 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
+
+from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, guarded_httpx_client
 
 __all__ = [
     "EXIT_HUB_UNAVAILABLE",
@@ -101,18 +104,27 @@ class HubUnavailable(RuntimeError):
 
 
 class RequestBudget:
-    """--max-requests: how many requests the run may still send (None: no cap)."""
+    """--max-requests: how many requests the run may still send (None: no cap).
 
-    def __init__(self, limit: int | None) -> None:
+    Cleanup has a budget of its own (``CLEANUP_REQUESTS``): a run that spent its cap must still delete what it made.
+    """
+
+    def __init__(self, limit: int | None, *, purpose: str = "--max-requests") -> None:
         self.limit = limit
         self.sent = 0
+        self.purpose = purpose
 
     def take(self) -> None:
         if self.limit is not None and self.sent >= self.limit:
             import pytest
 
-            raise pytest.skip.Exception(f"--max-requests {self.limit} reached: this run may send no more requests")
+            raise pytest.skip.Exception(f"{self.purpose} {self.limit} reached: this run may send no more requests")
         self.sent += 1
+
+
+# Requests cleanup and the leftover sweep may send, apart from --max-requests: a retrieve and a delete per model, with
+# retries, for a few dozen models.
+CLEANUP_REQUESTS = 200
 
 
 def retry_delay(headers: Mapping[str, str], attempt: int) -> float:
@@ -142,6 +154,7 @@ def send_with_retries(
     budget: RequestBudget,
     sleep: Callable[[float], None],
     label: str,
+    retry_statuses: tuple[int, ...] = RETRY_STATUSES,
 ) -> Answer:
     """One request under the run's retry policy, whatever sends it (httpx here, requests for schemathesis).
 
@@ -152,64 +165,85 @@ def send_with_retries(
     for attempt in range(MAX_RETRIES + 1):
         budget.take()
         response = send()
-        if status_of(response) not in RETRY_STATUSES or attempt == MAX_RETRIES:
+        if status_of(response) not in retry_statuses or attempt == MAX_RETRIES:
             break
         delay = retry_delay(headers_of(response), attempt)
         if waited + delay > MAX_RETRY_SECONDS:
             break  # waiting as asked would pass the time bound: answer with what the hub said
         sleep(delay)
         waited += delay
-    if status_of(response) == 429:
+    if status_of(response) == 429 and 429 in retry_statuses:
         raise HubUnavailable(f"{label} still answers 429 Too Many Requests after {attempt} retries")
     return response
 
 
 class HubTimeout(AssertionError):
-    """A request got no answer within --request-timeout: a failure of that operation, not a stalled run."""
+    """A request got no whole answer within --request-timeout (or one too large): a failure of that operation."""
 
-    def __init__(self, operation: str, method: str, url: str, model_id: str | None, credential: str, timeout: float):
+    def __init__(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        model_id: str | None,
+        credential: str,
+        timeout: float,
+        reason: str = "",
+    ):
         self.operation, self.method, self.url, self.model_id = operation, method, url, model_id
         self.credential, self.timeout = credential, timeout
+        self.reason = reason or f"got no answer within {timeout:g} s (--request-timeout)"
         from .report import curl_line
 
         super().__init__(
-            f"Contract violation in {operation}: {method} {url} got no answer within {timeout:g} s "
-            f"(--request-timeout)\n  clause rule:answers-in-time\n  reproduce with:\n"
-            f"    {curl_line(method, url, credential)}"
+            f"Contract violation in {operation}: {method} {url} {self.reason}\n  clause rule:answers-in-time\n"
+            f"  reproduce with:\n    {curl_line(method, url, credential)}"
         )
 
 
 class HubClient:
-    """Calls the hub at ``base_url`` with the run's keys; each method answers an Exchange."""
+    """Calls the hub at ``base_url`` with the run's keys; each method answers an Exchange.
+
+    Every request goes through ``guard`` (transport.py): no redirect is followed, a DELETE of a model the run may not
+    delete never leaves, and --request-timeout bounds the whole exchange.
+    """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
-        other_token: str | None,
+        keys: Mapping[str, ApiKey],
         *,
-        timeout: float,
+        guard: RequestGuard,
         budget: RequestBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        self.guard = guard
+        self.timeout = guard.timeout
         self.budget = budget or RequestBudget(None)
         self._sleep = sleep
-        self._keys = {Credential.KEY: token, Credential.OTHER: other_token or ""}
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._keys = dict(keys)
+        self._http = guarded_httpx_client(guard)
+
+    def for_cleanup(self) -> HubClient:
+        """The same client on a budget of its own, so that cleanup runs after --max-requests is spent."""
+        twin = copy.copy(self)
+        twin.budget = RequestBudget(CLEANUP_REQUESTS, purpose="the cleanup budget of")
+        return twin
 
     def close(self) -> None:
         self._http.close()
 
-    def _headers(self, credential: str) -> dict[str, str]:
-        if credential in (Credential.KEY, Credential.OTHER):
-            return {"Authorization": f"Bearer {self._keys[credential]}"}
+    def _auth(self, credential: str) -> tuple[httpx.Auth | None, dict[str, str]]:
+        """How a request carries ``credential``: the run's keys through the auth hook, never as a plain header."""
+        key = self._keys.get(credential)
+        if key:
+            return BearerAuth(key), {}
         if credential == Credential.INVALID:
-            return {"Authorization": f"Bearer {INVALID_KEY}"}
+            return None, {"Authorization": f"Bearer {INVALID_KEY}"}
         if credential == Credential.NOT_BEARER:
-            return {"Authorization": f"Basic {INVALID_KEY}"}
-        return {}
+            return None, {"Authorization": f"Basic {INVALID_KEY}"}
+        return None, {}
 
     def send(
         self,
@@ -221,18 +255,32 @@ class HubClient:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         credential: str = Credential.KEY,
+        retry_statuses: tuple[int, ...] = RETRY_STATUSES,
     ) -> Exchange:
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
         content = json.dumps(body) if body is not None else None
-        headers = {"Accept": "application/json", **self._headers(credential)}
+        auth, auth_header = self._auth(credential)
+        headers = {"Accept": "application/json", **auth_header}
         if content is not None:
             headers["Content-Type"] = "application/json"
 
         def attempt() -> httpx.Response:
             try:
-                return self._http.request(method, url, content=content, headers=headers)
-            except httpx.TimeoutException:
-                raise HubTimeout(operation, method, url, model_id, credential, self.timeout) from None
+                return self._http.request(
+                    method,
+                    url,
+                    content=content,
+                    headers=headers,
+                    auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                    extensions={"oxen_operation": operation},
+                )
+            except (httpx.TimeoutException, DeadlineExceeded) as error:
+                if not getattr(error, "fast", False):
+                    self.guard.stalled_on(operation)
+                reason = str(error) if isinstance(error, DeadlineExceeded) else ""
+                raise HubTimeout(operation, method, url, model_id, credential, self.timeout, reason) from None
+            except AnswerTooLarge as error:
+                raise HubTimeout(operation, method, url, model_id, credential, self.timeout, str(error)) from None
             except httpx.TransportError as error:
                 raise HubUnavailable(f"{method} {url}: {type(error).__name__}: {error}") from None
 
@@ -243,6 +291,7 @@ class HubClient:
             budget=self.budget,
             sleep=self._sleep,
             label=f"{method} {url}",
+            retry_statuses=retry_statuses,
         )
         return Exchange(
             operation=operation,
@@ -290,9 +339,17 @@ class HubClient:
     def delete(self, model_id: str, credential: str = Credential.KEY) -> Exchange:
         return self.send("deleteModel", "DELETE", model_path(model_id), model_id=model_id, credential=credential)
 
+    def probe_delete(self, model_id: str, credential: str = Credential.KEY) -> Exchange:
+        """A DELETE the hub must refuse (a base model, another namespace's): a protection probe's, let through once."""
+        with self.guard.allow_once(model_id):
+            return self.delete(model_id, credential)
+
+    # A deploy is never retried on 5xx or a timeout: the hub may have deployed (and billed) before it failed. The
+    # provisioner retries a 429 itself, counting each attempt against --max-provisions.
     def deploy_fine_tune(self, owner: str, repo: str, fine_tune_id: str) -> Exchange:
-        return self.send("deployFineTune", "POST", f"{fine_tune_path(owner, repo, fine_tune_id)}/deploy")
+        path = f"{fine_tune_path(owner, repo, fine_tune_id)}/deploy"
+        return self.send("deployFineTune", "POST", path, retry_statuses=())
 
     def deploy_checkpoint(self, owner: str, repo: str, fine_tune_id: str, step: int) -> Exchange:
         path = f"{fine_tune_path(owner, repo, fine_tune_id)}/checkpoints/{step}/deploy"
-        return self.send("deployCheckpoint", "POST", path)
+        return self.send("deployCheckpoint", "POST", path, retry_statuses=())

@@ -7,13 +7,18 @@ accepted and what was received (never with a token in it).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+
+from .client import Credential
+from .transport import ApiKey
 
 __all__ = ["FineTune", "Mode", "RunConfig", "resolve"]
 
@@ -74,8 +79,8 @@ class RunConfig:
     mode: str
     hub_url: str
     local_hub: bool
-    token: str = field(repr=False)
-    other_token: str | None = field(repr=False)
+    token: ApiKey = field(repr=False)
+    other_token: ApiKey | None = field(repr=False)
     namespace: str | None
     fine_tune: FineTune | None
     disposable_models: tuple[str, ...]
@@ -118,7 +123,7 @@ def _number(name: str, raw: Any, default: float, *, integer: bool = False, minim
     except (TypeError, ValueError):
         kind = "a whole number" if integer else "a number of seconds"
         raise pytest.UsageError(f"{name} expects {kind}; got {raw!r}") from None
-    if value < minimum or (not integer and value == 0):
+    if not math.isfinite(value) or value < minimum or (not integer and value == 0):
         raise pytest.UsageError(f"{name} must be {'at least ' + str(minimum) if integer else 'positive'}; got {raw!r}")
     return value
 
@@ -134,10 +139,24 @@ def _flag(config: pytest.Config, option: str, env: str) -> bool:
     raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
 
 
+def _header_safe(value: str) -> bool:
+    return all(32 < ord(character) < 127 for character in value)
+
+
 def _url(raw: str) -> str:
     url = raw.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", url):
         raise pytest.UsageError(f"--hub-url expects an http(s) URL such as https://hub.oxen.ai; got {raw!r}")
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the URL holds a password. The key goes in OXEN_API_KEY, never in the URL.
+        raise pytest.UsageError("--hub-url must not hold credentials (user:password@): put the key in OXEN_API_KEY")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise pytest.UsageError(f"--hub-url takes a base URL without a query or a fragment; got {raw!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise pytest.UsageError(f"--hub-url has a port that is not a number; got {raw!r}") from None
     return url
 
 
@@ -193,10 +212,22 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
                 "namespace's key, for the cross-namespace checks)"
             )
         other_token = os.environ.get("OXEN_API_KEY_OTHER", "").strip() or None
+        for name, value in (("OXEN_API_KEY", token), ("OXEN_API_KEY_OTHER", other_token or "")):
+            if not _header_safe(value):
+                # Never echo the value: it is a secret, and a stray character in it is what is wrong.
+                raise pytest.UsageError(
+                    f"{name} is not a usable header value: it holds a character outside printable ASCII "
+                    "(a stray space, newline or zero-width character?)"
+                )
         allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
 
     if namespace is None and fine_tune is not None:
         namespace = fine_tune.owner
+    if namespace is None and disposable:
+        raise pytest.UsageError(
+            "--disposable-model needs the key's namespace, to check that each model is yours before deleting it: "
+            "add --namespace NS (env OXEN_CONTRACT_NAMESPACE)"
+        )
 
     ledger_raw = _setting(config, "ledger", "OXEN_CONTRACT_LEDGER", "oxen_ledger")
     # A fresh in-memory local hub cannot hold leftovers, and a replay sends nothing: only a remote hub has a ledger.
@@ -208,8 +239,8 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         mode=mode,
         hub_url=hub_url,
         local_hub=local_hub,
-        token=token,
-        other_token=other_token,
+        token=ApiKey(token, Credential.KEY),
+        other_token=ApiKey(other_token, Credential.OTHER) if other_token else None,
         namespace=namespace,
         fine_tune=fine_tune,
         disposable_models=disposable,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -21,7 +20,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    ignored_auth,
     negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
@@ -29,36 +27,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from . import checks as our_checks
-from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
+from .client import INVALID_KEY, Credential, HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
+from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
 
-__all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "hub_schema_for"]
+__all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
 
 MODELS_OPERATIONS = r"^/api/ai/models"
 MAX_EXAMPLES = 12
-
-# Chosen one by one; what is left out, and why, is said below the list.
-CHECKS = [
-    not_a_server_error,  # rule:no-server-error
-    status_code_conformance,  # rule:documented-status: every status is one openapi.yaml documents for the operation
-    content_type_conformance,  # rule:json-content-type
-    response_schema_conformance,  # the response schemas of openapi.yaml, i.e. the default contract
-    response_headers_conformance,  # no response header is documented yet; keeps us honest when one is
-    negative_data_rejection,  # a missing `search` or a deployment_status other than `live` must be refused
-    ignored_auth,  # every operation requires the bearer key [O]: an answer without it must not succeed
-    our_checks.answer_matches_contract,  # the same contract, in the run's variant, naming file#/pointer
-    our_checks.not_found_names_the_id,  # rule:not-found-names-the-id
-    our_checks.delete_returns_requested_id,  # rule:delete-returns-requested-id
-]
-# Left out:
-# - positive_data_acceptance: a hub that honours every clause refuses some schema-valid requests with a 4xx (an
-#   activate of a base model, a delete of a model you do not own), and this flags each refusal.
-# - allow_header_conformance and unsupported_method: `search` is also a valid `{id}`, so the hub's Allow header
-#   for /api/ai/models/search cannot match both path templates; no source documents 405 either.
-# - use_after_free, ensure_resource_availability: they need schemathesis's stateful phase, whose inferred links
-#   delete base models; tests/contract/test_delete_lifecycle.py proves rule:deleted-model-is-gone instead.
-# - missing_required_header, max_response_time, object_level_authorization: no documented clause behind them
-#   (a second namespace is probed explicitly in tests/contract/test_protection.py).
 
 # Ids the fuzzer must not aim at: paths that are other operations (`search`, and [S]'s `favorites`, `featured`)
 # and dot segments that proxies may normalise into another path.
@@ -128,39 +104,149 @@ CHECK_CLAUSES = {
     "response_schema_conformance": "rule:answer-matches-contract",
     "response_headers_conformance": "rule:answer-matches-contract",
     "negative_data_rejection": "rule:invalid-input-is-refused",
-    "ignored_auth": "rule:unauthenticated-is-401",
+    "unauthenticated_is_401": "rule:unauthenticated-is-401",
 }
 
 
-class UnsafeRequest(RuntimeError):
-    """The suite was about to send a request it must never send (a DELETE of a model it did not provision)."""
+@dataclass(slots=True)
+class Sender:
+    """How the fuzzer's requests leave: the guarded session (transport.py), the run's key, retry loop and budget."""
+
+    session: Any
+    guard: RequestGuard
+    key: ApiKey
+    budget: RequestBudget
+    verifier: our_checks.Verifier
+    # Operations whose refusal of a request without a valid key was already confirmed this run.
+    auth_confirmed: set[str] = field(default_factory=set)
+
+    def call(self, case: Any, credential: str = Credential.KEY) -> Any:
+        """Send ``case`` carrying ``credential``, under the run's retry policy (client.send_with_retries)."""
+        import requests
+
+        from schemathesis.transport.prepare import get_exclude_headers
+
+        # A negative case may drop the Authorization header on purpose: then it goes without the key.
+        dropped = {name.lower() for name in get_exclude_headers(case)}
+        auth = BearerAuth(self.key) if credential == Credential.KEY and "authorization" not in dropped else None
+        headers = {"X-Oxen-Operation": operation_id(case)}
+        if auth is not None:
+            # The label stands in the header that schemathesis sees (its checks and curl notes); the auth hook puts
+            # the key in its place as the request leaves.
+            headers["Authorization"] = f"Bearer {self.key.label}"
+        if credential == Credential.INVALID:
+            headers["Authorization"] = f"Bearer {INVALID_KEY}"
+        raw_id = (case.path_parameters or {}).get("id")
+        model_id = unquote(str(raw_id)) if raw_id is not None else None
+        url = f"{self.guard.hub_url}{case.formatted_path}"
+        timeout = self.guard.timeout
+
+        def attempt() -> Any:
+            try:
+                return case.call(
+                    session=self.session, headers=dict(headers), auth=auth, timeout=timeout, allow_redirects=False
+                )
+            except DeadlineExceeded as error:
+                if not error.fast:
+                    self.guard.stalled_on(operation_id(case))
+                raise HubTimeout(
+                    operation_id(case), case.method, url, model_id, credential, timeout, str(error)
+                ) from None
+            except AnswerTooLarge as error:
+                raise HubTimeout(
+                    operation_id(case), case.method, url, model_id, credential, timeout, str(error)
+                ) from None
+            except requests.Timeout:
+                self.guard.stalled_on(operation_id(case))
+                raise HubTimeout(operation_id(case), case.method, url, model_id, credential, timeout) from None
+            except requests.ConnectionError as error:
+                raise HubUnavailable(f"{case.method} {url}: {type(error).__name__}") from None
+
+        return send_with_retries(
+            attempt,
+            lambda answer: int(answer.status_code),
+            lambda answer: answer.headers,
+            budget=self.budget,
+            sleep=time.sleep,
+            label=f"{case.method} {url}",
+        )
 
 
-def call_and_check(
-    case: Any,
-    verifier: our_checks.Verifier,
-    headers: dict[str, str],
-    timeout: float,
-    may_delete: Collection[str],
-    budget: RequestBudget,
-) -> None:
+def operation_id(case: Any) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+_SENDER: list[Sender] = []
+
+
+def use_sender(sender: Sender | None) -> None:
+    """Set the sender the probing checks use (the contract suite does this per fuzzed test)."""
+    _SENDER[:] = [sender] if sender else []
+
+
+@schemathesis.check
+def unauthenticated_is_401(ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any) -> None:
+    """[O]: a request without a key, or with a bad one, gets 401 with an error body; checked once per operation.
+
+    Schemathesis's ignored_auth sends the same two probes, but through a session of its own, past the run's guard,
+    deadline, retry loop and budget: on a rate-limited hub its probes' 429s read as a broken auth rule, and a
+    redirect would be followed. This sends them the way every other request of the run goes.
+    """
+    if not _SENDER or not 200 <= response.status_code < 300:
+        return
+    sender = _SENDER[0]
+    operation = operation_id(case)
+    if operation in sender.auth_confirmed:
+        return
+    for credential in (Credential.NONE, Credential.INVALID):
+        answer = sender.call(case, credential)
+        sender.verifier.unauthenticated(our_checks.exchange_of(answer, case, sender.verifier))
+    sender.auth_confirmed.add(operation)
+
+
+# Chosen one by one; what is left out, and why, is said below the list.
+CHECKS = [
+    not_a_server_error,  # rule:no-server-error
+    status_code_conformance,  # rule:documented-status: every status is one openapi.yaml documents for the operation
+    content_type_conformance,  # rule:json-content-type
+    response_schema_conformance,  # the response schemas of openapi.yaml, i.e. the default contract
+    response_headers_conformance,  # no response header is documented yet; keeps us honest when one is
+    negative_data_rejection,  # a missing `search` or a deployment_status other than `live` must be refused
+    our_checks.answer_matches_contract,  # the same contract, in the run's variant, naming file#/pointer
+    our_checks.not_found_names_the_id,  # rule:not-found-names-the-id
+    our_checks.delete_returns_requested_id,  # rule:delete-returns-requested-id
+    our_checks.answers_without_redirect,  # rule:documented-status, naming the Location of a redirect
+    unauthenticated_is_401,  # [O]'s bearer rule; in place of ignored_auth, whose probes bypass the run's transport
+]
+# Left out:
+# - ignored_auth: unauthenticated_is_401 above makes the same two probes through the run's own transport.
+# - positive_data_acceptance: a hub that honours every clause refuses some schema-valid requests with a 4xx (an
+#   activate of a base model, a delete of a model you do not own), and this flags each refusal.
+# - allow_header_conformance and unsupported_method: `search` is also a valid `{id}`, so the hub's Allow header
+#   for /api/ai/models/search cannot match both path templates; no source documents 405 either.
+# - use_after_free, ensure_resource_availability: they need schemathesis's stateful phase, whose inferred links
+#   delete base models; tests/contract/test_delete_lifecycle.py proves rule:deleted-model-is-gone instead.
+# - missing_required_header, max_response_time, object_level_authorization: no documented clause behind them
+#   (a second namespace is probed explicitly in tests/contract/test_protection.py).
+
+
+def call_and_check(case: Any, sender: Sender) -> None:
     """Send ``case`` and run CHECKS on the answer; every failure becomes one ContractFailure naming its clauses."""
-    if case.method.upper() == "DELETE":
-        target = unquote(str((case.path_parameters or {}).get("id")))
-        if target not in may_delete:
-            # The last line of defence behind IdPool.doomed: never delete what this run did not make.
-            raise UnsafeRequest(f"refusing to send DELETE for {target!r}: this run did not provision it")
+    verifier = sender.verifier
     if not re.match(MODELS_OPERATIONS, case.operation.path):
         raise UnsafeRequest(f"refusing to send {case.operation.label}: only the models operations are fuzzed")
     from schemathesis.core.failures import CustomFailure, FailureGroup
 
     from .failures import ContractFailure, Finding
 
-    response = _call_with_retries(case, verifier, headers, timeout, budget)
+    # The DELETE guard sits in the session's transport (transport.RequestGuard): it sees every request that leaves.
+    response = sender.call(case)
     for check_function in CHECKS:
         verifier.tally.rule(CHECK_CLAUSES.get(check_function.__name__, "rule:answer-matches-contract"))
     try:
-        case.validate_response(response, checks=CHECKS, headers=headers)
+        # Naming the header (by its label) tells schemathesis the run sets it, so a negative case that only drops it
+        # is not read as invalid data the hub accepted.
+        case.validate_response(response, checks=CHECKS, headers={"Authorization": f"Bearer {sender.key.label}"})
     except FailureGroup as group:
         exchange = our_checks.exchange_of(response, case, verifier)
         findings: list[Finding] = []
@@ -178,33 +264,6 @@ def call_and_check(
                 )
             )
         verifier.fail(exchange, _unique(findings))
-
-
-def _call_with_retries(
-    case: Any, verifier: our_checks.Verifier, headers: dict[str, str], timeout: float, budget: RequestBudget
-) -> Any:
-    """case.call under the same retry policy as the suite's own client (client.send_with_retries)."""
-    import requests
-
-    def attempt() -> Any:
-        try:
-            return case.call(headers=headers, timeout=timeout)
-        except requests.Timeout:
-            raw_id = (case.path_parameters or {}).get("id")
-            model_id = unquote(str(raw_id)) if raw_id is not None else None
-            label = verifier.label(headers.get("Authorization"))
-            raise HubTimeout(case.operation.label, case.method, case.formatted_path, model_id, label, timeout) from None
-        except requests.ConnectionError as error:
-            raise HubUnavailable(f"{case.method} {case.formatted_path}: {type(error).__name__}") from None
-
-    return send_with_retries(
-        attempt,
-        lambda answer: int(answer.status_code),
-        lambda answer: answer.headers,
-        budget=budget,
-        sleep=time.sleep,
-        label=f"{case.method} {case.formatted_path}",
-    )
 
 
 def _unique(findings: list[Any]) -> list[Any]:

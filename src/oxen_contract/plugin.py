@@ -29,6 +29,8 @@ STARTED = pytest.StashKey[float]()
 PROBE_INTERVAL = 10.0
 LAST_PROBE = pytest.StashKey[float]()
 HUB_CLIENT = pytest.StashKey[Any]()
+LEDGER_HELD = pytest.StashKey[Any]()
+SESSION_LEAKS = pytest.StashKey[list[dict[str, Any]]]()
 
 HUB_URL = "--hub-url"
 LOCAL_HUB = "--local-hub"
@@ -141,6 +143,32 @@ def pytest_configure(config: pytest.Config) -> None:
     if run.mode == Mode.LIVE:
         # Live means live: never let pytest-recording answer from a cassette.
         config.option.disable_recording = True
+    if run.ledger_path is not None:
+        _hold_ledger(config, run)
+
+
+def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
+    # A remote hub costs money and holds other people's models: one run, one process, one budget, one ledger.
+    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            "live runs against a remote hub run in one process: xdist workers would each deploy up to "
+            "--max-provisions and sweep each other's models. Drop -n (the local hub and replay may use it)."
+        )
+    from .ledger import Ledger, LedgerBusy
+
+    assert run.ledger_path is not None
+    ledger = Ledger(run.ledger_path, run.hub_url)
+    try:
+        ledger.acquire()
+    except LedgerBusy as busy:
+        raise pytest.UsageError(str(busy)) from None
+    config.stash[LEDGER_HELD] = ledger
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ledger = config.stash.get(LEDGER_HELD, None)
+    if ledger is not None:
+        ledger.release()
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
@@ -208,6 +236,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         outcome = verdict(unavailable, session.testsfailed)
         meta = report_meta(run, config.stash[STARTED], outcome, int(session.exitstatus))
+        meta["leaks"] = config.stash.get(SESSION_LEAKS, [])
         written = write_contract_report(run.contract_report, config.stash[SESSION_TALLY], meta, run.strict_contract)
         config.stash[SESSION_NOTES].append(f"contract report: {written[0]} and {written[1]}")
 
@@ -295,9 +324,8 @@ def session_cassette(
 def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConfig) -> Iterator[Any]:
     """Checks answers against the contract in the run's variant; also used by the schemathesis checks."""
     from .checks import Verifier, use_verifier
-    from .client import Credential
 
-    keys = {Credential.KEY: live_config.token, Credential.OTHER: live_config.other_token or ""}
+    keys = [key for key in (live_config.token, live_config.other_token) if key is not None]
     tally = request.config.stash[SESSION_TALLY]
     checker = Verifier(contract, strict=live_config.strict_contract, keys=keys, tally=tally)
     use_verifier(checker)
@@ -306,17 +334,24 @@ def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConf
 
 
 @pytest.fixture(scope="session")
-def hub(request: pytest.FixtureRequest, live_config: RunConfig) -> Iterator[Any]:
-    """An httpx client for the hub with the run's keys: one method per documented operation."""
-    from .client import HubClient, RequestBudget
+def request_guard(live_config: RunConfig) -> Any:
+    """What may leave the process (transport.RequestGuard): deletes of verified ids only, deploys within the cap."""
+    from .transport import RequestGuard
 
-    client = HubClient(
-        live_config.hub_url,
-        live_config.token,
-        live_config.other_token,
-        timeout=live_config.request_timeout,
-        budget=RequestBudget(live_config.max_requests),
+    return RequestGuard(
+        live_config.hub_url, max_deploys=live_config.max_provisions, timeout=live_config.request_timeout
     )
+
+
+@pytest.fixture(scope="session")
+def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: Any) -> Iterator[Any]:
+    """An httpx client for the hub with the run's keys: one method per documented operation."""
+    from .client import Credential, HubClient, RequestBudget
+
+    keys = {Credential.KEY: live_config.token}
+    if live_config.other_token:
+        keys[Credential.OTHER] = live_config.other_token
+    client = HubClient(live_config.hub_url, keys, guard=request_guard, budget=RequestBudget(live_config.max_requests))
     request.config.stash[HUB_CLIENT] = client
     yield client
     del request.config.stash[HUB_CLIENT]
@@ -341,14 +376,15 @@ def _hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> 
 
 @pytest.fixture(scope="session")
 def provisioner(
-    request: pytest.FixtureRequest, live_config: RunConfig, hub: Any, session_cassette: Any
+    request: pytest.FixtureRequest, live_config: RunConfig, hub: Any, request_guard: Any, session_cassette: Any
 ) -> Iterator[Any]:
     """Hands out disposable models (deploys capped by --max-provisions), and cleans up what the run made."""
-    from .provisioning import Ledger, Provisioner
+    from .provisioning import Provisioner
 
     config = request.config
-    ledger = Ledger(live_config.ledger_path, live_config.hub_url) if live_config.ledger_path else None
-    made = Provisioner(hub, live_config, ledger, log=lambda message: _say(config, message))
+    made = Provisioner(hub, live_config, config.stash.get(LEDGER_HELD, None), log=lambda message: _say(config, message))
+    # The guard lets a DELETE out only for what the provisioner verified.
+    request_guard.may_delete = lambda: made.owns
     notes = config.stash[SESSION_NOTES]
     leftovers = made.sweep_leftovers() if live_config.mode != Mode.REPLAY else []
     if leftovers:
@@ -357,10 +393,14 @@ def provisioner(
     if live_config.mode == Mode.REPLAY:
         return  # nothing was made on any hub
     with session_cassette.active() if session_cassette else contextlib.nullcontext():
-        leaks = made.sweep_leaks()
-    if leaks:
-        notes.append(f"LEAK: {len(leaks)} provisioned model(s) were still there at the end and were deleted: {leaks}")
-    notes.append(f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions}")
+        made.sweep_leaks()
+    notes.extend(made.notes)
+    notes.extend(leak.line() for leak in made.leaks)
+    config.stash[SESSION_LEAKS] = [dataclasses.asdict(leak) for leak in made.leaks]
+    notes.append(
+        f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions} "
+        f"({request_guard.deploy_posts} deploy request(s) sent)"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,91 +1,107 @@
-"""Disposable custom models: made by deploying a fine-tune, capped per run, recorded in a ledger, cleaned up.
+"""Disposable custom models: deployed within --max-provisions, verified before use, recorded, always cleaned up.
 
-The suite is pointed at real hubs, where deploying costs money and deleting the wrong model loses someone's work. So
-it deletes only ids this module handed out (deployed in this run or named with --disposable-model), writes each
-deploy to a ledger before using the model (a crashed run's leftovers are deleted by the next run), and at the end of
-the session deletes whatever it made that is still there and reports it as a leak.
+The suite is pointed at real hubs, where deploying costs money and deleting the wrong model loses someone's work. So:
+
+- an id joins the deletable set only once verified: one path segment once encoded (never ``.``, ``..`` or a route
+  name), absent from the list read just before the deploy, and retrieved as a custom model the run's namespace
+  owns. A deploy answer that names anything else (an existing model, a base model, a dot) is a provisioning error
+  that names what the hub answered, and nothing is deleted;
+- every deploy POST counts against --max-provisions, is never retried on 5xx or a timeout, and is written to the
+  ledger before it is sent; one that fails is reconciled by listing the namespace for the model it made;
+- ``dispose`` verifies again before it deletes, and a DELETE that is refused or fails is a leak, not "deleted";
+- at the end every model the run made that is still there is a ``LEAK``: deleted if it can be, else listed with a
+  curl line to delete it by hand.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from .client import Exchange, HubClient
+from .client import Exchange, HubClient, HubTimeout, retry_delay
 from .config import RunConfig
 from .failures import ProvisioningError
+from .ledger import Intent, Ledger
 from .report import curl_line, excerpt
 
-__all__ = ["Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted"]
+__all__ = ["Leak", "Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted", "unusable_id"]
 
 # A fresh deploy may need a moment before retrieve finds it.
 _READY_POLLS = 10
 _READY_PAUSE = 1.0
+# Path segments that are other routes ([S]'s favorites and featured too): a model with such an id cannot be named.
+_ROUTE_NAMES = frozenset({"search", "favorites", "featured"})
+# A model a crashed run's deploy made was registered about when the intent was written (hub and runner clocks
+# may disagree a little); a model registered far from it is someone else's.
+_RECONCILE_BEFORE = 120.0
+_RECONCILE_AFTER = 900.0
 
 
 class ProvisionsExhausted(ProvisioningError):
     """The run may not deploy another model (--max-provisions) and was given none to spare."""
 
 
-@dataclass(slots=True)
-class Ledger:
-    """Append-only JSON lines of ``{"hub", "id", "event"}``; survives a crash of the run that writes it."""
+@dataclass(frozen=True, slots=True)
+class Leak:
+    """A model the run made that was still there at the end; ``deleted`` says whether cleanup removed it."""
 
-    path: Path
-    hub_url: str
+    model_id: str
+    deleted: bool
+    detail: str
+    curl: str
 
-    def record(self, model_id: str, event: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"hub": self.hub_url, "id": model_id, "event": event, "at": int(time.time())})
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(line + "\n")
-            file.flush()
-            os.fsync(file.fileno())
+    def line(self) -> str:
+        if self.deleted:
+            return f"LEAK {self.model_id!r}: still there at the end of the run; deleted at cleanup ({self.detail})"
+        return f"LEAK {self.model_id!r}: still on the hub ({self.detail}); delete it with: {self.curl}"
 
-    def outstanding(self) -> list[str]:
-        """Ids provisioned on this hub and never recorded as deleted; unreadable lines are skipped, not fatal."""
-        if not self.path.is_file():
-            return []
-        pending: dict[str, None] = {}
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(entry, dict) or entry.get("hub") != self.hub_url or not isinstance(entry.get("id"), str):
-                continue
-            if entry.get("event") == "provisioned":
-                pending[entry["id"]] = None
-            elif entry.get("event") == "deleted":
-                pending.pop(entry["id"], None)
-        return list(pending)
+
+def unusable_id(model_id: object) -> str | None:
+    """Why ``model_id`` cannot be a disposable model's id, or None if it can."""
+    if not isinstance(model_id, str) or not model_id:
+        return "no id"
+    if model_id != model_id.strip() or any(ord(character) < 32 or ord(character) == 127 for character in model_id):
+        return "an id with surrounding space or control characters"
+    if model_id in (".", "..") or model_id in _ROUTE_NAMES:
+        return f"{model_id!r} is not one path segment that names a model"
+    if "/" in quote(model_id, safe=""):
+        return "an id that does not encode as one path segment"
+    return None
 
 
 @dataclass(slots=True)
 class Provisioner:
-    """Hands out model ids the run may delete; never more deploys than --max-provisions."""
+    """Hands out model ids the run may delete; never more deploy POSTs than --max-provisions."""
 
     client: HubClient
     config: RunConfig
     ledger: Ledger | None
-    log: Any = print
+    log: Callable[[str], Any] = print
     deploys: int = 0
     made: list[str] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)
+    leaks: list[Leak] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sleep: Callable[[float], None] = time.sleep
+    _verified: set[str] = field(default_factory=set)
     _given: deque[str] = field(default_factory=deque)
+    _open_intents: dict[int, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
 
     @property
     def owns(self) -> frozenset[str]:
-        """Every id this run may delete."""
-        return frozenset(self.made) | frozenset(self.config.disposable_models)
+        """Every id this run may delete: verified, and deployed by it or named with --disposable-model."""
+        return frozenset(self._verified)
+
+    @property
+    def cleanup(self) -> HubClient:
+        return self.client.for_cleanup()
 
     def unavailable_reason(self) -> str | None:
         if not self.config.can_provision:
@@ -97,73 +113,281 @@ class Provisioner:
             return f"--max-provisions {self.config.max_provisions} reached: raise it to run this test too"
         return None
 
+    # -- handing out -------------------------------------------------------------------------------------------
+
     def fresh_model(self) -> str:
-        """A model id nobody else uses, that the caller may delete."""
+        """A model id nobody else uses, verified, that the caller may delete."""
         reason = self.unavailable_reason()
         if reason:
             raise ProvisionsExhausted(reason)
         if self._given:
-            return self._given.popleft()
+            model_id = self._given.popleft()
+            self._verify(model_id, self.client, listed_before=frozenset(), what="--disposable-model")
+            return model_id
+        return self._deploy()
+
+    def _deploy(self) -> str:
         fine_tune = self.config.fine_tune
         assert fine_tune is not None
-        self.deploys += 1
-        if fine_tune.step is None:
-            answer = self.client.deploy_fine_tune(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id)
-            model_id = _pick(answer, ("deployment", "model_slug"))
-        else:
-            answer = self.client.deploy_checkpoint(
-                fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step
-            )
-            model_id = _pick(answer, ("model", "id"))
-        if self.ledger:
-            self.ledger.record(model_id, "provisioned")
-        self.made.append(model_id)
+        listed_before = self._listed_ids()
+        while True:
+            if self.deploys >= self.config.max_provisions:
+                raise ProvisionsExhausted(f"--max-provisions {self.config.max_provisions} reached")
+            self.deploys += 1
+            attempt = self.deploys
+            snapshot = listed_before
+            self._open_intents[attempt] = snapshot
+            if self.ledger:
+                self.ledger.record("intent", attempt=attempt, fine_tune=str(fine_tune), snapshot=sorted(snapshot))
+            try:
+                answer = (
+                    self.client.deploy_fine_tune(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id)
+                    if fine_tune.step is None
+                    else self.client.deploy_checkpoint(
+                        fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step
+                    )
+                )
+            except HubTimeout as timeout:
+                adopted = self._reconcile(attempt, snapshot)
+                raise ProvisioningError(
+                    f"cannot provision a disposable model: the deploy {timeout.reason}; it is not retried, since "
+                    f"the hub may have deployed anyway{_adopted(adopted)}"
+                ) from None
+            if answer.status == 429 and answer.headers.get("retry-after") and self.deploys < self.config.max_provisions:
+                # Refused before anything was made: one more attempt, counted like the first.
+                self._close(attempt)
+                self.sleep(min(retry_delay(answer.headers, 0), 30.0))
+                continue
+            break
+        self.log(f"deploy {attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
+        try:
+            model_id = _pick(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
+            if self.ledger:
+                self.ledger.record("answered", attempt=attempt, id=model_id)
+            self._verify(model_id, self.client, listed_before=listed_before, what="the deploy answer", answer=answer)
+        except ProvisioningError as error:
+            if 400 <= answer.status < 500:
+                self._close(attempt)  # refused: a 4xx made nothing
+                raise
+            adopted = self._reconcile(attempt, snapshot)
+            raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
+        self._adopt(attempt, model_id)
         self.log(f"provisioned {model_id!r} from fine-tune {fine_tune} ({self.deploys}/{self.config.max_provisions})")
-        self._wait_until_retrievable(model_id)
         return model_id
 
-    def _wait_until_retrievable(self, model_id: str) -> None:
-        for attempt in range(_READY_POLLS):
-            if self.client.retrieve(model_id).status != 404:
-                return
-            if attempt + 1 < _READY_POLLS:
-                time.sleep(_READY_PAUSE)
-        raise ProvisioningError(f"deployed {model_id!r} but retrieve still answers 404 after {_READY_POLLS} tries")
+    def _adopt(self, attempt: int | None, model_id: str) -> None:
+        self._verified.add(model_id)
+        self.made.append(model_id)
+        if self.ledger:
+            self.ledger.record("provisioned", attempt=attempt, id=model_id)
+        if attempt is not None:
+            self._open_intents.pop(attempt, None)
+
+    def _close(self, attempt: int) -> None:
+        self._open_intents.pop(attempt, None)
+        if self.ledger:
+            self.ledger.record("closed", attempt=attempt)
+
+    # -- verification ------------------------------------------------------------------------------------------
+
+    def _listed_ids(self, client: HubClient | None = None) -> frozenset[str]:
+        answer = (client or self.client).list()
+        body = answer.json_or_none() if answer.status == 200 else None
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise ProvisioningError(
+                f"cannot provision a disposable model: the list read before deploying answered {answer.status}, not "
+                f"a list of models, so a deploy answer could not be told from an existing model\n"
+                f"  body: {excerpt(answer.text)}"
+            )
+        return frozenset(m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str))
+
+    def _namespace_models(self, client: HubClient) -> list[dict[str, Any]]:
+        answer = client.list()
+        body = answer.json_or_none() if answer.status == 200 else None
+        data = body.get("data") if isinstance(body, dict) else None
+        return [m for m in data if isinstance(m, dict) and self._is_ours(m)] if isinstance(data, list) else []
+
+    def _is_ours(self, model: dict[str, Any]) -> bool:
+        owner = model.get("owned_by")
+        return bool(
+            isinstance(model.get("id"), str)
+            and owner == self.config.namespace
+            and owner != "oxen"
+            and model.get("model_type", "custom") == "custom"
+        )
+
+    def _verify(
+        self,
+        model_id: str,
+        client: HubClient,
+        *,
+        listed_before: frozenset[str],
+        what: str,
+        answer: Exchange | None = None,
+    ) -> None:
+        """Raise ProvisioningError unless ``model_id`` is a custom model of the run's namespace that was not there."""
+        problem = unusable_id(model_id)
+        if problem is None and model_id in listed_before:
+            problem = "a model that was already listed before the deploy (the run did not make it)"
+        if problem is None:
+            problem = self._retrieved_as_ours(model_id, client)
+        if problem is None:
+            self._verified.add(model_id)
+            return
+        shown = f"{answer.method} {answer.path} answered {answer.status}" if answer else f"{model_id!r}"
+        raise ProvisioningError(
+            f"cannot use {what}: {shown} naming {model_id!r}: {problem}. Nothing was deleted.\n"
+            + (f"  body: {excerpt(answer.text)}\n" if answer else "")
+            + (f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential)}" if answer else "")
+        )
+
+    def _retrieved_as_ours(self, model_id: str, client: HubClient) -> str | None:
+        for poll in range(_READY_POLLS):
+            answer = client.retrieve(model_id)
+            if answer.status != 404:
+                break
+            if poll + 1 < _READY_POLLS:
+                self.sleep(_READY_PAUSE)
+        return self._not_ours(answer, model_id)
+
+    def _not_ours(self, answer: Exchange, model_id: str) -> str | None:
+        """Why a retrieve answer does not show ``model_id`` as a custom model of the run's namespace, or None."""
+        if answer.status != 200:
+            return f"retrieving it answered {answer.status}"
+        body = answer.json_or_none()
+        if not isinstance(body, dict) or body.get("id") != model_id:
+            return "retrieving it did not answer that model"
+        if not self._is_ours(body):
+            return (
+                f"retrieving it answered a model owned by {body.get('owned_by')!r} of type "
+                f"{body.get('model_type', 'unstated')!r}, not a custom model of the run's namespace "
+                f"{self.config.namespace!r}"
+            )
+        return None
+
+    # -- reconciliation ----------------------------------------------------------------------------------------
+
+    def _reconcile(
+        self, attempt: int | None, snapshot: frozenset[str], *, window: tuple[float, float] | None = None
+    ) -> str | None:
+        """Find the model a deploy made though its answer did not say: the one new custom model of the namespace."""
+        client = self.cleanup
+        known = set(self.made) | (self.ledger.known_ids() if self.ledger else set())
+        candidates = []
+        for model in self._namespace_models(client):
+            created = model.get("created")
+            if model["id"] in snapshot or model["id"] in known:
+                continue
+            if window and not (isinstance(created, int) and window[0] <= created <= window[1]):
+                continue
+            candidates.append(model["id"])
+        if len(candidates) > 1:
+            self.notes.append(
+                f"deploy attempt {attempt} may have made one of {candidates}: not deleted, since the run cannot tell "
+                "which (if one is yours, delete it by hand)"
+            )
+            if attempt is not None:
+                self._close(attempt)
+            return None
+        if not candidates:
+            return None  # stays open: the next run (or the end of this one) looks again
+        model_id = str(candidates[0])
+        if unusable_id(model_id) or self._retrieved_as_ours(model_id, client) is not None:
+            if attempt is not None:
+                self._close(attempt)
+            return None
+        self._adopt(attempt, model_id)
+        self.log(f"reconciled deploy attempt {attempt}: it made {model_id!r}, which the run will delete")
+        return model_id
+
+    # -- cleanup -------------------------------------------------------------------------------------------------
 
     def forget(self, model_id: str) -> None:
         """Record that ``model_id`` is gone (the hub answered 200 to its delete, or 404)."""
         self.deleted.add(model_id)
         if self.ledger and model_id in self.made:
-            self.ledger.record(model_id, "deleted")
+            self.ledger.record("deleted", id=model_id)
 
     def dispose(self, model_id: str) -> bool:
-        """Delete ``model_id`` if it still exists; True when it was still there."""
+        """Delete ``model_id`` if it is still there and still ours; True when it was still there.
+
+        Runs on the cleanup budget. A DELETE that is refused or fails leaves a ``Leak`` with a curl line.
+        """
         if model_id not in self.owns:
-            raise ProvisioningError(f"refusing to delete {model_id!r}: this run did not provision it")
-        if self.client.retrieve(model_id).status == 404:
+            raise ProvisioningError(f"refusing to delete {model_id!r}: this run did not provision and verify it")
+        client = self.cleanup
+        first = client.retrieve(model_id)
+        if first.status == 404:
             self.forget(model_id)
             return False
-        answer = self.client.delete(model_id)
+        problem = self._not_ours(first, model_id)
+        if problem is not None:
+            self._leak(model_id, False, f"not deleted: {problem}", client)
+            return True
+        answer = client.delete(model_id)
         if answer.status in (200, 404):
             self.forget(model_id)
-        self.log(f"cleanup: deleted {model_id!r} (answered {answer.status})")
+            self.log(f"cleanup: deleted {model_id!r} (answered {answer.status})")
+            return True
+        self._leak(model_id, False, f"its DELETE answered {answer.status}", client)
+        self.log(f"cleanup: could not delete {model_id!r}: its DELETE answered {answer.status}")
         return True
 
+    def _leak(self, model_id: str, deleted: bool, detail: str, client: HubClient) -> None:
+        url = client.base_url + f"/api/ai/models/{quote(model_id, safe='')}"
+        self.leaks.append(Leak(model_id, deleted, detail, curl_line("DELETE", url, "$OXEN_API_KEY")))
+
     def sweep_leftovers(self) -> list[str]:
-        """Delete what earlier runs provisioned on this hub and never deleted; the ids that were still there."""
+        """Delete what ended runs provisioned on this hub and never deleted; the ids that were still there."""
         if not self.ledger:
             return []
         self.log(f"checking the ledger {self.ledger.path} for models an earlier run left behind")
+        outstanding = self.ledger.outstanding()
+        if (outstanding.models or outstanding.intents) and not self.config.namespace:
+            # Without the key's namespace no leftover can be shown to be the run's own: delete nothing.
+            self.notes.append(
+                f"the ledger holds {len(outstanding.models)} model(s) and {len(outstanding.intents)} unsettled "
+                "deploy(s) of earlier runs; none swept: pass --namespace (or --fine-tune) to let the run verify them"
+            )
+            return []
+        for intent in outstanding.intents:
+            self._reconcile_earlier(intent)
         found = []
-        for model_id in self.ledger.outstanding():
+        for model_id in outstanding.models:
+            if unusable_id(model_id):
+                continue
+            self._verified.add(model_id)
             self.made.append(model_id)
             if self.dispose(model_id):
                 found.append(model_id)
         return found
 
+    def _reconcile_earlier(self, intent: Intent) -> None:
+        window = (intent.at - _RECONCILE_BEFORE, intent.at + _RECONCILE_AFTER)
+        adopted = self._reconcile(None, intent.snapshot, window=window)
+        if self.ledger:
+            # Settled in the name of the run that wrote it, so that no later run looks again.
+            self.ledger.record("closed", attempt=intent.attempt, run_of_intent=intent.run, adopted=adopted)
+
     def sweep_leaks(self) -> list[str]:
-        """At session end: delete every model this run made that is still there; those are leaks."""
-        return [model_id for model_id in self.made if model_id not in self.deleted and self.dispose(model_id)]
+        """At session end: settle open deploys, then delete every model this run made that is still there."""
+        for attempt, snapshot in list(self._open_intents.items()):
+            self._reconcile(attempt, snapshot)
+        leaked = []
+        for model_id in list(self.made):
+            if model_id in self.deleted:
+                continue
+            before = len(self.leaks)
+            if self.dispose(model_id):
+                leaked.append(model_id)
+                if len(self.leaks) == before:
+                    self.leaks.append(Leak(model_id, True, "a test left it", ""))
+        return leaked
+
+
+def _adopted(model_id: str | None) -> str:
+    return f"; it made {model_id!r}, which the run deletes at cleanup" if model_id else ""
 
 
 def _pick(answer: Exchange, path: tuple[str, str]) -> str:
@@ -171,7 +395,8 @@ def _pick(answer: Exchange, path: tuple[str, str]) -> str:
     problem = None
     body: Any = None
     if answer.status != 200:
-        problem = f"answered {answer.status}"
+        location = answer.headers.get("location")
+        problem = f"answered {answer.status}" + (f" (Location: {location})" if location else "")
     else:
         try:
             body = answer.json()

@@ -138,6 +138,16 @@ def _markdown(data: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    leaks = data.get("leaks") or []
+    lines += ["", "## Leaks", "", "Models the run made that were still on the hub at its end.", ""]
+    if not leaks:
+        lines.append("None.")
+    for leak in leaks:
+        if leak["deleted"]:
+            lines.append(f"- `{leak['model_id']}`: deleted at cleanup ({leak['detail']})")
+        else:
+            lines.append(f"- **`{leak['model_id']}` is still on the hub** ({leak['detail']}); delete it with:")
+            lines += ["", "  ```sh", f"  {leak['curl']}", "  ```"]
     lines += ["", "## Clauses", "", "| clause | rule | checked | broken |", "|---|---|---|---|"]
     for clause, entry in data["clauses"].items():
         mark = "**" if entry["broken"] else ""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from oxen_contract.fuzzing import IdPool, call_and_check, hub_schema_for
+from oxen_contract.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
+from oxen_contract.transport import guarded_session
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +42,10 @@ def delete_schema(contract: Any, live_config: Any, disposable_model: str) -> Any
 
 
 @pytest.fixture
-def hub_call(live_config: Any, verifier: Any, provisioner: Any, hub: Any) -> Any:
+def hub_call(live_config: Any, verifier: Any, request_guard: Any, hub: Any) -> Iterator[Any]:
     """Sends a schemathesis case with the run's key and raises one ContractFailure for whatever it breaks."""
-    headers = {"Authorization": f"Bearer {live_config.token}"}
-
-    def call(case: Any) -> None:
-        call_and_check(
-            case, verifier, headers, live_config.request_timeout, may_delete=provisioner.owns, budget=hub.budget
-        )
-
-    return call
+    sender = Sender(guarded_session(request_guard), request_guard, live_config.token, hub.budget, verifier)
+    use_sender(sender)
+    yield lambda case: call_and_check(case, sender)
+    use_sender(None)
+    sender.session.close()

@@ -54,9 +54,9 @@ def spare_disposable_model(request: pytest.FixtureRequest, live_config: Any) -> 
 
 
 @pytest.fixture
-def sdk(live_config: Any) -> Iterator[openai.OpenAI]:
+def sdk(live_config: Any, request_guard: Any) -> Iterator[openai.OpenAI]:
     """The OpenAI SDK's client with ``base_url`` at the hub and the run's key."""
-    client = openai_client(live_config.hub_url, live_config.token, live_config.request_timeout)
+    client = openai_client(live_config.hub_url, live_config.token, request_guard)
     yield client
     client.close()
 

@@ -15,11 +15,15 @@ Runner = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def run_suite() -> Runner:
-    """Runs ``pytest ARGS`` at the project root with a clean OXEN_* environment plus ``env``."""
+def run_suite(tmp_path: Path) -> Runner:
+    """Runs ``pytest ARGS`` at the project root with a clean OXEN_* environment plus ``env``.
+
+    Each test's runs get a ledger of their own: runs against one ledger exclude each other, and tests run in parallel.
+    """
 
     def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         clean = {key: value for key, value in os.environ.items() if not key.startswith("OXEN_")}
+        clean["OXEN_CONTRACT_LEDGER"] = str(tmp_path / "ledger.jsonl")
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
         return subprocess.run(
             command, cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=timeout

@@ -18,8 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oxen_contract.client import EXIT_HUB_UNAVAILABLE, HubClient, HubUnavailable, RequestBudget, retry_delay
+from oxen_contract.client import (
+    EXIT_HUB_UNAVAILABLE,
+    Credential,
+    HubClient,
+    HubUnavailable,
+    RequestBudget,
+    retry_delay,
+)
 from oxen_contract.hub.serve import bind, url_of
+from oxen_contract.transport import ApiKey, RequestGuard
 
 from .conftest import Runner
 
@@ -89,7 +97,9 @@ def _client(statuses: list[tuple[int, dict[str, str]]], slept: list[float], budg
         status, headers = next(answers)
         return httpx.Response(status, headers=headers, json={"object": "list", "data": []})
 
-    client = HubClient("http://hub.test", "k", None, timeout=5, budget=RequestBudget(budget), sleep=slept.append)
+    keys = {Credential.KEY: ApiKey("k", Credential.KEY)}
+    guard = RequestGuard("http://hub.test", timeout=5)
+    client = HubClient("http://hub.test", keys, guard=guard, budget=RequestBudget(budget), sleep=slept.append)
     client._http = httpx.Client(transport=httpx.MockTransport(handler))
     return client
 

@@ -11,6 +11,7 @@ from oxen_contract.checks import Verifier
 from oxen_contract.client import Credential, Exchange, HubTimeout, model_path
 from oxen_contract.contracts import load_contract
 from oxen_contract.failures import ContractFailure
+from oxen_contract.transport import ApiKey
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-secret-key-never-printed"
@@ -43,7 +44,7 @@ def _exchange(
 
 
 def _failure_text(exchange: Exchange) -> str:
-    verifier = Verifier(load_contract(), strict=False, keys={Credential.KEY: SECRET})
+    verifier = Verifier(load_contract(), strict=False, keys=[ApiKey(SECRET, Credential.KEY)])
     with pytest.raises(ContractFailure) as failure:
         verifier.answer(exchange)
     return str(failure.value)

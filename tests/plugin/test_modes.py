@@ -53,16 +53,18 @@ def test_live_run_against_a_conforming_hub_passes_and_reports_its_provisioning(
 def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     run_suite: Runner, local_hub: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from oxen_contract.client import HubClient
+    from oxen_contract.client import Credential, HubClient
+    from oxen_contract.transport import ApiKey, RequestGuard
 
-    client = HubClient(local_hub, "key-a", None, timeout=10)
+    keys = {Credential.KEY: ApiKey("key-a", Credential.KEY)}
+    client = HubClient(local_hub, keys, guard=RequestGuard(local_hub, max_deploys=1, timeout=10))
     request.addfinalizer(client.close)
     leftover = client.deploy_fine_tune("alice", "sandbox", "ft-1").json()["deployment"]["model_slug"]
     ledger = tmp_path / "ledger.jsonl"
     ledger.write_text(f'{{"hub": "{local_hub}", "id": "{leftover}", "event": "provisioned", "at": 0}}\nnot json\n')
     result = run_suite(
         "tests/contract/test_models.py::test_list_answers_the_list_contract",
-        *("--hub-url", local_hub, "--ledger", str(ledger)),
+        *("--hub-url", local_hub, "--ledger", str(ledger), "--namespace", "alice"),
         env={"OXEN_API_KEY": "key-a"},
     )
     assert result.returncode == 0, result.stdout[-3000:]

@@ -41,6 +41,17 @@ def test_help_lists_every_option_in_the_oxen_contract_group(run_suite: Runner) -
         (["--local-hub", "--max-provisions", "-1"], {}, "--max-provisions must be at least 0"),
         (["--local-hub", "--request-timeout", "0"], {}, "--request-timeout must be positive"),
         ([], {"OXEN_CONTRACT_STRICT": "maybe"}, "OXEN_CONTRACT_STRICT expects 1/true/yes or 0/false/no"),
+        (["--local-hub", "--request-timeout", "nan"], {}, "--request-timeout must be positive; got 'nan'"),
+        (["--local-hub", "--request-timeout", "inf"], {}, "--request-timeout must be positive; got 'inf'"),
+        (["--hub-url", "http://user:pw@127.0.0.1:9"], {"OXEN_API_KEY": "k"}, "must not hold credentials"),
+        (["--hub-url", "http://127.0.0.1:9?x=1"], {"OXEN_API_KEY": "k"}, "without a query or a fragment"),
+        (["--hub-url", "http://127.0.0.1:9"], {"OXEN_API_KEY": "k\u200b"}, "OXEN_API_KEY is not a usable header"),
+        (["--hub-url", "http://127.0.0.1:9", "-n", "2"], {"OXEN_API_KEY": "k"}, "run in one process"),
+        (
+            ["--hub-url", "http://127.0.0.1:9", "--disposable-model", "a:b/c"],
+            {"OXEN_API_KEY": "k"},
+            "--disposable-model needs the key's namespace",
+        ),
     ],
     ids=[
         "live-without-key",
@@ -53,6 +64,13 @@ def test_help_lists_every_option_in_the_oxen_contract_group(run_suite: Runner) -
         "max-provisions-negative",
         "timeout-zero",
         "bad-boolean-env",
+        "timeout-nan",
+        "timeout-inf",
+        "url-with-credentials",
+        "url-with-query",
+        "key-not-ascii",
+        "xdist-against-a-remote-hub",
+        "disposable-model-without-namespace",
     ],
 )
 def test_bad_input_is_a_one_line_usage_error_without_traceback(
@@ -75,3 +93,21 @@ def test_replay_is_the_default_and_says_so_in_the_header(run_suite: Runner) -> N
     result = run_suite("tests/contract/test_models.py", "--block-network", "-q")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "oxen-contract: replay against cassettes" in result.stdout or "passed" in result.stdout
+
+
+def test_a_second_run_against_a_held_ledger_stops_with_a_usage_error(run_suite: Runner, tmp_path) -> None:
+    from oxen_contract.ledger import Ledger
+
+    held = Ledger(tmp_path / "held.jsonl", "http://127.0.0.1:9")
+    held.acquire()
+    try:
+        result = run_suite(
+            "tests/contract",
+            *("--hub-url", "http://127.0.0.1:9", "--ledger", str(held.path)),
+            env={"OXEN_API_KEY": "k"},
+        )
+    finally:
+        held.release()
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert f"is in use by run {held.run_id}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

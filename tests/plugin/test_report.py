@@ -59,4 +59,4 @@ def test_a_model_with_nested_fields_of_the_wrong_kind_is_a_contract_failure_not_
         json.dumps(body),
     )
     with pytest.raises(ContractFailure, match="model.schema.json#/properties/capabilities/type"):
-        Verifier(load_contract(), strict=False, keys={}).answer(exchange)
+        Verifier(load_contract(), strict=False).answer(exchange)
