@@ -125,20 +125,19 @@ class Ledger:
         intents: dict[tuple[str, int], Intent] = {}
         for entry in self._entries():
             run = str(entry.get("run", ""))
+            event, model_id, attempt = entry.get("event"), entry.get("id"), entry.get("attempt")
+            if event == "deleted" and isinstance(model_id, str):
+                pending.pop(model_id, None)
+            elif isinstance(attempt, int) and event in ("provisioned", "closed"):
+                # A close may be written by a later run, in the name of the run whose deploy it settles.
+                intents.pop((str(entry.get("run_of_intent") or run), attempt), None)
             if run == self.run_id and not include_own:
                 continue
-            if entry.get("run_of_intent") == self.run_id and not include_own:
-                continue
-            event, model_id, attempt = entry.get("event"), entry.get("id"), entry.get("attempt")
             if event == "provisioned" and isinstance(model_id, str):
                 pending[model_id] = None
-            elif event == "deleted" and isinstance(model_id, str):
-                pending.pop(model_id, None)
-            if isinstance(attempt, int) and event == "intent":
+            elif event == "intent" and isinstance(attempt, int):
                 snapshot = entry.get("snapshot")
                 ids = frozenset(i for i in snapshot if isinstance(i, str)) if isinstance(snapshot, list) else None
                 if ids is not None:
                     intents[(run, attempt)] = Intent(run, attempt, float(entry.get("at", 0)), ids)
-            elif isinstance(attempt, int) and event in ("provisioned", "closed"):
-                intents.pop((str(entry.get("run_of_intent") or run), attempt), None)
         return Outstanding(models=list(pending), intents=list(intents.values()))

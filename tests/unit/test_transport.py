@@ -1,0 +1,183 @@
+"""transport.py: what may leave the process, how long an exchange may take, and that the key never shows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from oxen_contract import transport
+from oxen_contract.transport import (
+    AnswerTooLarge,
+    ApiKey,
+    BearerAuth,
+    DeadlineExceeded,
+    RequestGuard,
+    UnsafeRequest,
+    guarded_httpx_client,
+    guarded_session,
+)
+
+HUB = "http://hub.test"
+MINE = "alice:sandbox/ft-1-7"
+VICTIM = "alice:sandbox/ft-1-prod"
+
+
+def _guard(url: str = HUB, **kwargs: Any) -> RequestGuard:
+    return RequestGuard(url, lambda: {MINE}, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/ai/models/alice%3Asandbox%2Fft-1-prod",  # not the run's
+        "/api/ai/models/",  # what a '.' id becomes once dot segments are removed
+        "/api/ai/models/.",
+        "/api/ai/models/..",
+        "/api/ai/models",
+        "/api/ai",
+        "/api/ai/models/alice:sandbox/ft-1-7",  # the run's id, but not as one segment
+    ],
+)
+def test_guard_refuses_a_delete_of_anything_but_a_verified_id(path: str) -> None:
+    with pytest.raises(UnsafeRequest, match="refusing to send DELETE"):
+        _guard().check("DELETE", HUB + path)
+
+
+def test_guard_lets_out_a_delete_of_a_verified_id_and_a_probe_only_inside_allow_once() -> None:
+    guard = _guard()
+    guard.check("DELETE", f"{HUB}/api/ai/models/alice%3Asandbox%2Fft-1-7")
+    with guard.allow_once("gpt-4.1-mini"):
+        guard.check("DELETE", f"{HUB}/api/ai/models/gpt-4.1-mini")
+    with pytest.raises(UnsafeRequest):
+        guard.check("DELETE", f"{HUB}/api/ai/models/gpt-4.1-mini")
+
+
+@pytest.mark.parametrize("url", ["http://other.test/api/ai/models", "https://hub.test/api/ai/models"])
+def test_guard_refuses_any_request_to_another_origin(url: str) -> None:
+    with pytest.raises(UnsafeRequest, match="not the hub"):
+        _guard().check("GET", url)
+
+
+def test_guard_counts_deploy_posts_and_refuses_past_the_cap() -> None:
+    guard = _guard(max_deploys=2)
+    for path in ("/api/repos/a/b/fine_tunes/ft/deploy", "/api/repos/a/b/fine_tunes/ft/checkpoints/1/deploy"):
+        guard.check("POST", HUB + path)
+    with pytest.raises(UnsafeRequest, match="--max-provisions"):
+        guard.check("POST", f"{HUB}/api/repos/a/b/fine_tunes/ft/deploy")
+    assert guard.deploy_posts == 2
+
+
+def test_api_key_never_shows_itself() -> None:
+    key = ApiKey("sk-secret", "$OXEN_API_KEY")
+    auth = BearerAuth(key)
+    for text in (repr(key), str(key), repr(auth), f"{key}", repr({"k": key})):
+        assert "sk-secret" not in text
+    assert key.redact("echo sk-secret") == "echo $OXEN_API_KEY"
+
+
+def _redirecting_hub(hits: list[str]) -> Starlette:
+    async def delete(request: Request) -> Response:
+        hits.append(request.path_params["id"])
+        if request.path_params["id"] == MINE:
+            return Response(status_code=307, headers={"Location": f"/api/ai/models/{VICTIM.replace('/', '%2F')}"})
+        return JSONResponse({"id": request.path_params["id"]})
+
+    return Starlette(routes=[Route("/api/ai/models/{id:path}", delete, methods=["DELETE"])])
+
+
+def test_httpx_client_follows_no_redirect_and_the_victim_is_never_reached(serve: Any) -> None:
+    hits: list[str] = []
+    with serve(_redirecting_hub(hits)) as url, guarded_httpx_client(_guard(url)) as client:
+        answer = client.delete(f"{url}/api/ai/models/alice%3Asandbox%2Fft-1-7", follow_redirects=True)
+    assert answer.status_code == 307
+    assert answer.headers["location"].endswith("ft-1-prod")
+    assert hits == [MINE]
+
+
+def test_requests_session_follows_no_redirect_and_the_victim_is_never_reached(serve: Any) -> None:
+    hits: list[str] = []
+    with serve(_redirecting_hub(hits)) as url, guarded_session(_guard(url)) as session:
+        answer = session.delete(f"{url}/api/ai/models/alice%3Asandbox%2Fft-1-7", allow_redirects=True)
+    assert answer.status_code == 307
+    assert hits == [MINE]
+
+
+def _dripping_app(chunks: int, pause: float) -> Starlette:
+    async def drip(_: Request) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            import anyio
+
+            for _ in range(chunks):
+                yield b"x"
+                await anyio.sleep(pause)
+
+        return StreamingResponse(body(), media_type="application/json")
+
+    return Starlette(routes=[Route("/api/ai/models", drip)])
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_dripping_answer_is_cut_off_at_about_the_timeout_not_after_the_whole_body(
+    serve: Any, client_kind: str
+) -> None:
+    with serve(_dripping_app(chunks=40, pause=0.1)) as url:
+        guard = _guard(url, timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="whole answer did not arrive within 0.5 s"):
+            if client_kind == "httpx":
+                with guarded_httpx_client(guard) as client:
+                    client.get(f"{url}/api/ai/models")
+            else:
+                with guarded_session(guard) as session:
+                    session.get(f"{url}/api/ai/models", timeout=0.5)
+        assert time.monotonic() - started < 2.0  # the whole body would take 4 s
+
+
+def test_after_an_operation_stalls_its_next_request_fails_at_once() -> None:
+    guard = _guard()
+    guard.stalled_on("retrieveModel")
+    with pytest.raises(DeadlineExceeded, match="not waiting again") as failure:
+        guard.before("retrieveModel")
+    assert failure.value.fast
+    guard.before("listModels")  # other operations still wait
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_body_past_the_size_cap_is_cut_off(serve: Any, client_kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport, "MAX_BODY_BYTES", 1000)
+
+    async def big(_: Request) -> Response:
+        return Response(b"x" * 5000, media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/api/ai/models", big)])) as url, pytest.raises(AnswerTooLarge):
+        if client_kind == "httpx":
+            with guarded_httpx_client(_guard(url)) as client:
+                client.get(f"{url}/api/ai/models")
+        else:
+            with guarded_session(_guard(url)) as session:
+                session.get(f"{url}/api/ai/models")
+
+
+def test_the_key_reaches_the_wire_through_the_auth_hook(serve: Any) -> None:
+    seen: list[str] = []
+
+    async def echo(request: Request) -> Response:
+        seen.append(request.headers.get("authorization", ""))
+        return JSONResponse({})
+
+    key = ApiKey("sk-secret", "$OXEN_API_KEY")
+    with serve(Starlette(routes=[Route("/api/ai/models", echo)])) as url:
+        with guarded_httpx_client(_guard(url)) as client:
+            request = client.build_request("GET", f"{url}/api/ai/models")
+            assert "sk-secret" not in repr(request.headers)
+            client.send(request, auth=BearerAuth(key))
+        with guarded_session(_guard(url)) as session:
+            session.get(f"{url}/api/ai/models", auth=BearerAuth(key))
+    assert seen == ["Bearer sk-secret", "Bearer sk-secret"]
