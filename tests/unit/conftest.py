@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 import uvicorn
@@ -12,15 +12,11 @@ from starlette.types import ASGIApp
 
 from oxen_contract.hub.serve import bind, url_of
 
-Serve = Callable[[ASGIApp], "contextmanager[str]"]
-
 
 @contextmanager
 def _served(app: ASGIApp) -> Iterator[str]:
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -34,6 +30,6 @@ def _served(app: ASGIApp) -> Iterator[str]:
 
 
 @pytest.fixture
-def serve() -> Callable[[ASGIApp], Iterator[str]]:
-    """``with serve(app) as url:`` runs the ASGI app on a free loopback port."""
-    return _served  # type: ignore[return-value]
+def serve() -> Callable[[ASGIApp], AbstractContextManager[str]]:
+    """A context manager that runs an ASGI app on a free loopback port and gives its URL."""
+    return _served
