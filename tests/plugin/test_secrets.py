@@ -1,0 +1,106 @@
+"""No key ever leaves: not in the terminal under any traceback mode, nor the JUnit XML, the report or cassettes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from oxen_contract.cassettes import vcr_config_for
+from oxen_contract.config import Mode, RunConfig
+from oxen_contract.hub import LocalHub
+from oxen_contract.transport import ApiKey
+
+from .conftest import Runner
+
+SECRET = "sk-oxen-secret-0123456789abcdef"
+OTHER_SECRET = "sk-oxen-other-fedcba9876543210"
+
+
+@pytest.fixture
+def failing_hub() -> Iterator[str]:
+    """A hub whose delete answers break the contract, keyed by the two secrets."""
+    with LocalHub({SECRET: "alice", OTHER_SECRET: "bob"}, ["delete-missing-id"]) as hub:
+        yield hub.url
+
+
+def _everything_written(result_text: str, tmp_path: Path) -> str:
+    files = [
+        path for path in tmp_path.rglob("*") if path.is_file() and path.suffix in (".xml", ".md", ".json", ".yaml")
+    ]
+    return result_text + "".join(path.read_text(encoding="utf-8", errors="replace") for path in files)
+
+
+@pytest.mark.parametrize("traceback_mode", ["--tb=long", "--showlocals", "--full-trace", "--tb=native"])
+@pytest.mark.parametrize("fine_tune", ["alice/sandbox/ft-1", "alice/sandbox/no-such-fine-tune"])
+def test_no_traceback_mode_shows_the_key(
+    run_suite: Runner, failing_hub: str, tmp_path: Path, traceback_mode: str, fine_tune: str
+) -> None:
+    result = run_suite(
+        "tests/contract/test_operations.py",
+        "tests/contract/test_errors.py",
+        *("--hub-url", failing_hub, "--fine-tune", fine_tune, traceback_mode, "-l"),
+        *("--record-mode=rewrite", "--junitxml", str(tmp_path / "junit.xml")),
+        *("--contract-report", str(tmp_path / "report.md")),
+        env={
+            "OXEN_API_KEY": SECRET,
+            "OXEN_API_KEY_OTHER": OTHER_SECRET,
+            "OXEN_CONTRACT_CASSETTE_DIR": str(tmp_path / "cassettes"),
+        },
+    )
+    assert result.returncode == 1, result.stdout[-3000:]  # the run did fail, with tracebacks to show
+    written = _everything_written(result.stdout + result.stderr, tmp_path)
+    assert list((tmp_path / "cassettes").rglob("*.yaml")), "the run recorded no cassette to scan"
+    assert SECRET not in written
+    assert OTHER_SECRET not in written
+
+
+def _config() -> RunConfig:
+    return RunConfig(
+        mode=Mode.RECORD,
+        hub_url="http://127.0.0.1:8080",
+        local_hub=False,
+        token=ApiKey(SECRET, "$OXEN_API_KEY"),
+        other_token=ApiKey(OTHER_SECRET, "$OXEN_API_KEY_OTHER"),
+        namespace="alice",
+        fine_tune=None,
+        disposable_models=(),
+        max_provisions=1,
+        allow_protection_probes=False,
+        strict_contract=False,
+        request_timeout=5.0,
+        ledger_path=None,
+        cassette_dir=Path("cassettes"),
+    )
+
+
+def test_cassettes_drop_cookies_and_scrub_the_key_from_every_header_and_body() -> None:
+    import vcr.request
+
+    vcr_config = vcr_config_for(_config())
+    request = vcr.request.Request(
+        "POST",
+        f"http://127.0.0.1:8080/api/ai/models?key={SECRET}",
+        f'{{"token": "{SECRET}"}}'.encode(),
+        {
+            "Authorization": f"Bearer {SECRET}",
+            "X-Api-Key": OTHER_SECRET,
+            "Cookie": f"session={SECRET}",
+            "Proxy-Authorization": f"Bearer {OTHER_SECRET}",
+        },
+    )
+    stored_request = vcr_config["before_record_request"](request)
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Set-Cookie": [f"session={SECRET}"], "X-Echo": [f"your key is {OTHER_SECRET}"]},
+        "body": {"string": f'{{"echo": "Bearer {SECRET}"}}'.encode()},
+    }
+    stored_response = vcr_config["before_record_response"](response)
+    stored = repr(stored_request.uri) + repr(stored_request.headers) + repr(stored_request.body) + repr(stored_response)
+    assert SECRET not in stored and OTHER_SECRET not in stored
+    assert "cookie" not in {name.lower() for name in stored_request.headers}
+    assert "set-cookie" not in {name.lower() for name in stored_response["headers"]}
+    assert stored_request.headers["Authorization"] == "Bearer $OXEN_API_KEY"
+    assert stored_request.headers["Proxy-Authorization"] == "Bearer $OXEN_API_KEY_OTHER"
+    assert stored_request.headers["X-Api-Key"] == "$OXEN_API_KEY_OTHER"
