@@ -115,9 +115,13 @@ class Ledger:
                 found.append(entry)
         return found
 
-    def known_ids(self) -> set[str]:
-        """Every id any run recorded on this hub (answered, provisioned or deleted)."""
-        return {entry["id"] for entry in self._entries() if isinstance(entry.get("id"), str)}
+    def known_ids(self, *, exclude_run: str | None = None) -> set[str]:
+        """Every id a run (but ``exclude_run``) recorded on this hub: answered, provisioned or deleted."""
+        return {
+            entry["id"]
+            for entry in self._entries()
+            if isinstance(entry.get("id"), str) and (exclude_run is None or entry.get("run") != exclude_run)
+        }
 
     def outstanding(self, *, include_own: bool = False) -> Outstanding:
         """Models verified and never deleted, and intents never closed, of runs other than this one."""

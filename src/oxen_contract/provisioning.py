@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .client import Exchange, HubClient, HubTimeout, retry_delay
+from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
 from .config import RunConfig
 from .failures import ProvisioningError
 from .ledger import Intent, Ledger
@@ -88,6 +88,8 @@ class Provisioner:
     notes: list[str] = field(default_factory=list)
     sleep: Callable[[float], None] = time.sleep
     _verified: set[str] = field(default_factory=set)
+    # Verified in this run (deployed, reconciled or given): deletable even when cleanup cannot retrieve them.
+    _made_here: set[str] = field(default_factory=set)
     _given: deque[str] = field(default_factory=deque)
     _open_intents: dict[int, frozenset[str]] = field(default_factory=dict)
 
@@ -164,7 +166,14 @@ class Provisioner:
             model_id = _pick(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
             if self.ledger:
                 self.ledger.record("answered", attempt=attempt, id=model_id)
-            self._verify(model_id, self.client, listed_before=listed_before, what="the deploy answer", answer=answer)
+            try:
+                self._verify(
+                    model_id, self.client, listed_before=listed_before, what="the deploy answer", answer=answer
+                )
+            except (HubTimeout, HubUnavailable) as error:
+                raise ProvisioningError(
+                    f"cannot verify the deployed model {model_id!r}: retrieving it failed ({_first_line(error)})"
+                ) from None
         except ProvisioningError as error:
             if 400 <= answer.status < 500:
                 self._close(attempt)  # refused: a 4xx made nothing
@@ -177,6 +186,7 @@ class Provisioner:
 
     def _adopt(self, attempt: int | None, model_id: str) -> None:
         self._verified.add(model_id)
+        self._made_here.add(model_id)
         self.made.append(model_id)
         if self.ledger:
             self.ledger.record("provisioned", attempt=attempt, id=model_id)
@@ -234,6 +244,7 @@ class Provisioner:
             problem = self._retrieved_as_ours(model_id, client)
         if problem is None:
             self._verified.add(model_id)
+            self._made_here.add(model_id)
             return
         shown = f"{answer.method} {answer.path} answered {answer.status}" if answer else f"{model_id!r}"
         raise ProvisioningError(
@@ -273,7 +284,8 @@ class Provisioner:
     ) -> str | None:
         """Find the model a deploy made though its answer did not say: the one new custom model of the namespace."""
         client = self.cleanup
-        known = set(self.made) | (self.ledger.known_ids() if self.ledger else set())
+        # Ids other runs recorded are theirs to settle (the leftover sweep does); this run's own answered ids are not.
+        known = set(self.made) | (self.ledger.known_ids(exclude_run=self.ledger.run_id) if self.ledger else set())
         candidates = []
         for model in self._namespace_models(client):
             created = model.get("created")
@@ -292,8 +304,9 @@ class Provisioner:
             return None
         if not candidates:
             return None  # stays open: the next run (or the end of this one) looks again
+        # The listing already showed it as a custom model of the namespace (_namespace_models), new since the deploy.
         model_id = str(candidates[0])
-        if unusable_id(model_id) or self._retrieved_as_ours(model_id, client) is not None:
+        if unusable_id(model_id):
             if attempt is not None:
                 self._close(attempt)
             return None
@@ -317,15 +330,26 @@ class Provisioner:
         if model_id not in self.owns:
             raise ProvisioningError(f"refusing to delete {model_id!r}: this run did not provision and verify it")
         client = self.cleanup
-        first = client.retrieve(model_id)
-        if first.status == 404:
+        try:
+            first: Exchange | None = client.retrieve(model_id)
+        except (HubTimeout, HubUnavailable) as error:
+            first = None
+            if model_id not in self._made_here:
+                # A leftover of an earlier run is deleted only once shown to be the namespace's custom model still.
+                self._leak(model_id, False, f"not deleted: retrieving it failed ({_first_line(error)})", client)
+                return True
+        if first is not None and first.status == 404:
             self.forget(model_id)
             return False
-        problem = self._not_ours(first, model_id)
+        problem = self._not_ours(first, model_id) if first is not None else None
         if problem is not None:
             self._leak(model_id, False, f"not deleted: {problem}", client)
             return True
-        answer = client.delete(model_id)
+        try:
+            answer = client.delete(model_id)
+        except (HubTimeout, HubUnavailable) as error:
+            self._leak(model_id, False, f"its DELETE failed: {_first_line(error)}", client)
+            return True
         if answer.status in (200, 404):
             self.forget(model_id)
             self.log(f"cleanup: deleted {model_id!r} (answered {answer.status})")
@@ -373,7 +397,10 @@ class Provisioner:
     def sweep_leaks(self) -> list[str]:
         """At session end: settle open deploys, then delete every model this run made that is still there."""
         for attempt, snapshot in list(self._open_intents.items()):
-            self._reconcile(attempt, snapshot)
+            try:
+                self._reconcile(attempt, snapshot)
+            except (HubTimeout, HubUnavailable) as error:
+                self.notes.append(f"deploy attempt {attempt} could not be reconciled: {_first_line(error)}")
         leaked = []
         for model_id in list(self.made):
             if model_id in self.deleted:
@@ -384,6 +411,10 @@ class Provisioner:
                 if len(self.leaks) == before:
                     self.leaks.append(Leak(model_id, True, "a test left it", ""))
         return leaked
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _adopted(model_id: str | None) -> str:

@@ -1,0 +1,81 @@
+"""Against hubs that try to lure it, the suite deletes nothing it did not make, overspends nothing, and ends in time.
+
+Each hostile fault of the local hub (``hostile-*``) sets a lure: a redirect from the run's own model to someone's
+production model, a deploy answering an existing or a base model or a dot, a deploy that creates and then answers 503,
+a retrieve that drips its body. The judge is the hub's own audit (``app.state.audit``): which DELETEs reached a live
+model, which models deploys really created, how many deploy POSTs arrived. A hub that is correct but whose
+namespaces already hold models must pass, and keep them all.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from oxen_contract.hub import FAULTS, LocalHub
+
+from .conftest import Runner
+
+KEY, OTHER_KEY = "key-a", "key-b"
+MAX_PROVISIONS = 2
+TIMEOUT = 2.0
+HOSTILE = sorted(fault.name for fault in FAULTS if fault.name.startswith("hostile-"))
+# What the run must say about each lure: the failure a release manager reads.
+SAYS = {
+    "hostile-delete-redirect": "rule:documented-status",
+    "hostile-delete-redirect-absolute": "rule:documented-status",
+    "hostile-deploy-existing-slug": "a model that was already listed before the deploy",
+    "hostile-deploy-base-slug": "a model that was already listed before the deploy",
+    "hostile-deploy-dot-slug": "is not one path segment that names a model",
+    "hostile-deploy-dotdot-slug": "is not one path segment that names a model",
+    "hostile-deploy-503-after-create": "which the run deletes at cleanup",
+    "hostile-drip-retrieve": "rule:answers-in-time",
+}
+
+
+def _run(run_suite: Runner, hub: LocalHub) -> tuple[int, str, float]:
+    started = time.monotonic()
+    result = run_suite(
+        "tests/contract",
+        *("--hub-url", hub.url, "--fine-tune", "alice/sandbox/ft-1", "--disable-recording"),
+        *("--max-provisions", str(MAX_PROVISIONS), "--request-timeout", str(TIMEOUT), "-p", "no:randomly"),
+        env={"OXEN_API_KEY": KEY, "OXEN_API_KEY_OTHER": OTHER_KEY},
+    )
+    return result.returncode, result.stdout + result.stderr, time.monotonic() - started
+
+
+def _assert_safe(hub: LocalHub, output: str) -> None:
+    audit = hub.app.state.audit
+    created = set(audit.created_ids())
+    reached = [model_id for model_id in audit.deletes_reaching_existing() if model_id not in created]
+    assert reached == [], f"DELETEs reached models the run did not create: {reached}\n{output[-3000:]}"
+    assert len(audit.deploys()) <= MAX_PROVISIONS, output[-3000:]
+    still = {model_id for model_id in audit.preexisting_ids()} - set(audit.deleted_ids())
+    assert still == set(audit.preexisting_ids())
+
+
+@pytest.mark.parametrize("fault", HOSTILE)
+def test_a_hostile_hub_gets_no_delete_of_a_model_the_run_did_not_make_and_no_extra_deploy(
+    run_suite: Runner, fault: str
+) -> None:
+    with LocalHub({KEY: "alice", OTHER_KEY: "bob"}, [fault], drip_seconds=0.4) as hub:
+        status, output, seconds = _run(run_suite, hub)
+        _assert_safe(hub, output)
+        # Every model a deploy really made is gone by the end, or listed as a LEAK with the curl line to delete it.
+        store_ids = set(hub.app.state.audit.created_ids()) - set(hub.app.state.audit.deleted_ids())
+        for model_id in store_ids:
+            assert f"LEAK {model_id!r}" in output, output[-3000:]
+    assert status == 1, output[-3000:]
+    assert SAYS[fault] in output, output[-3000:]
+    assert "INTERNALERROR" not in output
+    # A verdict in bounded time: each stalled operation waits about the timeout once, then fails fast.
+    assert seconds < 120, f"{seconds:.0f} s"
+
+
+def test_a_correct_hub_whose_namespaces_already_hold_models_passes_and_keeps_them(run_suite: Runner) -> None:
+    with LocalHub({KEY: "alice", OTHER_KEY: "bob"}, ["benign-crowded-namespaces"]) as hub:
+        status, output, _ = _run(run_suite, hub)
+        _assert_safe(hub, output)
+    assert status == 0, output[-3000:]
+    assert "LEAK" not in output
