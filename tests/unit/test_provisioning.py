@@ -1,6 +1,4 @@
-"""provisioning.py: only verified ids become deletable, deploys are never retried into extra spending, cleanup tells
-a refused DELETE from a done one.
-"""
+"""provisioning.py: only verified ids become deletable; no deploy is retried into spending; a refused DELETE leaks."""
 
 from __future__ import annotations
 
