@@ -8,13 +8,14 @@ breaks a clause is reported the same way whichever test sent it. Schemathesis's 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 import schemathesis
 
-from .client import Credential, Exchange
+from .client import Credential, Exchange, next_answer_id
 from .contracts import Contract, load_contract
 from .failures import ContractFailure, Finding
 from .report import render_value
@@ -47,6 +48,13 @@ class Verifier:
         self.tally = tally if tally is not None else Tally(contract)
         # Which credential a request carried, told by its label, so a failure never shows a key.
         self._keys = tuple(key for key in keys if key)
+        self._answers_seen: set[int] = set()
+
+    def saw(self, exchange: Exchange) -> None:
+        """Count ``exchange``'s answer as checked, once."""
+        if exchange.answer_id not in self._answers_seen:
+            self._answers_seen.add(exchange.answer_id)
+            self.tally.answered(exchange)
 
     def label(self, authorization: str | None) -> str:
         if not authorization:
@@ -58,6 +66,7 @@ class Verifier:
 
     def not_redirected(self, exchange: Exchange) -> None:
         """A 3xx is no documented status of any operation; the suite never follows it, and names where it pointed."""
+        self.saw(exchange)
         self.tally.rule("rule:documented-status")
         if 300 <= exchange.status < 400:
             location = exchange.headers.get("location", "(no Location header)")
@@ -74,12 +83,14 @@ class Verifier:
 
     def fail(self, exchange: Exchange, findings: list[Finding]) -> NoReturn:
         """Count the broken clauses and raise the failure."""
+        self.saw(exchange)
         for finding in findings:
             self.tally.failed(exchange, finding.clause, finding.expected, finding.actual, finding.at)
         raise ContractFailure(exchange, findings)
 
     def body(self, exchange: Exchange) -> Any:
         """The JSON body; a ContractFailure when the content type or the body is not JSON."""
+        self.saw(exchange)
         self.tally.rule("rule:json-content-type")
         media_type = exchange.content_type.split(";")[0].strip().lower()
         if media_type != "application/json":
@@ -143,6 +154,7 @@ class Verifier:
         self.error(exchange, (401,), "rule:unauthenticated-is-401")
 
     def same(self, exchange: Exchange, clause: str, at: str, expected: Any, actual: Any) -> None:
+        self.saw(exchange)
         self.tally.rule(clause)
         if expected != actual:
             self.fail(exchange, [Finding(clause, render_value(expected), render_value(actual), at)])
@@ -176,6 +188,12 @@ def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) 
     raw_body: Any = request.body
     body = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body
     model_id = (case.path_parameters or {}).get("id")
+    # One answer, however many checks look at it: its id rides on the request object schemathesis keeps.
+    answer_id = getattr(request, "_oxen_answer_id", None)
+    if answer_id is None:
+        answer_id = next_answer_id()
+        with contextlib.suppress(AttributeError):
+            request._oxen_answer_id = answer_id  # type: ignore[attr-defined]
     return Exchange(
         operation=str(case.operation.definition.raw.get("operationId", case.operation.label)),
         method=str(request.method),
@@ -188,6 +206,7 @@ def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) 
         headers={key.lower(): values[0] for key, values in response.headers.items() if values},
         text=response.text or "",
         request_body=body if isinstance(body, str) else None,
+        answer_id=answer_id,
     )
 
 

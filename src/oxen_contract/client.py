@@ -8,10 +8,11 @@ hold ``/`` and ``.``.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
@@ -69,6 +70,13 @@ def model_path(model_id: str, action: str | None = None) -> str:
     return f"{path}/{action}" if action else path
 
 
+_ANSWER_IDS = itertools.count(1)
+
+
+def next_answer_id() -> int:
+    return next(_ANSWER_IDS)
+
+
 @dataclass(frozen=True, slots=True)
 class Exchange:
     """One request and its answer."""
@@ -83,6 +91,8 @@ class Exchange:
     headers: Mapping[str, str]
     text: str
     request_body: str | None = None
+    # Which answer this is: the Verifier counts an answer once, however many checks (and Exchange views) it gets.
+    answer_id: int = field(default_factory=lambda: next(_ANSWER_IDS), compare=False)
 
     @property
     def content_type(self) -> str:
@@ -316,6 +326,16 @@ class HubClient:
             return str(error)
         if answer.status in (502, 503, 504):
             return f"GET {self.base_url}{MODELS} answered {answer.status}"
+        return None
+
+    def key_refused(self) -> str | None:
+        """Why the run's key cannot be used (the hub refuses it on the list, which any valid key may read); or None."""
+        answer = self.list()
+        if answer.status in (401, 403):
+            return (
+                f"the hub refuses OXEN_API_KEY: GET {self.base_url}{MODELS}, which any valid key may read, answered "
+                f"{answer.status}. Check the key, and that --hub-url is the hub it belongs to"
+            )
         return None
 
     def list(self, credential: str = Credential.KEY, **params: str) -> Exchange:

@@ -92,6 +92,7 @@ class RunConfig:
     cassette_dir: Path
     contract_report: Path | None = None
     max_requests: int | None = None
+    allow_partial: bool = False
 
     @property
     def live(self) -> bool:
@@ -137,6 +138,27 @@ def _flag(config: pytest.Config, option: str, env: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
+
+
+def _report_path(raw: Any) -> Path | None:
+    """--contract-report's path, checked writable now: a run must not fail at its very end for want of a folder."""
+    if not raw:
+        return None
+    path = Path(str(raw))
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    twin = path.with_suffix(".json")
+    problem = None
+    if path.is_dir() or twin.is_dir():
+        problem = "it is a folder"
+    elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"{folder} is not a writable folder"
+    elif any(p.exists() and not os.access(p, os.W_OK) for p in (path, twin)):
+        problem = "the file exists and is not writable"
+    if problem:
+        raise pytest.UsageError(f"--contract-report {raw}: cannot write the report there ({problem})")
+    return path
 
 
 def _header_safe(value: str) -> bool:
@@ -261,9 +283,8 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         ),
         ledger_path=ledger_path,
         cassette_dir=cassette_dir,
-        contract_report=Path(report)
-        if (report := _setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None))
-        else None,
+        contract_report=_report_path(_setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None)),
+        allow_partial=_flag(config, "allow_partial", "OXEN_CONTRACT_ALLOW_PARTIAL"),
         max_requests=(
             int(_number("--max-requests", raw_cap, 0, integer=True, minimum=1))
             if (raw_cap := _setting(config, "max_requests", "OXEN_CONTRACT_MAX_REQUESTS", None)) is not None

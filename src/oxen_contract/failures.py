@@ -2,7 +2,8 @@
 
 AssertionError
  └── ContractFailure        one answer broke one or more clauses (findings)
-ProvisioningError           the run could not make a disposable model: a set-up problem, not a contract failure
+SetupError                  the run cannot check the contract as configured (exit status 78, not 1)
+ └── ProvisioningError      the run could not make a disposable model
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from .client import Exchange
 
-__all__ = ["ContractFailure", "Finding", "ProvisioningError"]
+__all__ = ["ContractFailure", "Finding", "ProvisioningError", "SetupError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,5 +37,9 @@ class ContractFailure(AssertionError):
         super().__init__(render_failure(exchange, self.findings, note))
 
 
-class ProvisioningError(RuntimeError):
+class SetupError(RuntimeError):
+    """The run cannot check the contract as configured (a key the hub refuses, a fine-tune that cannot be deployed)."""
+
+
+class ProvisioningError(SetupError):
     """No disposable model could be made; says what was asked and what came back."""

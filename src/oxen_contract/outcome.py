@@ -8,15 +8,16 @@ from __future__ import annotations
 import datetime
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Mode, RunConfig
 
-__all__ = ["chain", "failure_text", "outage_reason", "report_meta", "verdict"]
+if TYPE_CHECKING:
+    from .tally import Tally
 
-_YAML_ERRORS = {"YAMLError", "ScannerError", "ParserError", "ComposerError", "ConstructorError"}
+__all__ = ["chain", "classify", "failure_text", "report_meta", "tally_timeouts"]
 
 
 def chain(error: BaseException) -> Iterator[BaseException]:
@@ -35,16 +36,13 @@ def chain(error: BaseException) -> Iterator[BaseException]:
 
 def failure_text(nodeid: str, error: BaseException, run: RunConfig) -> str | None:
     """What a failed test should show instead of a traceback, or None to keep pytest's own text."""
-    from .cassettes import corrupt_message, out_of_date_message
+    from .cassettes import cassette_problem
     from .client import HubTimeout
     from .failures import ContractFailure
 
-    text = str(error)
-    kinds = {type(e).__name__ for e in chain(error)}
-    if "CannotOverwriteExistingCassetteException" in kinds or "Can't overwrite existing cassette" in text:
-        return out_of_date_message(run.cassette_dir, text)
-    if kinds & _YAML_ERRORS:
-        return corrupt_message(str(run.cassette_dir), text)
+    problem = cassette_problem(error, nodeid, run.cassette_dir)
+    if problem is not None:
+        return problem
     # The failure text is the product: show it whole, without Hypothesis notes or our own frames.
     found = [e for e in chain(error) if isinstance(e, (ContractFailure, HubTimeout))]
     if not found:
@@ -52,20 +50,48 @@ def failure_text(nodeid: str, error: BaseException, run: RunConfig) -> str | Non
     return f"{nodeid}\n\n" + "\n\n".join(dict.fromkeys(str(e) for e in found))
 
 
-def outage_reason(error: BaseException, probe: Callable[[], str | None] | None) -> str | None:
-    """Why the hub is unavailable, judging by the failure and, if given, a fresh health probe; None if it answers."""
-    from .client import HubUnavailable
+def classify(error: BaseException, nodeid: str, run: RunConfig) -> tuple[str, str]:
+    """What kind of failure ``error`` is, and a one-line detail: outage, setup, contract or other.
 
-    reason = next((str(e) for e in chain(error) if isinstance(e, HubUnavailable)), None)
-    if reason is None and probe is not None:
-        reason = probe()
-    return reason
+    A cassette that cannot be replayed (damaged, or without the request) is a setup error: the contract went unchecked.
+    """
+    from .cassettes import cassette_problem
+    from .client import HubTimeout, HubUnavailable
+    from .failures import ContractFailure, SetupError
+
+    problem = cassette_problem(error, nodeid, run.cassette_dir)
+    if problem is not None:
+        return "setup", problem.splitlines()[0]
+
+    found = list(chain(error))
+    for kind, types in (
+        ("outage", HubUnavailable),
+        ("setup", SetupError),
+        ("contract", (ContractFailure, HubTimeout)),
+    ):
+        match = next((e for e in found if isinstance(e, types)), None)
+        if match is not None:
+            return kind, _first_line(match)
+    return "other", _first_line(error)
 
 
-def verdict(unavailable: str | None, failed: int) -> str:
-    if unavailable:
-        return f"hub unavailable: {unavailable}"
-    return "contract violations" if failed else "passed"
+def tally_timeouts(error: BaseException, tally: Tally) -> None:
+    """Count a timeout against rule:answers-in-time: it is raised by the transport, not through Verifier.fail."""
+    from .client import Exchange, HubTimeout
+
+    for timeout in (e for e in chain(error) if isinstance(e, HubTimeout)):
+        path = "/" + timeout.url.split("://", 1)[-1].partition("/")[2]
+        exchange = Exchange(
+            timeout.operation, timeout.method, timeout.url, path, timeout.model_id, timeout.credential, 0, {}, ""
+        )
+        tally.failed(
+            exchange, "rule:answers-in-time", f"a whole answer within {timeout.timeout:g} s", timeout.reason, ""
+        )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _versions() -> str:

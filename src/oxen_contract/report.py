@@ -93,12 +93,40 @@ def write_contract_report(path: Path, tally: Tally, meta: dict[str, Any], strict
         clause: {"rule": rule, "checked": tally.checked.get(clause, 0), "broken": tally.broken.get(clause, 0)}
         for clause, rule in tally.contract.rules().items()
     }
-    data = {**meta, "clauses": clauses, "failures": tally.failures, "drift": drift}
+    data = {
+        **meta,
+        "coverage": tally.answers_by_operation(),
+        "clauses": clauses,
+        "failures": tally.failures,
+        "lenient_inputs": {"entries": tally.lenient_inputs, "fails_the_run": strict},
+        "drift": drift,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     twin = path.with_suffix(".json")
     twin.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     path.write_text(_markdown(data), encoding="utf-8")
     return path, twin
+
+
+def _coverage(data: dict[str, Any]) -> list[str]:
+    lines = ["## Coverage", "", "Answers checked, per operation and status.", ""]
+    coverage = data.get("coverage") or {}
+    lines += ["| operation | answers checked (status × count) |", "|---|---|"]
+    for operation, statuses in sorted(coverage.items()):
+        shown = ", ".join(f"{status} × {count}" for status, count in sorted(statuses.items(), key=lambda i: int(i[0])))
+        lines.append(f"| {operation} | {shown} |")
+    if not coverage:
+        lines.append("| (none) | |")
+    tests = data.get("tests")
+    if tests:
+        lines += [
+            "",
+            f"Tests: {tests['passed']} passed, {tests['failed']} failed, {tests['setup_errors']} setup error(s), "
+            f"{tests['skipped']} skipped.",
+        ]
+        for reason, count in tests["skip_reasons"].items():
+            lines.append(f"- skipped {count} × : {_cell(reason)}")
+    return [*lines, ""]
 
 
 def _cell(value: Any) -> str:
@@ -111,12 +139,15 @@ def _markdown(data: dict[str, Any]) -> str:
     lines = [
         "# Contract report: Oxen hub models API",
         "",
-        f"**{data['outcome']}**: {len(failures)} failure(s) over {broken} clause(s)",
+        f"**{data['outcome']}** (exit status {data.get('exit_status', '?')}): {len(failures)} failure(s) over "
+        f"{broken} clause(s)",
         "",
+        *([f"> {data['summary']}", ""] if data.get("summary") else []),
         "| | |",
         "|---|---|",
         *(f"| {key} | {_cell(data[key])} |" for key in ("mode", "hub", "variant", "duration_s", "started", "versions")),
         "",
+        *_coverage(data),
         "## Failures",
         "",
     ]
@@ -137,6 +168,24 @@ def _markdown(data: dict[str, Any]) -> str:
             failure["curl"],
             "```",
             "",
+        ]
+    lenient = data["lenient_inputs"]
+    verdict_of_lenient = "fails the run (--strict-contract)" if lenient["fails_the_run"] else "a warning"
+    lines += [
+        "",
+        "## Lenient inputs",
+        "",
+        "Requests no source says a hub must refuse (an unknown enum value, a missing required parameter), which the "
+        f"hub accepted; {verdict_of_lenient}.",
+        "",
+    ]
+    if not lenient["entries"]:
+        lines.append("None.")
+    for entry in lenient["entries"]:
+        lines += [
+            f"- {entry['operation']}: `{entry['method']} {_cell(entry['path'])}` answered {entry['status']} "
+            f"(`{entry['clause']}`)",
+            f"  `{_cell(entry['curl'])}`",
         ]
     leaks = data.get("leaks") or []
     lines += ["", "## Leaks", "", "Models the run made that were still on the hub at its end.", ""]

@@ -2,7 +2,8 @@
 
 The nightly reader wants more than pass/fail: which clauses the run actually exercised, and what the hub answers that
 the contract does not name yet (new fields, new values in open string fields). The Verifier feeds one Tally per
-session; ``report.write_contract_report`` turns it into Markdown and JSON.
+session; ``report.write_contract_report`` turns it into Markdown and JSON. Under pytest-xdist each worker keeps its
+own Tally: ``to_json`` snapshots it for ``workeroutput`` and the controller ``merge``s the snapshots into its own.
 """
 
 from __future__ import annotations
@@ -39,6 +40,16 @@ class Drift:
         if model_id and model_id not in self.examples and len(self.examples) < _EXAMPLES:
             self.examples.append(model_id)
 
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "examples": list(self.examples)}
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add another tally's sightings; its examples follow ours, as if it had seen its models after us."""
+        self.count += data["count"]
+        for model_id in data["examples"]:
+            if model_id not in self.examples and len(self.examples) < _EXAMPLES:
+                self.examples.append(model_id)
+
 
 @dataclass(slots=True)
 class Tally:
@@ -50,8 +61,13 @@ class Tally:
     open_values: defaultdict[str, defaultdict[str, Drift]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(Drift))
     )
+    # "operation status" -> answers checked, e.g. "deleteModel 200": the coverage the verdict needs.
+    answers: Counter[str] = field(default_factory=Counter)
+    # Requests the docs do not say a hub must refuse, which this hub accepted: a warning unless --strict-contract.
+    lenient_inputs: list[dict[str, Any]] = field(default_factory=list)
     _clauses_of: dict[str, list[str]] = field(default_factory=dict)
-    _seen_failures: set[tuple[str, str, int, str]] = field(default_factory=set)
+    # The key of each failure, in the order of ``failures`` (a dict as an ordered set): ``merge`` needs them.
+    _seen_failures: dict[tuple[str, str, int, str], None] = field(default_factory=dict)
     # Field path ("", "pricing", "deployments[]", ...) -> the names the model contract gives its members.
     _known: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -81,14 +97,38 @@ class Tally:
     def rule(self, clause: str) -> None:
         self.checked[clause] += 1
 
+    def answered(self, exchange: Exchange) -> None:
+        """One answer was checked (counted once per answer, whichever checks ran on it)."""
+        self.answers[f"{exchange.operation} {exchange.status}"] += 1
+        self.checked["rule:answers-in-time"] += 1
+
+    def answers_by_operation(self) -> dict[str, dict[int, int]]:
+        found: dict[str, dict[int, int]] = defaultdict(dict)
+        for key, count in sorted(self.answers.items()):
+            operation, _, status = key.rpartition(" ")
+            found[operation][int(status)] = count
+        return dict(found)
+
+    def lenient(self, exchange: Exchange, clause: str, detail: str) -> None:
+        """A request the hub could have refused, and accepted, where no source says it must refuse."""
+        self.lenient_inputs.append(
+            {
+                "operation": exchange.operation,
+                "method": exchange.method,
+                "path": exchange.path,
+                "status": exchange.status,
+                "clause": clause,
+                "detail": detail,
+                "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
+            }
+        )
+
     def failed(self, exchange: Exchange, clause: str, expected: str, actual: str, at: str) -> None:
         key = (exchange.method, exchange.url, exchange.status, clause)
         if key in self._seen_failures:
             return
-        self._seen_failures.add(key)
-        self.broken[clause] += 1
-        self.checked[clause] = max(self.checked[clause], self.broken[clause])
-        self.failures.append(
+        self._add_failure(
+            key,
             {
                 "operation": exchange.operation,
                 "method": exchange.method,
@@ -101,8 +141,53 @@ class Tally:
                 "expected": expected,
                 "actual": actual,
                 "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
-            }
+            },
         )
+
+    def _add_failure(self, key: tuple[str, str, int, str], failure: dict[str, Any]) -> None:
+        if key in self._seen_failures:
+            return
+        self._seen_failures[key] = None
+        clause = key[3]
+        self.broken[clause] += 1
+        self.checked[clause] = max(self.checked[clause], self.broken[clause])
+        self.failures.append(failure)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the report reads of this tally, as plain JSON (the contract is not in it: every process loads it)."""
+        return {
+            "checked": dict(self.checked),
+            "broken": dict(self.broken),
+            "failures": [dict(failure) for failure in self.failures],
+            # Parallel to "failures": each one's (method, url, status, clause), by which ``failed`` de-duplicates.
+            "failure_keys": [list(key) for key in self._seen_failures],
+            "answers": dict(self.answers),
+            "lenient_inputs": [dict(entry) for entry in self.lenient_inputs],
+            "unknown_fields": {name: seen.to_json() for name, seen in self.unknown_fields.items()},
+            "open_values": {
+                label: {value: seen.to_json() for value, seen in values.items()}
+                for label, values in self.open_values.items()
+            },
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add a ``to_json`` snapshot, as if its events had come after ours; merge in a fixed order to get one result.
+
+        A failure we already hold is dropped and not counted as broken again, as ``failed`` drops a repeat. Checks
+        add up. They match one process's count when every failure follows a check of its clause, as in the Verifier;
+        a failure with none before it counts as its own check in its tally, and ``checked`` may come out higher.
+        """
+        self.checked.update(data.get("checked", {}))
+        self.answers.update(data.get("answers", {}))
+        self.lenient_inputs.extend(dict(entry) for entry in data.get("lenient_inputs", []))
+        for raw_key, failure in zip(data.get("failure_keys", []), data.get("failures", []), strict=True):
+            method, url, status, clause = raw_key
+            self._add_failure((method, url, status, clause), dict(failure))
+        for name, seen in data.get("unknown_fields", {}).items():
+            self.unknown_fields[name].merge(seen)
+        for label, values in data.get("open_values", {}).items():
+            for value, seen in values.items():
+                self.open_values[label][value].merge(seen)
 
     def _drift(self, model: dict[str, Any]) -> None:
         model_id = model.get("id") if isinstance(model.get("id"), str) else None

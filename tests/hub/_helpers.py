@@ -59,16 +59,8 @@ def deploy(client: HubClient, headers: dict[str, str] = ALICE, owner: str = "ali
     return model_id
 
 
-def asgi(
-    app: Any,
-    method: str,
-    raw_path: bytes,
-    query: bytes = b"",
-    headers: Iterable[tuple[bytes, bytes]] = (),
-    body: bytes = b"",
-) -> tuple[int, dict[bytes, bytes], bytes]:
-    """Call the app with exactly these bytes, below any HTTP client that would normalise them."""
-    scope = {
+def _scope(method: str, raw_path: bytes, query: bytes, headers: Iterable[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -82,6 +74,18 @@ def asgi(
         "server": ("hub.test", 80),
         "client": ("127.0.0.1", 5000),
     }
+
+
+def asgi(
+    app: Any,
+    method: str,
+    raw_path: bytes,
+    query: bytes = b"",
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    body: bytes = b"",
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """Call the app with exactly these bytes, below any HTTP client that would normalise them."""
+    scope = _scope(method, raw_path, query, headers)
     sent: list[dict[str, Any]] = []
     chunks = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -95,3 +99,23 @@ def asgi(
     start = next(m for m in sent if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], dict(start["headers"]), content
+
+
+def asgi_body_messages(app: Any, raw_path: bytes, headers: Iterable[tuple[bytes, bytes]] = ()) -> list[bytes]:
+    """The body of each message a GET answers with, from a client that stays connected until the end."""
+    scope = _scope("GET", raw_path, b"", headers)
+    sent: list[dict[str, Any]] = []
+    chunks = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if chunks:
+            return chunks.pop(0)
+        # A streamed answer listens for a disconnect; this client never leaves.
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from oxen_contract.hub.catalog import BASE_MODELS, BASE_MODELS_BY_ID, SANDBOX_BASE_MODEL, sandbox_fine_tune
+from oxen_contract.hub.app import EPOCH
+from oxen_contract.hub.catalog import (
+    BASE_MODELS,
+    BASE_MODELS_BY_ID,
+    SANDBOX_BASE_MODEL,
+    preseeded_model_id,
+    preseeded_models,
+    sandbox_fine_tune,
+)
 from oxen_contract.hub.records import ENDPOINTS, PRICING_METHODS
 
 RENDERED = [model.to_json() for model in BASE_MODELS]
@@ -59,3 +67,14 @@ def test_the_sandbox_fine_tune_starts_from_a_fine_tunable_model() -> None:
     assert BASE_MODELS_BY_ID[SANDBOX_BASE_MODEL].fine_tuning is not None
     fine_tune = sandbox_fine_tune("carol")
     assert (fine_tune.owner, fine_tune.repo, fine_tune.id, fine_tune.steps) == ("carol", "sandbox", "ft-1", (1,))
+
+
+def test_a_crowded_namespace_holds_a_prod_and_an_old_model_from_last_month() -> None:
+    prod, old = preseeded_models("carol")
+    assert (prod.id, old.id) == (preseeded_model_id("carol", "prod"), preseeded_model_id("carol", "old"))
+    assert (prod.id, old.id) == ("carol:sandbox/ft-1-prod", "carol:sandbox/ft-1-old")
+    for model in (prod, old):
+        assert (model.owned_by, model.model_type, model.deployment_status) == ("carol", "custom", "active")
+        assert model.source_model == SANDBOX_BASE_MODEL
+        assert EPOCH - 31 * 86400 <= model.created < EPOCH
+    assert old.created < prod.created

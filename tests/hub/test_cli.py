@@ -55,10 +55,12 @@ def test_help_documents_every_option_and_the_seeded_fine_tune() -> None:
         "--list-faults",
         "--deterministic",
         "--hang-seconds",
+        "--drip-seconds",
     ):
         assert text in result.stdout
     assert "OXEN_LOCAL_HUB_TOKENS" in result.stdout
     assert "NS/sandbox" in result.stdout and "ft-1" in result.stdout and "step 1" in result.stdout
+    assert "NS:sandbox/ft-1-prod" in result.stdout and "NS:sandbox/ft-1-old" in result.stdout
 
 
 def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
@@ -70,6 +72,7 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         assert line.split()[0] == fault.name
         assert fault.clause in line
         assert ("benign: " in line) == fault.benign
+        assert ("hostile: " in line) == fault.hostile
 
 
 @pytest.mark.parametrize(
@@ -82,6 +85,7 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         (["--token", "a=alice", "--port", "http"], "invalid port"),
         (["--token", "a=alice", "--db", "/proc/no/such/dir/hub.sqlite"], "cannot use database"),
         (["--token", "a=alice", "--hang-seconds", "soon"], "invalid duration"),
+        (["--token", "a=alice", "--drip-seconds", "-1"], "invalid duration"),
         ([], "at least one --token"),
         (["--token", "a=alice", "--no-such-option"], "unrecognized arguments"),
     ],
@@ -147,6 +151,17 @@ def test_state_survives_a_restart_with_db(tmp_path: Path) -> None:
         assert httpx.get(url + model_path(deleted), headers=AUTH).status_code == 404
         # The id sequence continues: no id is handed out twice.
         assert _deploy(url) not in (kept, deleted)
+
+
+def test_preseeded_models_are_seeded_once_across_restarts_with_db(tmp_path: Path) -> None:
+    db = str(tmp_path / "hub.sqlite")
+    args = ("--token", "dev-token=alice", "--db", db, "--fault", "hostile-delete-redirect")
+    with _serving(*args) as (url, _):
+        assert httpx.delete(url + model_path("alice:sandbox/ft-1-old"), headers=AUTH).status_code == 307
+        assert httpx.delete(url + model_path("alice:sandbox/ft-1-prod"), headers=AUTH).status_code == 200
+    with _serving(*args[:4], "--fault", "benign-crowded-namespaces") as (url, _):
+        customs = [m["id"] for m in httpx.get(url + MODELS, headers=AUTH).json()["data"] if m["model_type"] == "custom"]
+        assert customs == ["alice:sandbox/ft-1-old"]
 
 
 def test_state_survives_kill_9_with_db(tmp_path: Path) -> None:

@@ -21,8 +21,18 @@ from oxen_contract.hub.faults import FAULTS_BY_NAME, Fault, UnknownFaultError, r
 
 from ._helpers import ALICE, BOB, DEPLOY, DEPLOY_CHECKPOINT, MODELS, TOKENS, HubClient, model_path
 
-Answer = tuple[int, str | None, str | None, bytes]
+# Status, content type, Allow, body, Location.
+Answer = tuple[int, str | None, str | None, bytes, str | None]
 Steps = dict[str, Answer]
+
+
+def _answered_id(body: Any, serial: int) -> str:
+    """The id a deploy answered; when it answered none (an error after creating), the id it gave the model."""
+    if isinstance(body, dict) and "deployment" in body:
+        return str(body["deployment"]["model_slug"])
+    if isinstance(body, dict) and "model" in body:
+        return str(body["model"]["id"])
+    return f"alice:sandbox/ft-1-{serial}"
 
 
 def _scenario(client: HubClient) -> Steps:
@@ -30,17 +40,17 @@ def _scenario(client: HubClient) -> Steps:
 
     def step(label: str, method: str, url: str, headers: dict[str, str] | None = ALICE) -> Any:
         response = client.request(method, url, headers=headers or {})
-        allow = response.headers.get("allow")
-        steps[label] = (response.status_code, response.headers.get("content-type"), allow, response.content)
+        allow, location = response.headers.get("allow"), response.headers.get("location")
+        steps[label] = (response.status_code, response.headers.get("content-type"), allow, response.content, location)
         try:
             return response.json()
         except ValueError:
             return None
 
-    m1 = step("deploy", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
-    m2 = step("deploy-checkpoint", "POST", DEPLOY_CHECKPOINT.format(owner="alice"))["model"]["id"]
-    m3 = step("deploy-2", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
-    m4 = step("deploy-3", "POST", DEPLOY.format(owner="alice"))["deployment"]["model_slug"]
+    m1 = _answered_id(step("deploy", "POST", DEPLOY.format(owner="alice")), 1)
+    m2 = _answered_id(step("deploy-checkpoint", "POST", DEPLOY_CHECKPOINT.format(owner="alice")), 2)
+    m3 = _answered_id(step("deploy-2", "POST", DEPLOY.format(owner="alice")), 3)
+    m4 = _answered_id(step("deploy-3", "POST", DEPLOY.format(owner="alice")), 4)
     step("list", "GET", MODELS)
     step("list-filtered", "GET", f"{MODELS}?developer_name=openai")
     step("list-anonymous", "GET", MODELS, None)
@@ -77,7 +87,8 @@ def _scenario(client: HubClient) -> Steps:
 
 
 def _run(*faults: str | Fault) -> Steps:
-    app = create_app(TOKENS, faults, deterministic=True, hang_seconds=0.0)
+    # The drip still sends byte by byte, only without a noticeable pause.
+    app = create_app(TOKENS, faults, deterministic=True, hang_seconds=0.0, drip_seconds=1e-5)
     try:
         return _scenario(HubClient(app))
     finally:
@@ -104,6 +115,12 @@ CUSTOM_IDS = {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint", "list", "li
 CUSTOM_IDS |= {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete", "after-foreign"}
 CUSTOM_IDS |= {"after-anonymous", "retrieve-foreign", "activate-foreign", "delete-foreign", "retrieve-deleted"}
 CUSTOM_IDS |= {"delete-again", "activate-deleted"}
+# Every step that shows alice's custom models without naming one: pre-seeded models appear there.
+CROWDED = {"list", "search", "list-after"}
+# A delete that redirects deletes nothing, so the model is still there afterwards.
+REDIRECTED = CROWDED | {"delete", "retrieve-deleted", "delete-again", "activate-deleted"}
+VICTIM_PATH = "/api/ai/models/alice%3Asandbox%2Fft-1-prod"
+PRESEEDED = ["alice:sandbox/ft-1-prod", "alice:sandbox/ft-1-old"]
 
 DIFFERING: dict[str, set[str]] = {
     **{fault.name: {"delete"} for fault in FAULTS if fault.name.startswith("delete-") and fault.model is not None},
@@ -168,6 +185,18 @@ DIFFERING: dict[str, set[str]] = {
     },
     "dotted-ids": CUSTOM_IDS,
     "reverse-order": LISTS | SEARCHES,
+    "benign-crowded-namespaces": CROWDED,
+    "hostile-delete-redirect": REDIRECTED,
+    "hostile-delete-redirect-absolute": REDIRECTED,
+    # Every deploy answers a model that already exists, so every step that names "the new model" names another.
+    "hostile-deploy-existing-slug": CUSTOM_IDS,
+    "hostile-deploy-base-slug": CUSTOM_IDS,
+    # Clients drop dot segments: paths of "." and ".." reach the list or no route at all.
+    "hostile-deploy-dot-slug": CUSTOM_IDS | {"delete-anonymous", "method-not-allowed"},
+    "hostile-deploy-dotdot-slug": CUSTOM_IDS | {"delete-anonymous", "method-not-allowed", "retrieve-anonymous"},
+    "hostile-deploy-503-after-create": CROWDED | {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint"},
+    # Only the pace of retrieve answers changes; see tests/hub/test_hostile.py.
+    "hostile-drip-retrieve": CROWDED,
 }
 
 
@@ -190,6 +219,19 @@ def _status(label: str, code: int) -> Callable[[Steps], bool]:
 
 def _delete_model(check: Callable[[dict[str, Any]], bool]) -> Callable[[Steps], bool]:
     return lambda s: s["delete"][0] == 200 and check(_json(s["delete"]))
+
+
+def _customs(answer: Answer) -> list[str]:
+    return [m["id"] for m in _models(answer) if m["model_type"] == "custom"]
+
+
+def _deploys_answer(model_id: str) -> Callable[[Steps], bool]:
+    """Every deploy answered model_id, and none created a model."""
+    return lambda s: (
+        {_json(s[label])["deployment"]["model_slug"] for label in ("deploy", "deploy-2", "deploy-3")} == {model_id}
+        and _json(s["deploy-checkpoint"])["model"]["id"] == model_id
+        and _customs(s["list"]) == PRESEEDED
+    )
 
 
 HOW: dict[str, Callable[[Steps], bool]] = {
@@ -333,6 +375,23 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     ),
     "dotted-ids": lambda s: _json(s["deploy"])["deployment"]["model_slug"] == "alice:sandbox.ft-1.v1",
     "reverse-order": lambda s: _models(s["list"]) == _models(BASELINE["list"])[::-1],
+    "benign-crowded-namespaces": lambda s: _customs(s["list"]) == [*PRESEEDED, *_customs(BASELINE["list"])],
+    "hostile-delete-redirect": lambda s: (
+        s["delete"][:2] == (307, None) and s["delete"][3:] == (b"", VICTIM_PATH) and s["retrieve-deleted"][0] == 200
+    ),
+    "hostile-delete-redirect-absolute": lambda s: (
+        s["delete"][0] == 307 and s["delete"][4] == f"http://hub.test{VICTIM_PATH}" and s["delete-again"][0] == 307
+    ),
+    "hostile-deploy-existing-slug": _deploys_answer("alice:sandbox/ft-1-old"),
+    "hostile-deploy-base-slug": _deploys_answer(SOURCE_MODEL),
+    "hostile-deploy-dot-slug": _deploys_answer("."),
+    "hostile-deploy-dotdot-slug": _deploys_answer(".."),
+    "hostile-deploy-503-after-create": lambda s: (
+        all(s[label][0] == 503 for label in ("deploy", "deploy-2", "deploy-3", "deploy-checkpoint"))
+        and _json(s["deploy"])["error"]["detail"] == "upstream timed out"
+        and _customs(s["list"]) == [*PRESEEDED, *_customs(BASELINE["list"])]
+    ),
+    "hostile-drip-retrieve": lambda s: all(s[label] == BASELINE[label] for label in RETRIEVED),
 }
 
 

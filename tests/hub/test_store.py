@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.hub.catalog import BASE_MODELS, BASE_MODELS_BY_ID, sandbox_fine_tune
+from oxen_contract.hub.catalog import BASE_MODELS, BASE_MODELS_BY_ID, preseeded_models, sandbox_fine_tune
 from oxen_contract.hub.records import custom_model
 from oxen_contract.hub.store import Store, StoreError, Tx
 
@@ -82,6 +82,23 @@ def test_the_serial_sequence_continues_after_reopening_a_file(tmp_path: Path) ->
         assert tx.next_serial() == 3
         assert tx.fine_tune("bob", "sandbox", "ft-1") is not None
     reopened.close()
+
+
+def test_seeding_a_model_twice_keeps_the_first_row_as_it_is_now() -> None:
+    store = Store(namespaces=["alice"])
+    prod, old = preseeded_models("alice")
+    fine_tune = sandbox_fine_tune("alice")
+    with store.write() as tx:
+        tx.add_custom(prod, fine_tune, None, seed=True)
+        tx.add_custom(old, fine_tune, None, seed=True)
+        tx.delete(prod.id)
+        tx.add_custom(prod, fine_tune, None, seed=True)
+        stored = tx.get(prod.id)
+        assert stored is not None and stored.deleted
+        assert tx.live_ids() == [*(m.id for m in BASE_MODELS), old.id]
+        # Seeding takes no number from the sequence: the first deploy still gets 1.
+        assert tx.next_serial() == 1
+    store.close()
 
 
 def test_an_unusable_path_is_a_store_error(tmp_path: Path) -> None:

@@ -132,6 +132,6 @@ def test_retry_after_as_an_http_date_is_honoured() -> None:
 
 
 def test_max_requests_stops_sending_and_says_so(run_suite: Runner) -> None:
-    result = run_suite("tests/contract/test_models.py", "--local-hub", "--max-requests", "3", "-rs")
+    result = run_suite("tests/contract/test_models.py", "--local-hub", "--max-requests", "3", "-rs", "--allow-partial")
     assert result.returncode == 0, result.stdout[-2000:]
     assert "--max-requests 3 reached" in result.stdout

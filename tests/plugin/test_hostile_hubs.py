@@ -21,7 +21,13 @@ KEY, OTHER_KEY = "key-a", "key-b"
 MAX_PROVISIONS = 2
 TIMEOUT = 2.0
 HOSTILE = sorted(fault.name for fault in FAULTS if fault.name.startswith("hostile-"))
-# What the run must say about each lure: the failure a release manager reads.
+# How the run must end against each lure (1: a broken contract; 78: a setup error, since no usable model could be
+# deployed) and what it must say: the failure a release manager reads.
+ENDS = {
+    "hostile-delete-redirect": 1,
+    "hostile-delete-redirect-absolute": 1,
+    "hostile-drip-retrieve": 1,
+}
 SAYS = {
     "hostile-delete-redirect": "rule:documented-status",
     "hostile-delete-redirect-absolute": "rule:documented-status",
@@ -66,7 +72,7 @@ def test_a_hostile_hub_gets_no_delete_of_a_model_the_run_did_not_make_and_no_ext
         store_ids = set(hub.app.state.audit.created_ids()) - set(hub.app.state.audit.deleted_ids())
         for model_id in store_ids:
             assert f"LEAK {model_id!r}" in output, output[-3000:]
-    assert status == 1, output[-3000:]
+    assert status == ENDS.get(fault, 78), output[-3000:]
     assert SAYS[fault] in output, output[-3000:]
     assert "INTERNALERROR" not in output
     # A verdict in bounded time: each stalled operation waits about the timeout once, then fails fast.

@@ -90,7 +90,7 @@ def test_usage_error_never_shows_the_key(run_suite: Runner) -> None:
 
 
 def test_replay_is_the_default_and_says_so_in_the_header(run_suite: Runner) -> None:
-    result = run_suite("tests/contract/test_models.py", "--block-network", "-q")
+    result = run_suite("tests/contract/test_models.py", "--block-network", "-q", "--allow-partial")
     assert result.returncode == 0, result.stdout[-3000:]
     assert "oxen-contract: replay against cassettes" in result.stdout or "passed" in result.stdout
 

@@ -49,7 +49,8 @@ def test_no_traceback_mode_shows_the_key(
             "OXEN_CONTRACT_CASSETTE_DIR": str(tmp_path / "cassettes"),
         },
     )
-    assert result.returncode == 1, result.stdout[-3000:]  # the run did fail, with tracebacks to show
+    # The run did fail (a broken contract, or a fine-tune that cannot be deployed), with tracebacks to show.
+    assert result.returncode == (1 if fine_tune.endswith("ft-1") else 78), result.stdout[-3000:]
     written = _everything_written(result.stdout + result.stderr, tmp_path)
     assert list((tmp_path / "cassettes").rglob("*.yaml")), "the run recorded no cassette to scan"
     assert SECRET not in written

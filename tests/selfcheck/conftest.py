@@ -41,7 +41,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     from oxen_contract.hub import FAULTS
     from oxen_contract.selfcheck.report import load_outcomes, write_report
 
-    outcomes = load_outcomes(directory, ["no-fault", *(fault.name for fault in FAULTS)])
+    outcomes = load_outcomes(directory, ["no-fault", *(fault.name for fault in FAULTS if fault.kind != "hostile")])
     text = write_report(outcomes, directory.parent / "selfcheck.md", command="OXEN_SELFCHECK=1 pytest tests/selfcheck")
     terminalreporter.write_sep("=", "mutation report (reports/selfcheck.md)")
     terminalreporter.write(text)

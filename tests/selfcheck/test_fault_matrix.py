@@ -25,7 +25,7 @@ HARMFUL = [
         marks=[pytest.mark.xfail(strict=False, reason=KNOWN_MISSES[fault.name])] if fault.name in KNOWN_MISSES else [],
     )
     for fault in FAULTS
-    if not fault.benign
+    if fault.kind == "fault"
 ]
 BENIGN = [fault.name for fault in FAULTS if fault.benign]
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from .catalog import SANDBOX_FINE_TUNE, SANDBOX_REPO, SANDBOX_STEP
 from .faults import FAULTS, FAULTS_BY_NAME
+from .hostile import DRIP_SECONDS
 from .store import StoreError
 
 TOKENS_ENV = "OXEN_LOCAL_HUB_TOKENS"
@@ -27,7 +28,9 @@ seeded state:
 {SANDBOX_STEP}, so that
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/deploy
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/checkpoints/{SANDBOX_STEP}/deploy
-  each create a new custom model owned by NS (id like NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-N).
+  each create a new custom model owned by NS (id like NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-N). With
+  benign-crowded-namespaces or any hostile-* fault, NS also holds two active custom models deployed last month,
+  NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-prod and NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-old, which no client created.
 
 routes (all need Authorization: Bearer TOKEN):
   GET /api/ai/models, GET /api/ai/models/search?search=TERM, GET|DELETE /api/ai/models/ID,
@@ -126,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="how long the delete-hangs fault keeps a delete waiting (default: 3600)",
     )
+    parser.add_argument(
+        "--drip-seconds",
+        type=_seconds,
+        default=DRIP_SECONDS,
+        metavar="N",
+        help=f"the pause between two bytes of a retrieve answer under hostile-drip-retrieve (default: {DRIP_SECONDS})",
+    )
     return parser
 
 
@@ -152,7 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         app = create_app(
-            tokens, args.fault, deterministic=args.deterministic, db_path=args.db, hang_seconds=args.hang_seconds
+            tokens,
+            args.fault,
+            deterministic=args.deterministic,
+            db_path=args.db,
+            hang_seconds=args.hang_seconds,
+            drip_seconds=args.drip_seconds,
         )
     except StoreError as exc:
         parser.error(str(exc))

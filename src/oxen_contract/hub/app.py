@@ -1,9 +1,10 @@
 """The Starlette app of the local reference hub: routes, bearer auth, answers and error bodies.
 
 It speaks the models API as documented, so that the suite has a real server to record from and to run against, and it
-bends its answers only where a fault from ``faults.py`` says so. It holds no SQL (``store.py`` does) and parses no
-path itself (``routing.py`` does). Every answer, error or not, is built as a ``Reply`` and rendered with stable key
-order, so that deterministic mode gives byte-identical bodies.
+bends its answers only where a fault from ``faults.py`` says so (hostile ones through ``hostile.py``). It holds no SQL
+(``store.py`` does) and parses no path itself (``routing.py`` does). Every answer, error or not, is built as a
+``Reply`` and rendered with stable key order, so that deterministic mode gives byte-identical bodies. Deletes and
+deploys are written to an ``Audit`` after they are answered, so that tests can see what really happened.
 """
 
 from __future__ import annotations
@@ -14,22 +15,24 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from . import hostile
+from .audit import Audit, DeleteRecord, DeployRecord
 from .catalog import BASE_MODELS_BY_ID
 from .faults import Fault, Reply, Switch, resolve
 from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, custom_model, render
-from .routing import Target
+from .routing import Resource, Target
 from .routing import resolve as resolve_path
-from .store import Store
+from .store import Store, Stored, Tx
 
 # The deterministic clock starts here (2026-01-01T00:00:00Z): the n-th thing created is registered at EPOCH + n.
 EPOCH = 1767225600
@@ -38,6 +41,7 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 _STEP = re.compile(r"^[0-9]{1,12}$")
 _BOOLEANS = {"true", "false", "1", "0"}
 _DEPLOYMENT_TYPES = ("fast", "normal")
+_DEPLOYS = ("deploy", "deploy_checkpoint")
 
 
 def _not_found(model_id: str) -> ApiError:
@@ -69,38 +73,56 @@ class _Hub:
     """The ASGI app that answers every request, behind Starlette's error handling."""
 
     def __init__(
-        self, store: Store, tokens: Mapping[str, str], faults: tuple[Fault, ...], deterministic: bool, hang: float
+        self,
+        store: Store,
+        tokens: Mapping[str, str],
+        faults: tuple[Fault, ...],
+        audit: Audit,
+        *,
+        deterministic: bool,
+        hang: float,
+        drip: float,
     ) -> None:
         self.store = store
         self._tokens = dict(tokens)
         self._faults = faults
         self._switches = frozenset(switch for fault in faults for switch in fault.switches)
+        self._audit = audit
         self._deterministic = deterministic
         self._hang = hang
+        self._drip = drip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         reply = await self._answer(request)
-        response = Response(
-            content=reply.body, status_code=reply.status, media_type=reply.media_type, headers=dict(reply.headers)
-        )
+        headers = dict(reply.headers)
+        response: Response
+        if reply.drip > 0:
+            # Streamed without a Content-Length: the client cannot tell how long it will wait.
+            body = hostile.drip(reply.body, reply.drip)
+            response = StreamingResponse(body, status_code=reply.status, media_type=reply.media_type, headers=headers)
+        else:
+            response = Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)
         await response(scope, receive, send)
 
     # Dispatch and auth -------------------------------------------------------------------------------------------
 
     async def _answer(self, request: Request) -> Reply:
-        raw_path = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "replace")
-        resource = resolve_path(raw_path)
-        if resource is None:
-            return self._error("route", ApiError(404, "resource_not_found", "No route matches this path"))
-        target = resource.methods.get(request.method)
+        resource = resolve_path(_raw_path(request))
+        target = None if resource is None else resource.methods.get(request.method)
         if target is None:
-            error = _invalid(f"Method {request.method} is not allowed here; allowed: {resource.allow}")
-            return self._error("route", ApiError(405, error.type, error.detail), headers=(("Allow", resource.allow),))
+            reply = self._unrouted(request.method, resource)
+            if request.method == "DELETE":
+                # A DELETE that missed every model route (a dot segment, an empty id) still reached the hub.
+                caller = self._namespace(request)
+                self._audit.record_delete(DeleteRecord.of(_path_text(request), None, caller, None, status=reply.status))
+            return reply
         namespace = self._namespace(request)
         if namespace is None and not self._anonymous_allowed(target.operation, request):
             error = ApiError(401, "unauthenticated", "A valid bearer token is required: Authorization: Bearer <token>")
-            return self._error(target.operation, error)
+            reply = self._error(target.operation, error)
+            self._audit_unauthenticated(request, target, reply.status)
+            return reply
         query = _Query.parse(request.scope.get("query_string", b""))
         if target.operation == "list":
             return self._list(query, namespace)
@@ -111,9 +133,15 @@ class _Hub:
         if target.operation in ("activate", "deactivate"):
             return self._set_active(target, namespace)
         if target.operation == "delete":
-            return await self._delete(target, namespace)
+            return await self._delete(request, target, namespace)
         assert namespace is not None  # deploys never run anonymously
         return await self._deploy(request, target, query, namespace)
+
+    def _unrouted(self, method: str, resource: Resource | None) -> Reply:
+        if resource is None:
+            return self._error("route", ApiError(404, "resource_not_found", "No route matches this path"))
+        error = _invalid(f"Method {method} is not allowed here; allowed: {resource.allow}")
+        return self._error("route", ApiError(405, error.type, error.detail), headers=(("Allow", resource.allow),))
 
     def _namespace(self, request: Request) -> str | None:
         scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
@@ -126,6 +154,16 @@ class _Hub:
             return True
         no_header = "authorization" not in request.headers
         return operation == "delete" and no_header and Switch.DELETE_WITHOUT_TOKEN in self._switches
+
+    def _audit_unauthenticated(self, request: Request, target: Target, status: int) -> None:
+        if target.operation in _DEPLOYS:
+            self._audit.record_deploy(DeployRecord(target.operation, None, None, status))
+        elif target.operation == "delete":
+            with self.store.read() as tx:
+                stored = tx.get(target.model_id) if target.valid else None
+            self._audit.record_delete(
+                DeleteRecord.of(_path_text(request), target.model_id, None, stored, status=status)
+            )
 
     # Answers, bent by the faults that apply ----------------------------------------------------------------------
 
@@ -196,7 +234,8 @@ class _Hub:
         gone = stored is None or (stored.deleted and Switch.RETRIEVE_DELETED not in self._switches)
         if stored is None or gone or not self._visible(stored.model, namespace):
             return self._error("retrieve", _not_found(target.model_id))
-        return self._ok("retrieve", self._model("retrieve", stored.model))
+        reply = self._ok("retrieve", self._model("retrieve", stored.model))
+        return replace(reply, drip=self._drip) if Switch.DRIP_RETRIEVE in self._switches else reply
 
     def _set_active(self, target: Target, namespace: str | None) -> Reply:
         operation = target.operation
@@ -220,51 +259,80 @@ class _Hub:
     def _refusal(error: ApiError, model_id: str | None = None) -> ApiError:
         return ApiError(error.status, error.type, error.detail, refusal=True, model_id=model_id or error.model_id)
 
-    async def _delete(self, target: Target, namespace: str | None) -> Reply:
+    async def _delete(self, request: Request, target: Target, namespace: str | None) -> Reply:
         if Switch.HANG_DELETE in self._switches:
             await anyio.sleep(self._hang)
-        switches = self._switches
         with self.store.write() as tx:
             stored = tx.get(target.model_id) if target.valid else None
-            if stored is None or (stored.deleted and Switch.DELETE_TWICE not in switches):
-                return self._error("delete", _not_found(target.model_id))
-            model = stored.model
-            foreign = not model.is_base and namespace is not None and model.owned_by != namespace
-            if foreign and Switch.DELETE_FOREIGN not in switches:
-                return self._error("delete", self._refusal(_not_found(model.id)))
-            if model.is_base and Switch.DELETE_BASE not in switches:
-                error = _invalid(f"Base models cannot be deleted: {model.id}")
-                return self._error("delete", self._refusal(error, model.id))
-            if Switch.KEEP_DELETED not in switches:
-                tx.delete(model.id)
-        return self._ok("delete", self._model("delete", model))
+            reply, deleted = self._delete_stored(tx, stored, target, namespace, request)
+        path = _path_text(request)
+        record = DeleteRecord.of(path, target.model_id, namespace, stored, status=reply.status, deleted=deleted)
+        self._audit.record_delete(record)
+        return reply
+
+    def _delete_stored(
+        self, tx: Tx, stored: Stored | None, target: Target, namespace: str | None, request: Request
+    ) -> tuple[Reply, bool]:
+        """The answer to a delete, and whether it deleted the model."""
+        switches = self._switches
+        if stored is None or (stored.deleted and Switch.DELETE_TWICE not in switches):
+            return self._error("delete", _not_found(target.model_id)), False
+        model = stored.model
+        foreign = not model.is_base and namespace is not None and model.owned_by != namespace
+        if foreign and Switch.DELETE_FOREIGN not in switches:
+            return self._error("delete", self._refusal(_not_found(model.id))), False
+        if model.is_base and Switch.DELETE_BASE not in switches:
+            error = _invalid(f"Base models cannot be deleted: {model.id}")
+            return self._error("delete", self._refusal(error, model.id)), False
+        location = hostile.redirect_location(switches, model, namespace, _base_url(request))
+        if location is not None:
+            return Reply(307, raw=b"", media_type=None, headers=(("Location", location),)), False
+        deleted = Switch.KEEP_DELETED not in switches and tx.delete(model.id)
+        return self._ok("delete", self._model("delete", model)), deleted
 
     async def _deploy(self, request: Request, target: Target, query: _Query, namespace: str) -> Reply:
+        reply, created = await self._deploy_reply(request, target, query, namespace)
+        self._audit.record_deploy(DeployRecord(target.operation, namespace, created, reply.status))
+        return reply
+
+    async def _deploy_reply(
+        self, request: Request, target: Target, query: _Query, namespace: str
+    ) -> tuple[Reply, str | None]:
+        """The answer to a deploy, and the id of the model it created, if any."""
         operation = target.operation
         step: int | None = None
         if operation == "deploy_checkpoint":
             problem = await self._checkpoint_problem(request, target, query)
             if problem is not None:
-                return self._error(operation, _invalid(problem))
+                return self._error(operation, _invalid(problem)), None
             step = int(target.step)
         with self.store.write() as tx:
             fine_tune = tx.fine_tune(target.owner, target.repo, target.fine_tune_id)
             # Another namespace's fine-tune is as invisible as one that does not exist.
             if fine_tune is None or fine_tune.owner != namespace:
-                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found"))
+                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found")), None
             if step is not None and step not in fine_tune.steps:
-                return self._error(operation, ApiError(404, "resource_not_found", f"Checkpoint not found: {step}"))
+                error = ApiError(404, "resource_not_found", f"Checkpoint not found: {step}")
+                return self._error(operation, error), None
             base = BASE_MODELS_BY_ID.get(fine_tune.base_model)
             if base is None:
-                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found"))
-            serial = tx.next_serial()
-            model = self._new_model(base, fine_tune, step, serial)
-            tx.add_custom(model, fine_tune, step)
+                return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found")), None
+            now = EPOCH if self._deterministic else int(time.time())
+            claimed = hostile.claimed_model(self._switches, tx, fine_tune, base, step, now)
+            serial = 0
+            if claimed is None:
+                serial = tx.next_serial()
+                model = self._new_model(base, fine_tune, step, serial)
+                tx.add_custom(model, fine_tune, step)
+            else:
+                model = claimed
+        created = None if claimed is not None else model.id
+        if Switch.DEPLOY_503 in self._switches:
+            return self._error(operation, hostile.UPSTREAM_TIMEOUT), created
         if operation == "deploy":
             endpoint = f"{_base_url(request)}/api/ai{model.endpoint}"
-            return self._ok(
-                operation, {"deployment": {"model_slug": model.id, "status": "deploying", "endpoint": endpoint}}
-            )
+            deployment = {"model_slug": model.id, "status": "deploying", "endpoint": endpoint}
+            return self._ok(operation, {"deployment": deployment}), created
         payload = {
             "deployment_id": f"dep-{serial}" if self._deterministic else uuid.uuid4().hex,
             "fine_tune": fine_tune.to_json(),
@@ -272,7 +340,7 @@ class _Hub:
             "status": "success",
             "status_message": "resource_created",
         }
-        return self._ok(operation, payload)
+        return self._ok(operation, payload), created
 
     def _new_model(self, base: Model, fine_tune: FineTune, step: int | None, serial: int) -> Model:
         suffix = str(serial) if self._deterministic else f"{serial}-{secrets.token_hex(3)}"
@@ -311,6 +379,16 @@ class _Hub:
         return None
 
 
+def _raw_path(request: Request) -> bytes:
+    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "replace")
+    return raw
+
+
+def _path_text(request: Request) -> str:
+    # Percent-escapes stay as sent: the audit shows what arrived, not what it meant.
+    return _raw_path(request).decode("utf-8", "replace")
+
+
 def _base_url(request: Request) -> str:
     scheme = "https" if request.scope.get("scheme") == "https" else "http"
     host = request.headers.get("host", "")
@@ -333,19 +411,29 @@ def create_app(
     deterministic: bool = False,
     db_path: str | None = None,
     hang_seconds: float = 3600.0,
+    drip_seconds: float = hostile.DRIP_SECONDS,
     store: Store | None = None,
 ) -> Starlette:
-    """The hub as an ASGI app; ``app.state.store`` holds its store, which the caller closes when done."""
+    """The hub as an ASGI app.
+
+    ``app.state.store`` holds its store, which the caller closes when done; ``app.state.audit`` records the deletes
+    and deploys that reached it.
+    """
     if not tokens:
         raise ValueError("the hub needs at least one token (TOKEN=NAMESPACE)")
     chosen = resolve(faults)
     if store is None:
         store = Store(db_path, namespaces=tokens.values())
-    hub = _Hub(store, tokens, chosen, deterministic, hang_seconds)
+    if any(Switch.CROWDED in fault.switches for fault in chosen):
+        hostile.seed_crowd(store, tokens.values())
+    with store.read() as tx:
+        audit = Audit(tx.live_ids())
+    hub = _Hub(store, tokens, chosen, audit, deterministic=deterministic, hang=hang_seconds, drip=drip_seconds)
     app = Starlette(exception_handlers={Exception: _server_error})
     # The hub answers every path itself (on the raw path); as the router's default it also sees paths that no
     # Starlette route pattern would match, such as one holding a newline.
     app.router.default = hub
     app.state.store = store
     app.state.faults = chosen
+    app.state.audit = audit
     return app

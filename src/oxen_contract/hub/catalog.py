@@ -1,4 +1,4 @@
-"""Seed data: the base models every hub starts with, and each namespace's sandbox fine-tune.
+"""Seed data: the base models, each namespace's sandbox fine-tune, and the models a crowded namespace holds.
 
 Written for this project (the names are plausible, the prices invented) so that the suite meets the shapes a real
 hub serves: all three endpoints, all four pricing methods, nulls where real entries have them, and the newer
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .records import Capabilities, Developer, FineTune, FineTuning, GalleryItem, Model, Pricing, Showcase
+from .records import Capabilities, Developer, FineTune, FineTuning, GalleryItem, Model, Pricing, Showcase, custom_model
 
 SANDBOX_REPO = "sandbox"
 SANDBOX_FINE_TUNE = "ft-1"
@@ -335,4 +335,30 @@ def sandbox_fine_tune(namespace: str) -> FineTune:
         base_model=SANDBOX_BASE_MODEL,
         created=_SEED_CREATED,
         steps=(SANDBOX_STEP,),
+    )
+
+
+# Deployed "last month" (December 2025), before anything the deterministic clock creates, and by no suite run.
+_PRESEEDED = (("prod", 1765756800), ("old", 1764547200))  # 2025-12-15, 2025-12-01
+
+
+def preseeded_model_id(namespace: str, label: str) -> str:
+    """The id of a model a crowded namespace holds from the start: label is "prod" or "old"."""
+    return f"{namespace}:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-{label}"
+
+
+def preseeded_models(namespace: str) -> tuple[Model, ...]:
+    """The active custom models a crowded namespace already holds, deployed from its sandbox fine-tune: prod, old."""
+    fine_tune = sandbox_fine_tune(namespace)
+    base = BASE_MODELS_BY_ID[fine_tune.base_model]
+    return tuple(
+        custom_model(
+            base,
+            model_id=preseeded_model_id(namespace, label),
+            fine_tune=fine_tune,
+            step=None,
+            created=created,
+            status="active",
+        )
+        for label, created in _PRESEEDED
     )

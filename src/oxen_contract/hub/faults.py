@@ -2,8 +2,10 @@
 
 A contract suite is only worth what it catches: each fault breaks one documented rule in one place, so that the
 self-check can prove the suite notices, and each benign variant bends the answers in a way the documentation allows,
-so that it can prove the suite raises no false alarm. Every entry is a small frozen record; adding one is a few lines
-in ``FAULTS``. An entry can bend, for the operations it names:
+so that it can prove the suite raises no false alarm. A hostile fault lures the suite into harm (following a redirect
+onto a model it did not make, retrying a deploy, waiting forever): the suite must end with a verdict and the hub's
+audit must show no harm done. Every entry is a small frozen record; adding one is a few lines in ``FAULTS``. An entry
+can bend, for the operations it names:
 
 - ``model``: every model object in a successful answer;
 - ``reply``: the whole successful answer (status, body, content type);
@@ -32,6 +34,8 @@ class Reply:
     raw: bytes | None = None
     media_type: str | None = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
+    # Seconds between the bytes of the body; 0 sends it at once.
+    drip: float = 0.0
 
     @property
     def body(self) -> bytes:
@@ -52,6 +56,17 @@ class Switch(enum.Enum):
     DOTTED_IDS = "custom ids use dots instead of a slash"
     SEARCH_WITHOUT_TERM = "search without a term answers every model"
     ANY_DEPLOYMENT_STATUS = "retrieve ignores deployment_status"
+    CROWDED = "each namespace already holds two custom models deployed last month, NS:sandbox/ft-1-prod and -old"
+    REDIRECT_DELETE = "a delete of one's own custom model answers 307 to one's -prod model and deletes nothing"
+    REDIRECT_DELETE_ABSOLUTE = (
+        "a delete of one's own custom model answers 307 to the absolute URL of one's -prod model and deletes nothing"
+    )
+    DEPLOY_EXISTING = "deploys create nothing and answer one's -old model"
+    DEPLOY_BASE = "deploys create nothing and answer the fine-tune's base model"
+    DEPLOY_DOT = "deploys create nothing and answer the id '.'"
+    DEPLOY_DOTDOT = "deploys create nothing and answer the id '..'"
+    DEPLOY_503 = "deploys create the model, then answer 503 upstream timed out"
+    DRIP_RETRIEVE = "a retrieve answer is sent one byte every --drip-seconds"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
@@ -68,6 +83,8 @@ class Fault:
     # What the hub does differently, in a few words.
     effect: str
     benign: bool = False
+    # A lure rather than a broken rule: a run is judged by what it did (see the audit), not by its verdict.
+    hostile: bool = False
     ops: frozenset[str] = _ALL
     model: ModelBend | None = None
     reply: ReplyBend | None = None
@@ -75,9 +92,17 @@ class Fault:
     error_body: ErrorBodyBend | None = None
     switches: frozenset[Switch] = frozenset()
 
+    @property
+    def kind(self) -> str:
+        """What a suite run against it must do: "fault", catch it; "benign", pass; "hostile", end in time, unharmed.
+
+        Against a hostile hub the verdict may be pass or fail; the run is judged by what the audit shows it did.
+        """
+        return "benign" if self.benign else "hostile" if self.hostile else "fault"
+
     def line(self) -> str:
         """The fault's line in --list-faults."""
-        text = f"benign: {self.clause}" if self.benign else self.clause
+        text = self.clause if self.kind == "fault" else f"{self.kind}: {self.clause}"
         return f"{self.name:<40} {text} ({self.effect})"
 
 
@@ -362,6 +387,15 @@ def _delete_model(name: str, clause: str, effect: str, bend: ModelBend) -> Fault
 
 def _switch(name: str, clause: str, switch: Switch, ops: Iterable[str] = _DELETE, benign: bool = False) -> Fault:
     return Fault(name, clause, switch.value, benign=benign, ops=frozenset(ops), switches=frozenset({switch}))
+
+
+_DEPLOYS = frozenset({"deploy", "deploy_checkpoint"})
+
+
+def _hostile(name: str, clause: str, switch: Switch, ops: frozenset[str]) -> Fault:
+    # Every lure needs victims: models the suite did not make, already in the caller's namespace.
+    switches = frozenset({switch, Switch.CROWDED})
+    return Fault(name, clause, switch.value, hostile=True, ops=ops, switches=switches)
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -818,6 +852,62 @@ FAULTS: tuple[Fault, ...] = (
     ),
     _switch(
         "reverse-order", "list and search promise no order", Switch.REVERSE_ORDER, ops={"list", "search"}, benign=True
+    ),
+    _switch(
+        "benign-crowded-namespaces",
+        "the namespaces already hold custom models",
+        Switch.CROWDED,
+        ops={"list", "search"},
+        benign=True,
+    ),
+    # Hostile hubs: each lures the suite towards a model it did not make, an extra deploy, or an endless wait.
+    _hostile(
+        "hostile-delete-redirect",
+        "a DELETE must not follow a redirect to a model the run did not make",
+        Switch.REDIRECT_DELETE,
+        _DELETE,
+    ),
+    _hostile(
+        "hostile-delete-redirect-absolute",
+        "a DELETE must not follow a redirect (absolute URL, same host) to a model the run did not make",
+        Switch.REDIRECT_DELETE_ABSOLUTE,
+        _DELETE,
+    ),
+    _hostile(
+        "hostile-deploy-existing-slug",
+        "a deploy answering an existing model's id did not create it: the run must not delete it",
+        Switch.DEPLOY_EXISTING,
+        _DEPLOYS,
+    ),
+    _hostile(
+        "hostile-deploy-base-slug",
+        "a deploy answering a base model's id did not create it: the run must not delete it",
+        Switch.DEPLOY_BASE,
+        _DEPLOYS,
+    ),
+    _hostile(
+        "hostile-deploy-dot-slug",
+        "a deploy answering the id '.' (a path segment that vanishes) created nothing: the run must not DELETE it",
+        Switch.DEPLOY_DOT,
+        _DEPLOYS,
+    ),
+    _hostile(
+        "hostile-deploy-dotdot-slug",
+        "a deploy answering the id '..' (a path segment that vanishes) created nothing: the run must not DELETE it",
+        Switch.DEPLOY_DOTDOT,
+        _DEPLOYS,
+    ),
+    _hostile(
+        "hostile-deploy-503-after-create",
+        "a deploy that answered 503 may have created a model: the run must not deploy past its limit",
+        Switch.DEPLOY_503,
+        _DEPLOYS,
+    ),
+    _hostile(
+        "hostile-drip-retrieve",
+        "an answer that trickles in must not keep the run from a verdict in bounded time",
+        Switch.DRIP_RETRIEVE,
+        frozenset({"retrieve"}),
     ),
 )
 

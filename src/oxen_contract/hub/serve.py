@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from .app import create_app
 from .faults import Fault
+from .hostile import DRIP_SECONDS
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -52,7 +53,7 @@ def server_for(app: Starlette, *, deterministic: bool) -> uvicorn.Server:
         server_header=False,
         # A Date header would make recorded answers differ from run to run.
         date_header=not deterministic,
-        # A hanging request (the hang fault) must not keep a stopping hub alive for long.
+        # A hanging or dripping request (the hang and drip faults) must not keep a stopping hub alive for long.
         timeout_graceful_shutdown=1,
     )
     return uvicorn.Server(config)
@@ -69,10 +70,18 @@ class LocalHub:
         deterministic: bool = False,
         db_path: str | None = None,
         hang_seconds: float = 3600.0,
+        drip_seconds: float = DRIP_SECONDS,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.app = create_app(tokens, faults, deterministic=deterministic, db_path=db_path, hang_seconds=hang_seconds)
+        self.app = create_app(
+            tokens,
+            faults,
+            deterministic=deterministic,
+            db_path=db_path,
+            hang_seconds=hang_seconds,
+            drip_seconds=drip_seconds,
+        )
         self._socket = bind(host, port)
         self.url = url_of(self._socket)
         self._server = server_for(self.app, deterministic=deterministic)

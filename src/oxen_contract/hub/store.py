@@ -105,9 +105,15 @@ class Tx:
         ).fetchone()
         return int(row[0])
 
-    def add_custom(self, model: Model, fine_tune: FineTune, step: int | None) -> None:
+    def live_ids(self) -> list[str]:
+        """The ids of every model not deleted, whoever owns it, in creation order."""
+        return [row[0] for row in self._db.execute("SELECT id FROM models WHERE deleted = 0 ORDER BY seq")]
+
+    def add_custom(self, model: Model, fine_tune: FineTune, step: int | None, *, seed: bool = False) -> None:
+        """Add a deployed model; with ``seed``, only if its id is new, so a reopened file keeps it as it was."""
+        verb = "INSERT OR IGNORE" if seed else "INSERT"
         self._db.execute(
-            f"INSERT INTO models ({_MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            f"{verb} INTO models ({_MODEL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
             (
                 model.id,
                 model.owned_by,
