@@ -166,12 +166,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
-    # A remote hub costs money and holds other people's models: one run, one process, one budget, one ledger.
+    # A remote hub costs money and holds other people's models: a run that may deploy or delete there is one
+    # process, with one budget and one ledger. A read-only run (no --fine-tune, --disposable-model or --namespace)
+    # may use xdist: it spends nothing, deletes nothing and needs no ledger.
     if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
-        raise pytest.UsageError(
-            "live runs against a remote hub run in one process: xdist workers would each deploy up to "
-            "--max-provisions and sweep each other's models. Drop -n (the local hub and replay may use it)."
-        )
+        if run.can_provision or run.namespace:
+            raise pytest.UsageError(
+                "a live run that may deploy or delete on a remote hub runs in one process: xdist workers would each "
+                "deploy up to --max-provisions and sweep each other's models. Drop -n (the local hub, replay and "
+                "read-only live runs may use it)."
+            )
+        return
     from .ledger import Ledger, LedgerBusy
 
     assert run.ledger_path is not None

@@ -46,7 +46,11 @@ def test_help_lists_every_option_in_the_oxen_contract_group(run_suite: Runner) -
         (["--hub-url", "http://user:pw@127.0.0.1:9"], {"OXEN_API_KEY": "k"}, "must not hold credentials"),
         (["--hub-url", "http://127.0.0.1:9?x=1"], {"OXEN_API_KEY": "k"}, "without a query or a fragment"),
         (["--hub-url", "http://127.0.0.1:9"], {"OXEN_API_KEY": "k\u200b"}, "OXEN_API_KEY is not a usable header"),
-        (["--hub-url", "http://127.0.0.1:9", "-n", "2"], {"OXEN_API_KEY": "k"}, "run in one process"),
+        (
+            ["--hub-url", "http://127.0.0.1:9", "--fine-tune", "a/b/c", "-n", "2"],
+            {"OXEN_API_KEY": "k"},
+            "runs in one process",
+        ),
         (
             ["--hub-url", "http://127.0.0.1:9", "--disposable-model", "a:b/c"],
             {"OXEN_API_KEY": "k"},
