@@ -25,7 +25,7 @@ from typing import Any, cast
 import openai
 import pydantic
 
-from .transport import ApiKey, BearerAuth, RequestGuard, guarded_httpx_client
+from .transport import ApiKey, BearerAuth, RequestBudget, RequestGuard, guarded_httpx_client
 
 __all__ = ["Disagreement", "KnownIncompatibility", "SdkMismatch", "check_fits", "disagreements", "openai_client"]
 
@@ -34,15 +34,16 @@ OPENAI_BASE_PATH = "/api/ai"
 _MISSING = "missing"
 
 
-def openai_client(hub_url: str, key: ApiKey, guard: RequestGuard) -> openai.OpenAI:
+def openai_client(hub_url: str, key: ApiKey, guard: RequestGuard, budget: RequestBudget) -> openai.OpenAI:
     """The real SDK client, aimed at the hub, on the run's guarded ``httpx.Client`` (which vcrpy records and replays).
 
     openai 3 sends through httpx2 unless given a client; vcrpy patches httpx, so without this a replay would go to
     the network. The guarded client follows no redirect (the SDK asks it to), bounds the whole exchange, and sets
-    the key through its auth hook: the SDK itself is given only the key's label. No retries: the check is about the
-    first answer, and a replay must send what the recording sent.
+    the key through its auth hook: the SDK itself is given only the key's label. The SDK's own retries are off (they
+    retry 5xx and timeouts, which would hide failures); the run's retry loop and budget apply instead (429 and 503,
+    as Retry-After asks).
     """
-    http_client = guarded_httpx_client(guard)
+    http_client = guarded_httpx_client(guard, budget=budget)
     http_client.auth = BearerAuth(key)
     return openai.OpenAI(
         base_url=f"{hub_url}{OPENAI_BASE_PATH}", api_key=key.label, http_client=cast(Any, http_client), max_retries=0

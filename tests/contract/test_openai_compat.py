@@ -54,9 +54,9 @@ def spare_disposable_model(request: pytest.FixtureRequest, live_config: Any) -> 
 
 
 @pytest.fixture
-def sdk(live_config: Any, request_guard: Any) -> Iterator[openai.OpenAI]:
-    """The OpenAI SDK's client with ``base_url`` at the hub and the run's key."""
-    client = openai_client(live_config.hub_url, live_config.token, request_guard)
+def sdk(live_config: Any, request_guard: Any, hub: Any) -> Iterator[openai.OpenAI]:
+    """The OpenAI SDK's client with ``base_url`` at the hub and the run's key, guard, retry loop and budget."""
+    client = openai_client(live_config.hub_url, live_config.token, request_guard, hub.budget)
     yield client
     client.close()
 

@@ -1,0 +1,96 @@
+"""A correct hub that is rate-limited or slow is still a correct hub: the suite passes against it.
+
+Staging hubs answer an occasional 429 with Retry-After, and take their time. Both wrap the local reference hub here,
+in front of its app, the way a gateway would.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from oxen_contract.hub import create_app
+from oxen_contract.hub.serve import bind, url_of
+
+from .conftest import Runner
+
+TOKENS = {"key-a": "alice", "key-b": "bob"}
+
+
+class RateLimited:
+    """Answers every ``every``-th request with 429 and Retry-After: 1, as a gateway in front of the hub would."""
+
+    def __init__(self, app: ASGIApp, every: int) -> None:
+        self.app, self.every, self.seen, self.limited = app, every, 0, 0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with self._lock:
+            self.seen += 1
+            limit = scope["type"] == "http" and self.seen % self.every == 0
+            self.limited += limit
+        if not limit:
+            await self.app(scope, receive, send)
+            return
+        body = b'{"error": {"message": "Too many requests"}}'
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class Slow:
+    """Takes ``delay`` seconds more over every answer."""
+
+    def __init__(self, app: ASGIApp, delay: float) -> None:
+        self.app, self.delay = app, delay
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await anyio.sleep(self.delay)
+        await self.app(scope, receive, send)
+
+
+@contextmanager
+def _serving(app: ASGIApp) -> Iterator[str]:
+    sock = bind("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield url_of(sock)
+    finally:
+        server.should_exit = True
+        thread.join(5)
+        sock.close()
+
+
+def _run(run_suite: Runner, url: str) -> tuple[int, str]:
+    result = run_suite(
+        *("tests/contract", "--hub-url", url, "--fine-tune", "alice/sandbox/ft-1", "--allow-protection-probes"),
+        *("--max-provisions", "4"),
+        env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_a_correct_hub_that_answers_one_request_in_25_with_429_passes(run_suite: Runner) -> None:
+    gateway = RateLimited(create_app(TOKENS), every=25)
+    with _serving(gateway) as url:
+        status, output = _run(run_suite, url)
+    assert gateway.limited >= 5, "the gateway should have rate-limited the run several times"
+    assert status == 0, output[-3000:]
+    assert "CONTRACT HELD" in output
+
+
+def test_a_correct_hub_that_takes_a_tenth_of_a_second_more_per_answer_passes(run_suite: Runner) -> None:
+    with _serving(Slow(create_app(TOKENS), delay=0.1)) as url:
+        status, output = _run(run_suite, url)
+    assert status == 0, output[-3000:]
+    assert "CONTRACT HELD" in output
