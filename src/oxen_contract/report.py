@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,14 @@ def curl_line(method: str, url: str, credential: str, body: str | None = None) -
     return " ".join(parts)
 
 
+# Headers that say nothing about the failure, or could carry a session: never shown.
+_QUIET_HEADERS = frozenset({"content-type", "date", "server", "set-cookie", "connection", "keep-alive", "vary"})
+
+
+def _shown_headers(headers: Mapping[str, str]) -> str:
+    return "; ".join(f"{name}: {value}" for name, value in headers.items() if name.lower() not in _QUIET_HEADERS)
+
+
 def _rule(clause: str) -> str:
     from .contracts import load_contract
 
@@ -62,6 +70,9 @@ def render_failure(exchange: Exchange, findings: Sequence[Finding], note: str = 
         f"Contract violation in {exchange.operation}: {exchange.method} {exchange.path}{ids}{credential}",
         f"  answered {exchange.status} {exchange.content_type or '(no content type)'}",
     ]
+    shown = _shown_headers(exchange.headers)
+    if shown:
+        lines.append(f"  answer headers: {shown}")
     for finding in findings:
         rule = _rule(finding.clause)
         lines.append(f"  clause {finding.clause}" + (f": {rule}" if rule else ""))

@@ -27,7 +27,11 @@ DELETED = {
 
 
 def _exchange(
-    status: int, body: str, content_type: str = "application/json", credential: str = Credential.KEY
+    status: int,
+    body: str,
+    content_type: str = "application/json",
+    credential: str = Credential.KEY,
+    **headers: str,
 ) -> Exchange:
     path = model_path(MODEL_ID)
     return Exchange(
@@ -38,7 +42,7 @@ def _exchange(
         model_id=MODEL_ID,
         credential=credential,
         status=status,
-        headers={"content-type": content_type},
+        headers={"content-type": content_type, **headers},
         text=body,
     )
 
@@ -56,8 +60,12 @@ def _failure_text(exchange: Exchange) -> str:
         ("delete_breaks_two_model_clauses.txt", _exchange(200, json.dumps(DELETED, separators=(",", ":")))),
         ("delete_answers_text_plain.txt", _exchange(200, "Deleted model", content_type="text/plain")),
         ("delete_answers_204.txt", _exchange(204, "")),
+        (
+            "delete_redirects.txt",
+            _exchange(307, "", content_type="", location="/api/ai/models/alice%3Asandbox%2Fft-1-prod"),
+        ),
     ],
-    ids=["two-clauses", "text-plain", "status-204"],
+    ids=["two-clauses", "text-plain", "status-204", "redirect"],
 )
 def test_failure_text_names_operation_request_status_clause_and_curl(golden: str, exchange: Exchange) -> None:
     text = _failure_text(exchange)
