@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 import schemathesis
 from hypothesis import strategies as st
@@ -142,7 +142,9 @@ class Sender:
             headers["Authorization"] = f"Bearer {INVALID_KEY}"
         raw_id = (case.path_parameters or {}).get("id")
         model_id = unquote(str(raw_id)) if raw_id is not None else None
-        url = f"{self.guard.hub_url}{case.formatted_path}"
+        query = urlencode(case.query, doseq=True) if isinstance(case.query, dict) and case.query else ""
+        # The URL as sent, query included: a timeout's curl line must reproduce the request that timed out.
+        url = f"{self.guard.hub_url}{case.formatted_path}" + (f"?{query}" if query else "")
         timeout = self.guard.timeout
 
         def attempt() -> Any:

@@ -60,7 +60,12 @@ MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("oxen-contract", "Oxen hub models API contract suite")
+    group = parser.getgroup(
+        "oxen-contract",
+        "Oxen hub models API contract suite. Exit status: 0 the contract held (or a partial pass with "
+        "--allow-partial); 1 contract violations; 75 hub unavailable; 78 setup error (the contract could not be "
+        "checked: undeployable fine-tune, refused key, damaged cassette, delete never checked); 4 usage error",
+    )
     group.addoption(HUB_URL, dest="hub_url", help="Run live against the hub at this URL (env OXEN_HUB_URL).")
     group.addoption(
         LOCAL_HUB, dest="local_hub", action="store_true", help="Start the local reference hub and run live against it."
