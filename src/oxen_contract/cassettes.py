@@ -16,7 +16,7 @@ import contextlib
 import copy
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -145,8 +145,8 @@ def credential_matcher(first: Any, second: Any) -> None:
     assert label(first) == label(second), f"credential {label(first)!r} != {label(second)!r}"
 
 
-def freeze_generation() -> None:
-    """Make generated data independent of which of our modules happen to be imported.
+def freeze_generation() -> Callable[[], None]:
+    """Make generated data independent of which of our modules happen to be imported; returns the undo.
 
     Hypothesis mixes string and number constants found in the source of "local" modules into what it generates. A
     replay imports fewer modules than a recording (no local hub) and an installed wheel counts as non-local, so the
@@ -157,7 +157,18 @@ def freeze_generation() -> None:
 
     if not hasattr(providers, "is_local_module_file"):
         raise RuntimeError("hypothesis no longer has providers.is_local_module_file: update freeze_generation()")
+    original = providers.is_local_module_file
     providers.is_local_module_file = lambda path: False
+    # Constants already gathered (collection may have drawn before the suite was set up) go too.
+    providers._local_constants = providers.Constants()  # type: ignore[attr-defined]
+    providers._seen_modules.clear()
+    providers._sys_modules_len = None
+    providers.CONSTANTS_CACHE.cache.clear()
+
+    def thaw() -> None:
+        providers.is_local_module_file = original  # type: ignore[attr-defined]
+
+    return thaw
 
 
 def payload_matcher(first: Any, second: Any) -> None:

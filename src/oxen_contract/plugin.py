@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ RUN_RECORDER = pytest.StashKey["RunRecorder"]()
 VERDICT = pytest.StashKey[Verdict]()
 WORKER_TALLIES = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
 HUB_URL_SEEN = pytest.StashKey[str]()
+SUITE_ACTIVE = pytest.StashKey[bool]()
+SUITE_REQUESTED = pytest.StashKey[bool]()
+DEFERRED_USAGE_ERROR = pytest.StashKey[pytest.UsageError]()
+GENERATION_THAWED = pytest.StashKey[Callable[[], None]]()
 WORKER_TALLY = "oxen_contract_tally"
 WORKER_LEAKS = "oxen_contract_leaks"
 
@@ -144,25 +148,77 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(name, help_text, default="")
 
 
+# The options that say "run the contract suite": given on the command line, they are checked at once.
+_SUITE_OPTIONS = (
+    "hub_url",
+    "local_hub",
+    "fine_tune",
+    "disposable_models",
+    "max_provisions",
+    "allow_protection_probes",
+    "strict_contract",
+    "request_timeout",
+    "namespace",
+    "ledger",
+    "contract_report",
+    "max_requests",
+    "allow_partial",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-    run = resolve(config, rootdir=Path(str(config.rootpath)))
-    config.stash[RUN_CONFIG] = run
     config.stash[SESSION_NOTES] = []
     config.stash[STARTED] = time.time()
+    config.stash[LAST_PROBE] = 0.0
+    config.stash[WORKER_TALLIES] = []
+    recorder = RunRecorder(config)
+    config.stash[RUN_RECORDER] = recorder
+    config.pluginmanager.register(recorder, "oxen-contract-recorder")
+    # Installed, the plugin loads into every pytest session of the environment: until the contract suite is asked
+    # for (one of its options on the command line) or collected, it changes nothing, and an OXEN_* variable left in
+    # the environment is no usage error for somebody else's project.
+    explicit = any(config.getoption(name, default=None) not in (None, False, [], "") for name in _SUITE_OPTIONS)
+    try:
+        run = resolve(config, rootdir=Path(str(config.rootpath)))
+    except pytest.UsageError as error:
+        if explicit or SUITE_REQUESTED in config.stash:
+            raise
+        config.stash[DEFERRED_USAGE_ERROR] = error
+        return
+    config.stash[RUN_CONFIG] = run
+    if explicit or SUITE_REQUESTED in config.stash:
+        activate_suite(config)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(item.get_closest_marker("contract") is not None for item in items):
+        activate_suite(config)
+
+
+def activate_suite(config: pytest.Config) -> None:
+    """Set the session up for the contract suite: once, and only in a session that runs it.
+
+    Called by the suite's conftest as it loads (before its modules are collected), and by the plugin when the suite's
+    options are given or its items collected.
+    """
+    if SUITE_ACTIVE in config.stash:
+        return
+    if RUN_CONFIG not in config.stash and DEFERRED_USAGE_ERROR not in config.stash:
+        # The suite's conftest can configure before the plugin does: the plugin's configure picks this up.
+        config.stash[SUITE_REQUESTED] = True
+        return
+    if DEFERRED_USAGE_ERROR in config.stash:
+        raise config.stash[DEFERRED_USAGE_ERROR]
+    config.stash[SUITE_ACTIVE] = True
+    run = config.stash[RUN_CONFIG]
+    from .cassettes import freeze_generation
     from .contracts import load_contract
     from .tally import Tally
 
     config.stash[SESSION_TALLY] = Tally(load_contract())
-    config.stash[LAST_PROBE] = 0.0
-    config.stash[WORKER_TALLIES] = []
-    recorder = RunRecorder(config, run)
-    config.stash[RUN_RECORDER] = recorder
-    config.pluginmanager.register(recorder, "oxen-contract-recorder")
-    from .cassettes import freeze_generation
-
-    freeze_generation()
+    config.stash[GENERATION_THAWED] = freeze_generation()
     if run.mode == Mode.LIVE:
         # Live means live: never let pytest-recording answer from a cassette.
         config.option.disable_recording = True
@@ -197,6 +253,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ledger = config.stash.get(LEDGER_HELD, None)
     if ledger is not None:
         ledger.release()
+    thaw = config.stash.get(GENERATION_THAWED, None)
+    if thaw is not None:
+        thaw()
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
@@ -205,7 +264,9 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     register_matchers(vcr)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if SUITE_ACTIVE not in config.stash:
+        return None  # said at the end instead, if the suite runs at all
     run = config.stash[RUN_CONFIG]
     where = "cassettes " + str(run.cassette_dir) if run.mode == Mode.REPLAY else (run.hub_url or "local reference hub")
     variant = "strict" if run.strict_contract else "default"
@@ -215,7 +276,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _say(config: pytest.Config, message: str) -> None:
     """Progress of a live run (hub, provisioning, clean-up) on the terminal, past output capture; never a key."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not config.stash[RUN_CONFIG].live:
+    if reporter is None or RUN_CONFIG not in config.stash or not config.stash[RUN_CONFIG].live:
         return
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
@@ -258,9 +319,9 @@ def pytest_runtest_makereport(
 class RunRecorder:
     """Sorts every report of the contract suite (serial, or sent by xdist workers) into the verdict's facts."""
 
-    def __init__(self, config: pytest.Config, run: RunConfig) -> None:
+    def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.facts = RunFacts(live=run.live, allow_partial=run.allow_partial)
+        self.facts = RunFacts(live=False)
         self.items = 0
         self.skip_reasons: list[str] = []
 
@@ -311,7 +372,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def _verdict(session: pytest.Session) -> Verdict | None:
     config = session.config
     recorder = config.stash.get(RUN_RECORDER, None)
-    if recorder is None or not recorder.items:
+    if recorder is None or not recorder.items or SESSION_TALLY not in config.stash:
         return None  # no test of the contract suite ran in this session: no verdict to give
     tally = config.stash[SESSION_TALLY]
     snapshots: list[tuple[str, dict[str, Any]]] = config.stash[WORKER_TALLIES]
@@ -319,6 +380,8 @@ def _verdict(session: pytest.Session) -> Verdict | None:
         tally.merge(snapshot)
     snapshots.clear()
     facts = recorder.facts
+    run = config.stash[RUN_CONFIG]
+    facts.live, facts.allow_partial = run.live, run.allow_partial
     facts.answers = tally.answers_by_operation()
     facts.checks = sum(tally.checked.values())
     return decide(facts, int(session.exitstatus))
@@ -330,6 +393,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if RUN_CONFIG not in config.stash:
         return
     if hasattr(config, "workeroutput"):
+        if SESSION_TALLY not in config.stash:
+            return
         # An xdist worker hands its tally to the controller, which gives the verdict.
         config.workeroutput[WORKER_TALLY] = config.stash[SESSION_TALLY].to_json()
         config.workeroutput[WORKER_LEAKS] = config.stash.get(SESSION_LEAKS, [])
@@ -377,6 +442,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 @pytest.fixture(scope="session")
 def run_config(request: pytest.FixtureRequest) -> RunConfig:
     """The run's resolved settings (mode, hub, provisioning, variant)."""
+    activate_suite(request.config)
     return request.config.stash[RUN_CONFIG]
 
 
@@ -473,8 +539,8 @@ def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: A
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
+@pytest.fixture(scope="session")
+def hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
     # Before anything else in a live run: an unreachable hub is an outage, not a hundred contract failures; a key the
     # hub refuses on the list, which every caller may use, is a setup error, not seven contract failures.
     if not run_config.live:
@@ -523,8 +589,12 @@ def provisioner(
     )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _leftovers_swept(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
+@pytest.fixture(scope="session")
+def hub_ready(request: pytest.FixtureRequest, run_config: RunConfig, hub_is_reachable: None) -> None:
+    """Before the suite's first test: the hub answers and takes the key, and earlier runs' leftovers are swept.
+
+    The contract suite's conftest uses it automatically; nothing else in a session pays for it.
+    """
     # Only a remote hub keeps a ledger; sweeping first means a crashed run's models go even if no test deploys.
     if run_config.ledger_path is not None:
         request.getfixturevalue("provisioner")

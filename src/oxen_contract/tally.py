@@ -30,25 +30,30 @@ _EXAMPLES = 3
 
 @dataclass(slots=True)
 class Drift:
-    """A field or value seen in answers that the contract does not name."""
+    """A field or value seen in answers that the contract does not name.
+
+    Its examples are the alphabetically first model ids seen, not the first in time: which answer comes first differs
+    between a serial run and one split over xdist workers, and the report must not.
+    """
 
     count: int = 0
     examples: list[str] = field(default_factory=list)
 
     def saw(self, model_id: str | None) -> None:
         self.count += 1
-        if model_id and model_id not in self.examples and len(self.examples) < _EXAMPLES:
-            self.examples.append(model_id)
+        if model_id:
+            self._keep([model_id])
+
+    def _keep(self, model_ids: list[str]) -> None:
+        self.examples = sorted({*self.examples, *model_ids})[:_EXAMPLES]
 
     def to_json(self) -> dict[str, Any]:
         return {"count": self.count, "examples": list(self.examples)}
 
     def merge(self, data: dict[str, Any]) -> None:
-        """Add another tally's sightings; its examples follow ours, as if it had seen its models after us."""
+        """Add another tally's sightings."""
         self.count += data["count"]
-        for model_id in data["examples"]:
-            if model_id not in self.examples and len(self.examples) < _EXAMPLES:
-                self.examples.append(model_id)
+        self._keep(list(data["examples"]))
 
 
 @dataclass(slots=True)

@@ -9,7 +9,19 @@ from typing import Any
 import pytest
 
 from oxen_contract.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
+from oxen_contract.plugin import activate_suite
 from oxen_contract.transport import guarded_session
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # This conftest loads when the suite is collected, before its modules: set the session up for it now, so that
+    # generation is frozen before anything of the suite draws.
+    activate_suite(config)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hub_ready(hub_ready: None) -> None:
+    """Every test of the suite starts after the hub was probed and earlier runs' leftovers were swept."""
 
 
 @pytest.fixture(scope="module")
