@@ -93,6 +93,11 @@ class RunConfig:
     contract_report: Path | None = None
     max_requests: int | None = None
     allow_partial: bool = False
+    # --baseline: last night's JSON report, read before the run (tonight's report may overwrite the same path).
+    baseline: dict[str, Any] | None = field(default=None, repr=False)
+    # --history: earlier JSON reports, oldest first, for the HTML report's chart; and the files that were skipped.
+    history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    history_skipped: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -140,11 +145,37 @@ def _flag(config: pytest.Config, option: str, env: str) -> bool:
     raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
 
 
+def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
+    from .baseline import BaselineError, load_baseline, load_history
+
+    found: dict[str, Any] = {}
+    report = _setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None)
+    baseline = _setting(config, "baseline", "OXEN_CONTRACT_BASELINE", None)
+    history = _setting(config, "history", "OXEN_CONTRACT_HISTORY", None)
+    if (baseline or history) and not report:
+        raise pytest.UsageError("--baseline and --history shape the report: add --contract-report PATH")
+    if baseline:
+        try:
+            found["baseline"] = load_baseline(baseline)
+        except BaselineError as error:
+            raise pytest.UsageError(str(error)) from None
+    if history:
+        if not Path(str(history)).is_dir():
+            raise pytest.UsageError(f"--history {history}: not a folder of earlier JSON reports")
+        reports, skipped = load_history(history)
+        found["history"], found["history_skipped"] = tuple(reports), tuple(skipped)
+    return found
+
+
 def _report_path(raw: Any) -> Path | None:
     """--contract-report's path, checked writable now: a run must not fail at its very end for want of a folder."""
     if not raw:
         return None
     path = Path(str(raw))
+    if path.suffix.lower() == ".json":
+        raise pytest.UsageError(
+            f"--contract-report {raw}: give the Markdown (.md) or HTML (.html) path; the JSON twin is written beside it"
+        )
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -285,6 +316,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         cassette_dir=cassette_dir,
         contract_report=_report_path(_setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None)),
         allow_partial=_flag(config, "allow_partial", "OXEN_CONTRACT_ALLOW_PARTIAL"),
+        **_baseline_and_history(config),
         max_requests=(
             int(_number("--max-requests", raw_cap, 0, integer=True, minimum=1))
             if (raw_cap := _setting(config, "max_requests", "OXEN_CONTRACT_MAX_REQUESTS", None)) is not None

@@ -130,6 +130,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Send at most N requests; the tests past the cap skip (env OXEN_CONTRACT_MAX_REQUESTS).",
     )
     group.addoption(
+        "--baseline",
+        dest="baseline",
+        metavar="PREV.json",
+        help="An earlier run's JSON report: the report opens with what is new since it (env OXEN_CONTRACT_BASELINE).",
+    )
+    group.addoption(
+        "--history",
+        dest="history",
+        metavar="DIR",
+        help="A folder of earlier JSON reports: the HTML report charts failures and drift per run "
+        "(env OXEN_CONTRACT_HISTORY).",
+    )
+    group.addoption(
         ALLOW_PARTIAL,
         dest="allow_partial",
         action="store_true",
@@ -163,6 +176,8 @@ _SUITE_OPTIONS = (
     "contract_report",
     "max_requests",
     "allow_partial",
+    "baseline",
+    "history",
 )
 
 
@@ -421,8 +436,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "skipped": recorder.facts.skipped,
             "skip_reasons": skip_reasons(recorder.skip_reasons),
         }
-        written = write_contract_report(run.contract_report, config.stash[SESSION_TALLY], meta, run.strict_contract)
-        config.stash[SESSION_NOTES].append(f"contract report: {written[0]} and {written[1]}")
+        written, changes = write_contract_report(
+            run.contract_report,
+            config.stash[SESSION_TALLY],
+            meta,
+            run.strict_contract,
+            baseline=run.baseline,
+            history=run.history,
+        )
+        notes = config.stash[SESSION_NOTES]
+        notes.extend(f"history: skipped {line}" for line in run.history_skipped)
+        notes.append(f"contract report: {written[0]} and {written[1]}")
+        if changes is not None:
+            notes.append(f"since the baseline: {changes}")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

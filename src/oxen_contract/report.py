@@ -8,12 +8,15 @@ is pasted into tickets and CI logs, so it never holds a key.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .baseline import changes_sentence, changes_since, render_changes_markdown
 from .client import INVALID_KEY, Credential, Exchange
+from .html_report import render_html
 
 if TYPE_CHECKING:
     from .failures import Finding
@@ -87,8 +90,20 @@ def render_failure(exchange: Exchange, findings: Sequence[Finding], note: str = 
     return "\n".join(lines)
 
 
-def write_contract_report(path: Path, tally: Tally, meta: dict[str, Any], strict: bool) -> tuple[Path, Path]:
-    """Write the run's report as Markdown at ``path`` and as JSON beside it (same name, ``.json``)."""
+def write_contract_report(
+    path: Path,
+    tally: Tally,
+    meta: dict[str, Any],
+    strict: bool,
+    *,
+    baseline: dict[str, Any] | None = None,
+    history: Sequence[dict[str, Any]] = (),
+) -> tuple[tuple[Path, Path], str | None]:
+    """Write the run's report at ``path`` (Markdown, or HTML for ``.html``) and as JSON beside it.
+
+    With ``baseline`` (an earlier run's JSON report), the report opens with what is new since it; the sentence that
+    says so is returned. With ``$GITHUB_STEP_SUMMARY`` set (a GitHub Actions step), the Markdown goes there too.
+    """
     drift = {
         "unknown_fields": {
             name: {"count": seen.count, "examples": seen.examples}
@@ -112,11 +127,22 @@ def write_contract_report(path: Path, tally: Tally, meta: dict[str, Any], strict
         "lenient_inputs": {"entries": tally.lenient_inputs, "fails_the_run": strict},
         "drift": drift,
     }
+    changes = changes_since(data, baseline) if baseline is not None else None
+    if changes is not None:
+        data["changes"] = changes
     path.parent.mkdir(parents=True, exist_ok=True)
     twin = path.with_suffix(".json")
     twin.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    path.write_text(_markdown(data), encoding="utf-8")
-    return path, twin
+    markdown = _markdown(data, changes)
+    if path.suffix.lower() in (".html", ".htm"):
+        path.write_text(render_html(data, history, changes), encoding="utf-8")
+    else:
+        path.write_text(markdown, encoding="utf-8")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as file:
+            file.write(markdown + "\n")
+    return (path, twin), (changes_sentence(changes) if changes is not None else None)
 
 
 def _coverage(data: dict[str, Any]) -> list[str]:
@@ -144,7 +170,7 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(data: dict[str, Any]) -> str:
+def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> str:
     failures = data["failures"]
     broken = sum(1 for entry in data["clauses"].values() if entry["broken"])
     lines = [
@@ -154,6 +180,7 @@ def _markdown(data: dict[str, Any]) -> str:
         f"{broken} clause(s)",
         "",
         *([f"> {data['summary']}", ""] if data.get("summary") else []),
+        *([*render_changes_markdown(changes), ""] if changes is not None else []),
         "| | |",
         "|---|---|",
         *(f"| {key} | {_cell(data[key])} |" for key in ("mode", "hub", "variant", "duration_s", "started", "versions")),
