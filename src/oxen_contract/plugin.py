@@ -36,6 +36,7 @@ VERDICT = pytest.StashKey[Verdict]()
 WORKER_TALLIES = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
 HUB_URL_SEEN = pytest.StashKey[str]()
 SUITE_ACTIVE = pytest.StashKey[bool]()
+CHECKED_BEFORE = pytest.StashKey[dict[str, int]]()
 SUITE_REQUESTED = pytest.StashKey[bool]()
 DEFERRED_USAGE_ERROR = pytest.StashKey[pytest.UsageError]()
 GENERATION_THAWED = pytest.StashKey[Callable[[], None]]()
@@ -307,6 +308,8 @@ def pytest_runtest_makereport(
         return report
     # Properties travel with the report (to xdist's controller too, and into JUnit): what the verdict needs.
     properties: list[tuple[str, object]] = [("oxen_contract", report.when)]
+    # On the item: JUnit XML takes a test case's properties from its teardown report, which copies the item's.
+    item.user_properties += _clauses_of_the_test(item, report.when, call)
     if call.excinfo is not None and report.failed:
         run = item.config.stash[RUN_CONFIG]
         error = call.excinfo.value
@@ -329,6 +332,35 @@ def pytest_runtest_makereport(
         properties += [("oxen_kind", kind), ("oxen_detail", detail)]
     report.user_properties = [*report.user_properties, *properties]
     return report
+
+
+def _clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None]) -> list[tuple[str, object]]:
+    """The clause ids the test checked and broke, for its JUnit case (the nightly's readers search by clause)."""
+    tally = item.config.stash.get(SESSION_TALLY, None)
+    if tally is None:
+        return []
+    if when == "setup":
+        item.stash[CHECKED_BEFORE] = dict(tally.checked)
+        return []
+    if when != "call":
+        return []
+    before = item.stash.get(CHECKED_BEFORE, {})
+    checked = sorted(clause for clause, count in tally.checked.items() if count > before.get(clause, 0))
+    from .failures import ContractFailure
+    from .outcome import chain
+
+    broken = sorted(
+        {
+            finding.clause
+            for error in (chain(call.excinfo.value) if call.excinfo is not None else ())
+            if isinstance(error, ContractFailure)
+            for finding in error.findings
+        }
+    )
+    found: list[tuple[str, object]] = [("oxen_clauses_checked", " ".join(checked))]
+    if broken:
+        found.append(("oxen_clauses_broken", " ".join(broken)))
+    return found
 
 
 class RunRecorder:

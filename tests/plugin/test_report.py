@@ -18,10 +18,14 @@ def test_report_of_a_run_against_a_faulty_hub_names_the_clause_with_request_and_
         result = run_suite(
             "tests/contract",
             *("--hub-url", hub.url, "--fine-tune", "alice/sandbox/ft-1", "--contract-report", str(report)),
-            *("--ledger", str(tmp_path / "ledger.jsonl")),
+            *("--ledger", str(tmp_path / "ledger.jsonl"), "--junitxml", str(tmp_path / "junit.xml")),
             env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
         )
     assert result.returncode == 1, result.stdout[-3000:]
+    # Each JUnit test case names the clauses it checked and broke.
+    junit = (tmp_path / "junit.xml").read_text()
+    assert '<property name="oxen_clauses_broken" value="' in junit
+    assert "model.schema.json#/properties/created/type" in junit
     text = report.read_text()
     data = json.loads(report.with_suffix(".json").read_text())
     assert data["outcome"] == "contract violations"
