@@ -145,6 +145,15 @@ def _flag(config: pytest.Config, option: str, env: str) -> bool:
     raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
 
 
+def default_cassette_dir(rootdir: Path) -> Path:
+    """The replay cassettes: the wheel's copy when installed, the repository's when run from a checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_cassettes", package.parents[1] / "cassettes"):
+        if (candidate / "session.yaml").is_file():
+            return candidate
+    return rootdir / "cassettes"
+
+
 def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
     from .baseline import BaselineError, load_baseline, load_history
 
@@ -232,7 +241,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         mode = Mode.RECORD if record_mode != "none" and not recording_disabled else Mode.LIVE
 
     cassette_dir = Path(_setting(config, "cassette_dir", "OXEN_CONTRACT_CASSETTE_DIR", "oxen_cassette_dir") or "")
-    cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else rootdir / "cassettes"
+    cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else default_cassette_dir(rootdir)
     if not cassette_dir.is_absolute():
         cassette_dir = rootdir / cassette_dir
 

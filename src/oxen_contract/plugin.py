@@ -235,6 +235,10 @@ def activate_suite(config: pytest.Config) -> None:
 
     config.stash[SESSION_TALLY] = Tally(load_contract())
     config.stash[GENERATION_THAWED] = freeze_generation()
+    # Run from the package there is no repository conftest: the suite brings its own profiles (replay by default).
+    from .profiles import load_profile
+
+    load_profile()
     if run.mode == Mode.LIVE:
         # Live means live: never let pytest-recording answer from a cassette.
         config.option.disable_recording = True

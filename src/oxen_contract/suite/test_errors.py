@@ -37,7 +37,7 @@ def test_operation_without_a_valid_key_answers_401(
         "activate": lambda: hub.activate(shared_model, credential=credential),
         "deactivate": lambda: hub.deactivate(shared_model, credential=credential),
     }[operation]
-    verifier.unauthenticated(call())
+    verifier.unauthenticated(call())  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.parametrize("credential", BAD_CREDENTIALS)

@@ -59,7 +59,7 @@ def _machine(hub: Any, verifier: Any, provisioner: Any, namespace: str | None, f
             self.failures = failures
 
         def _provision(self) -> str:
-            model_id = provisioner.fresh_model()
+            model_id = str(provisioner.fresh_model())
             self.live[model_id] = self._retrieved(model_id)
             # Every lifecycle deactivates and reactivates its live model once, whatever the machine draws later.
             for action in ("deactivate", "activate"):
