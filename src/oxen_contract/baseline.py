@@ -45,6 +45,7 @@ CHANGE_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("failures_gone", "Failures no longer seen", ("operation", "clause", "method", "count")),
     ("new_drift_fields", "New fields the contract does not name", ("field", "count", "examples")),
     ("drift_fields_gone", "Unnamed fields no longer seen", ("field", "count", "examples")),
+    ("documented_fields_gone", "Documented fields seen in the baseline, not in this run", ("field",)),
     ("new_open_values", "New values in open string fields", ("label", "value", "count", "examples")),
     ("open_values_gone", "Open values no longer seen", ("label", "value", "count", "examples")),
     ("new_lenient_inputs", "New lenient inputs", ("operation", "method", "path", "status", "clause", "curl")),
@@ -233,6 +234,14 @@ def changes_since(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str
             for (label, value), seen in was_values.items()
             if (label, value) not in now_values
         ],
+        # Documented fields last night's answers carried and tonight's do not: a field that stopped coming.
+        "documented_fields_gone": [
+            {"field": name}
+            for name in sorted(
+                set(baseline.get("drift", {}).get("seen_fields", []))
+                - set(current.get("drift", {}).get("seen_fields", []))
+            )
+        ],
         "new_lenient_inputs": [e for key, entries in now_lenient.items() if key not in was_lenient for e in entries],
         "lenient_inputs_gone": _gone(was_lenient, now_lenient),
     }
@@ -286,6 +295,9 @@ def changes_sentence(changes: dict[str, Any]) -> str:
     if changes["new_lenient_inputs"]:
         names = _keys(changes["new_lenient_inputs"])
         worse.append(f"{_count(len(names), 'new lenient input')} ({_named(names)})")
+    if changes.get("documented_fields_gone"):
+        names = [entry["field"] for entry in changes["documented_fields_gone"]]
+        worse.append(f"{_count(len(names), 'documented field')} no longer seen ({_named(names)})")
     if changes["no_longer_checked"]:
         names = [entry["clause"] for entry in changes["no_longer_checked"]]
         worse.append(f"{_count(len(names), 'clause')} no longer checked ({_named(names)})")

@@ -37,6 +37,15 @@ OPERATION_CONTRACTS = {
 }
 
 
+# Where each deploy route's answer names the new model.
+DEPLOYED_ID = {"deployFineTune": ("deployment", "model_slug"), "deployCheckpoint": ("model", "id")}
+# What activate and deactivate must leave behind ([O]): the deployment statuses they rule out.
+SWITCHED = {
+    "activate": ("rule:activate-activates", ("inactive", "deactivating")),
+    "deactivate": ("rule:deactivate-deactivates", ("active", "deploying")),
+}
+
+
 class Verifier:
     """Checks answers against the contract (default or strict) and the suite's rules."""
 
@@ -148,6 +157,50 @@ class Verifier:
             self.fail(
                 exchange,
                 [Finding("rule:not-found-names-the-id", f"an error text naming {exchange.model_id!r}", "no such text")],
+            )
+
+    def warn_unless(self, holds: bool, exchange: Exchange, clause: str, expected: str, actual: Any) -> None:
+        """A rule the docs leave open: a warning in the report when it does not hold, a failure under strict."""
+        self.tally.rule(clause)
+        if holds:
+            return
+        if self.strict:
+            self.fail(exchange, [Finding(clause, expected, render_value(actual))])
+        self.tally.warn(exchange, clause, expected, render_value(actual))
+
+    def deploy_answer(self, exchange: Exchange) -> None:
+        """A 200 deploy answer meets deploy.schema.json and names the new model (where the suite will look for it)."""
+        clause = "rule:deploy-answer-names-the-model"
+        body = self.answer(exchange, clause=clause)
+        where = DEPLOYED_ID[exchange.operation]
+        value: Any = body
+        for key in where:
+            value = value.get(key) if isinstance(value, dict) else None
+        self.tally.rule(clause)
+        if not isinstance(value, str) or not value:
+            self.fail(
+                exchange,
+                [Finding(clause, "the new model's id, a non-empty string", render_value(value), "/" + "/".join(where))],
+            )
+
+    def switched(self, exchange: Exchange, action: str, body: Any) -> None:
+        """After activate, no deployment is inactive or deactivating; after deactivate, none is active or deploying."""
+        clause, barred = SWITCHED[action]
+        self.tally.rule(clause)
+        deployments = body.get("deployments") if isinstance(body, dict) else None
+        statuses = [d.get("status") for d in deployments or [] if isinstance(d, dict)]
+        wrong = [status for status in statuses if status in barred]
+        if wrong:
+            self.fail(
+                exchange,
+                [
+                    Finding(
+                        clause,
+                        f"no deployment {' or '.join(barred)} after {action}",
+                        render_value(statuses),
+                        "/deployments",
+                    )
+                ],
             )
 
     def unauthenticated(self, exchange: Exchange) -> None:

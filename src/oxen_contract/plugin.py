@@ -435,6 +435,9 @@ def _verdict(session: pytest.Session) -> Verdict | None:
     facts.live, facts.allow_partial = run.live, run.allow_partial
     facts.answers = tally.answers_by_operation()
     facts.checks = sum(tally.checked.values())
+    vanished = tally.vanished_fields()
+    if run.strict_contract and vanished:
+        facts.strict_findings = [f"{len(vanished)} documented field(s) no answer carried: {', '.join(vanished[:5])}"]
     return decide(facts, int(session.exitstatus))
 
 
@@ -624,13 +627,24 @@ def hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> N
 
 @pytest.fixture(scope="session")
 def provisioner(
-    request: pytest.FixtureRequest, live_config: RunConfig, hub: Any, request_guard: Any, session_cassette: Any
+    request: pytest.FixtureRequest,
+    live_config: RunConfig,
+    hub: Any,
+    request_guard: Any,
+    session_cassette: Any,
+    verifier: Any,
 ) -> Iterator[Any]:
     """Hands out disposable models (deploys capped by --max-provisions), and cleans up what the run made."""
     from .provisioning import Provisioner
 
     config = request.config
-    made = Provisioner(hub, live_config, config.stash.get(LEDGER_HELD, None), log=lambda message: _say(config, message))
+    made = Provisioner(
+        hub,
+        live_config,
+        config.stash.get(LEDGER_HELD, None),
+        log=lambda message: _say(config, message),
+        check_answer=verifier.deploy_answer,
+    )
     # The guard lets a DELETE out only for what the provisioner verified.
     request_guard.may_delete = lambda: made.owns
     notes = config.stash[SESSION_NOTES]

@@ -87,6 +87,8 @@ class Provisioner:
     leaks: list[Leak] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sleep: Callable[[float], None] = time.sleep
+    # Checks a 200 deploy answer against the contract before it is used (Verifier.deploy_answer); raises if broken.
+    check_answer: Callable[[Exchange], None] | None = None
     _verified: set[str] = field(default_factory=set)
     # Verified in this run (deployed, reconciled or given): deletable even when cleanup cannot retrieve them.
     _made_here: set[str] = field(default_factory=set)
@@ -162,6 +164,13 @@ class Provisioner:
                 continue
             break
         self.log(f"deploy {attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
+        if answer.status == 200 and self.check_answer is not None:
+            try:
+                self.check_answer(answer)
+            except AssertionError:
+                # A broken answer may still have come with a model: find it, so that cleanup deletes it.
+                self._reconcile(attempt, snapshot)
+                raise
         try:
             model_id = _pick(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
             if self.ledger:

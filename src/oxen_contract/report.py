@@ -113,6 +113,8 @@ def write_contract_report(
             label: {value: {"count": seen.count, "examples": seen.examples} for value, seen in sorted(values.items())}
             for label, values in sorted(tally.open_values.items())
         },
+        "vanished_fields": tally.vanished_fields(),
+        "seen_fields": sorted(tally.seen_fields),
         "fails_the_run": strict,
     }
     clauses = {
@@ -125,6 +127,7 @@ def write_contract_report(
         "clauses": clauses,
         "failures": tally.failures,
         "lenient_inputs": {"entries": tally.lenient_inputs, "fails_the_run": strict},
+        "warnings": tally.warnings,
         "drift": drift,
     }
     changes = changes_since(data, baseline) if baseline is not None else None
@@ -225,6 +228,22 @@ def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> st
             f"(`{entry['clause']}`)",
             f"  `{_cell(entry['curl'])}`",
         ]
+    warnings = data.get("warnings") or []
+    lines += [
+        "",
+        "## Warnings",
+        "",
+        f"What a careful hub would do where the documentation is silent, and this one did not; {verdict_of_lenient}.",
+        "",
+    ]
+    if not warnings:
+        lines.append("None.")
+    for entry in warnings:
+        lines += [
+            f"- `{entry['clause']}` in {entry['operation']}: `{entry['method']} {_cell(entry['path'])}`: expected "
+            f"{_cell(entry['expected'])}; actual `{_cell(entry['actual'])}`",
+            f"  `{_cell(entry['curl'])}`",
+        ]
     leaks = data.get("leaks") or []
     lines += ["", "## Leaks", "", "Models the run made that were still on the hub at its end.", ""]
     if not leaks:
@@ -247,6 +266,12 @@ def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> st
         lines.append(f"| `{name}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
     if not drift["unknown_fields"]:
         lines.append("| (none) | | |")
+    lines += ["", "### Documented fields never seen", ""]
+    lines.append(
+        "Fields the contract names that no model answer of this run carried (with a value): a field that stopped "
+        "coming, or one this hub never sends."
+    )
+    lines += ["", ", ".join(f"`{name}`" for name in drift["vanished_fields"]) or "None.", ""]
     lines += ["", "### Values seen in open string fields", "", "| field | value | seen | example model ids |"]
     lines.append("|---|---|---|---|")
     for label, values in drift["open_values"].items():

@@ -70,6 +70,10 @@ class Tally:
     answers: Counter[str] = field(default_factory=Counter)
     # Requests the docs do not say a hub must refuse, which this hub accepted: a warning unless --strict-contract.
     lenient_inputs: list[dict[str, Any]] = field(default_factory=list)
+    # Documented fields seen (not null) in at least one model answer: the others have vanished, or never came.
+    seen_fields: set[str] = field(default_factory=set)
+    # What a careful hub would do where the docs are silent, and this one did not: a warning unless --strict-contract.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     _clauses_of: dict[str, list[str]] = field(default_factory=dict)
     # The key of each failure, in the order of ``failures`` (a dict as an ordered set): ``merge`` needs them.
     _seen_failures: dict[tuple[str, str, int, str], None] = field(default_factory=dict)
@@ -107,12 +111,32 @@ class Tally:
         self.answers[f"{exchange.operation} {exchange.status}"] += 1
         self.checked["rule:answers-in-time"] += 1
 
+    def vanished_fields(self) -> list[str]:
+        """Documented fields no model answer of the run carried (empty when the run checked no model)."""
+        if not self._known:
+            return []
+        return sorted(documented_fields(self._known) - self.seen_fields)
+
     def answers_by_operation(self) -> dict[str, dict[int, int]]:
         found: dict[str, dict[int, int]] = defaultdict(dict)
         for key, count in sorted(self.answers.items()):
             operation, _, status = key.rpartition(" ")
             found[operation][int(status)] = count
         return dict(found)
+
+    def warn(self, exchange: Exchange, clause: str, expected: str, actual: str) -> None:
+        entry = {
+            "operation": exchange.operation,
+            "method": exchange.method,
+            "path": exchange.path,
+            "status": exchange.status,
+            "clause": clause,
+            "expected": expected,
+            "actual": actual,
+            "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
+        }
+        if entry not in self.warnings:
+            self.warnings.append(entry)
 
     def lenient(self, exchange: Exchange, clause: str, detail: str) -> None:
         """A request the hub could have refused, and accepted, where no source says it must refuse."""
@@ -168,6 +192,8 @@ class Tally:
             "failure_keys": [list(key) for key in self._seen_failures],
             "answers": dict(self.answers),
             "lenient_inputs": [dict(entry) for entry in self.lenient_inputs],
+            "warnings": [dict(entry) for entry in self.warnings],
+            "seen_fields": sorted(self.seen_fields),
             "unknown_fields": {name: seen.to_json() for name, seen in self.unknown_fields.items()},
             "open_values": {
                 label: {value: seen.to_json() for value, seen in values.items()}
@@ -185,6 +211,10 @@ class Tally:
         self.checked.update(data.get("checked", {}))
         self.answers.update(data.get("answers", {}))
         self.lenient_inputs.extend(dict(entry) for entry in data.get("lenient_inputs", []))
+        self.seen_fields |= set(data.get("seen_fields", []))
+        for entry in data.get("warnings", []):
+            if entry not in self.warnings:
+                self.warnings.append(dict(entry))
         for raw_key, failure in zip(data.get("failure_keys", []), data.get("failures", []), strict=True):
             method, url, status, clause = raw_key
             self._add_failure((method, url, status, clause), dict(failure))
@@ -200,6 +230,7 @@ class Tally:
             self._known.update(_named_fields(self.contract.documents["model.schema.json"]))
         for where in _unknown_fields(model, "", self._known):
             self.unknown_fields[where].saw(model_id)
+        self.seen_fields |= _present_fields(model, "", self._known)
         for label, (parent, member) in _OPEN_VALUES:
             # Any shape may arrive here (the answer is counted before its violations are reported).
             container = model.get(parent)
@@ -248,6 +279,26 @@ def _unknown_fields(node: Any, where: str, known: dict[str, frozenset[str]]) -> 
         if name in known[where]:
             found.extend(_unknown_fields(value, f"{where}.{name}".lstrip("."), known))
     return found
+
+
+def _present_fields(node: Any, where: str, known: dict[str, frozenset[str]]) -> set[str]:
+    """The documented fields ``node`` carries (with a value other than null), by path."""
+    if isinstance(node, list):
+        return {found for item in node for found in _present_fields(item, f"{where}[]", known)}
+    if not isinstance(node, dict) or where not in known:
+        return set()
+    found: set[str] = set()
+    for name, value in node.items():
+        if name in known[where] and value is not None:
+            path = f"{where}.{name}".lstrip(".")
+            found.add(path)
+            found |= _present_fields(value, path, known)
+    return found
+
+
+def documented_fields(known: dict[str, frozenset[str]]) -> set[str]:
+    """Every field path the model contract names."""
+    return {f"{where}.{name}".lstrip(".") for where, names in known.items() for name in names}
 
 
 def _models(contract_name: str, body: Any) -> list[dict[str, Any]]:

@@ -53,6 +53,8 @@ class RunFacts:
     answers: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     allow_partial: bool = False
     checks: int = 0
+    # Under --strict-contract, what fails the run beyond a failed test (documented fields no answer carried).
+    strict_findings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,13 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
             f"HUB UNAVAILABLE: {facts.unavailable}; the failures are not contract violations ({checked})",
         )
     failures = facts.contract_failures + facts.other_failures
+    if facts.strict_findings and not failures:
+        return Verdict(
+            "contract violations",
+            1,
+            f"CONTRACT VIOLATIONS (--strict-contract): {'; '.join(facts.strict_findings)} ({checked})",
+            missing,
+        )
     if failures:
         setup = f"; and {len(facts.setup_errors)} setup error(s): {facts.setup_errors[0]}" if facts.setup_errors else ""
         return Verdict(

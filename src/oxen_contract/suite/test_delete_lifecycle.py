@@ -70,6 +70,10 @@ def _machine(hub: Any, verifier: Any, provisioner: Any, namespace: str | None, f
             exchange = getattr(hub, action)(model_id)
             body = verifier.answer(exchange, clause="rule:activate-answers-the-model")
             verifier.same(exchange, "rule:activate-answers-the-model", "/id", model_id, body["id"])
+            # What the action does, not only what it answers: in its answer, and in the model as retrieved after.
+            verifier.switched(exchange, action, body)
+            later = hub.retrieve(model_id)
+            verifier.switched(later, action, verifier.answer(later, clause="rule:retrieve-answers-the-requested-model"))
 
         def _retrieved(self, model_id: str) -> dict[str, Any]:
             exchange = hub.retrieve(model_id)

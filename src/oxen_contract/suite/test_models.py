@@ -53,3 +53,72 @@ def test_own_custom_model_answers_as_custom_and_owned_by_the_caller(
         verifier.same(
             exchange, "rule:deleted-model-is-custom-and-yours", "/owned_by", live_config.namespace, body.get("owned_by")
         )
+
+
+def _developer(model: dict[str, Any]) -> str | None:
+    developer = model.get("developer")
+    name = developer.get("name") if isinstance(developer, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _actions(model: dict[str, Any]) -> list[str]:
+    fine_tuning = model.get("fine_tuning")
+    actions = fine_tuning.get("actions") if isinstance(fine_tuning, dict) else None
+    return [action for action in actions if isinstance(action, str)] if isinstance(actions, list) else []
+
+
+def _filters(listed: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    developers = sorted({name for model in listed if (name := _developer(model))})[:3]
+    actions = sorted({action for model in listed for action in _actions(model)})[:2]
+    return [("developer_name", name) for name in developers] + [("action", action) for action in actions]
+
+
+def test_a_filtered_list_keeps_only_models_that_match_the_filter(hub: Any, verifier: Any) -> None:
+    listed = verifier.answer(hub.list())["data"]
+    everything = {model["id"]: model for model in listed}
+    filters = _filters(listed)
+    assert filters, "the list answers no developer and no fine-tuning action to filter by"
+    for key, value in filters:
+        exchange = hub.list(**{key: value})
+        kept = verifier.answer(exchange)["data"]
+        if key == "developer_name":
+            strays = [m["id"] for m in kept if (_developer(m) or "").casefold() != value.casefold()]
+            matching = {i for i, m in everything.items() if _developer(m) == value}
+        else:
+            strays = [m["id"] for m in kept if value not in _actions(m)]
+            matching = {i for i, m in everything.items() if value in _actions(m)}
+        verifier.same(exchange, "rule:list-filter-keeps-only-matches", "/data/*", [], strays)
+        ids = {model["id"] for model in kept}
+        verifier.warn_unless(
+            ids <= set(everything) and matching <= ids,
+            exchange,
+            "rule:list-filter-is-a-subset",
+            "only listed models, and every listed model that matches",
+            {"not listed": sorted(ids - set(everything)), "missing": sorted(matching - ids)},
+        )
+
+
+def test_a_search_answers_only_listed_models(hub: Any, verifier: Any, listed_ids: list[str]) -> None:
+    for term in sorted({model_id.split("/")[-1].split("-")[0] for model_id in listed_ids})[:3] or ["model"]:
+        exchange = hub.search(term)
+        found = {model["id"] for model in verifier.answer(exchange)["data"]}
+        unlisted = sorted(found - set(listed_ids))
+        verifier.warn_unless(
+            not unlisted, exchange, "rule:search-is-a-subset-of-list", "only models the list shows", unlisted
+        )
+
+
+def test_the_run_s_own_model_does_not_show_to_another_namespace(
+    hub: Any, verifier: Any, shared_model: str, other_namespace_key: str
+) -> None:
+    clause = "rule:own-model-hidden-from-other-namespaces"
+    listed = hub.list(credential=other_namespace_key)
+    shown = [model["id"] for model in verifier.answer(listed)["data"]]
+    verifier.warn_unless(shared_model not in shown, listed, clause, f"no {shared_model!r}", shared_model)
+    searched = hub.search(shared_model.split("/")[-1], credential=other_namespace_key)
+    shown = [model["id"] for model in verifier.answer(searched)["data"]]
+    verifier.warn_unless(shared_model not in shown, searched, clause, f"no {shared_model!r}", shared_model)
+    retrieved = hub.retrieve(shared_model, credential=other_namespace_key)
+    verifier.warn_unless(retrieved.status == 404, retrieved, clause, "404", retrieved.status)
+    if retrieved.status == 404:
+        verifier.not_found(retrieved, clause)

@@ -30,3 +30,14 @@ def test_odd_id_answers_json_and_no_server_error(hub: Any, verifier: Any, operat
     body = verifier.body(exchange)
     if 400 <= exchange.status < 500:
         verifier.conforms(exchange, "error", body)
+
+
+@pytest.mark.parametrize("model_id", list(ODD_IDS.values()), ids=list(ODD_IDS))
+def test_a_delete_of_an_odd_id_that_names_no_model_is_refused_never_a_server_error(
+    hub: Any, verifier: Any, model_id: str
+) -> None:
+    # Only an id retrieve has just answered 404 for is sent: it names no model, so the DELETE can harm nothing.
+    looked = hub.retrieve(model_id)
+    if looked.status != 404:
+        pytest.skip(f"retrieve answered {looked.status} for this id, not 404: it is not sent to DELETE")
+    verifier.error(hub.delete_unknown(model_id), None, "rule:unknown-id-delete-is-refused")
