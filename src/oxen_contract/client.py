@@ -222,7 +222,9 @@ class HubClient:
             except AnswerTooLarge as error:
                 raise HubTimeout(operation, method, url, model_id, credential, self.timeout, str(error)) from None
             except httpx.TransportError as error:
-                raise HubUnavailable(f"{method} {url}: {type(error).__name__}: {error}") from None
+                raise HubUnavailable(
+                    f"{method} {url}: {type(error).__name__}: {error}", (operation, method, url, credential)
+                ) from None
 
         response = send_with_retries(
             attempt,

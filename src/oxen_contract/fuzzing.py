@@ -166,7 +166,9 @@ class Sender:
                 self.guard.stalled_on(operation_id(case))
                 raise HubTimeout(operation_id(case), case.method, url, model_id, credential, timeout) from None
             except requests.ConnectionError as error:
-                raise HubUnavailable(f"{case.method} {url}: {type(error).__name__}") from None
+                raise HubUnavailable(
+                    f"{case.method} {url}: {type(error).__name__}", (operation_id(case), case.method, url, credential)
+                ) from None
 
         return send_with_retries(
             attempt,

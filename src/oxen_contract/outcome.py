@@ -75,6 +75,27 @@ def classify(error: BaseException, nodeid: str, run: RunConfig) -> tuple[str, st
     return "other", _first_line(error)
 
 
+def dropped_route(error: BaseException, tally: Tally) -> str | None:
+    """The failure text for a route that dropped its connection while the hub answers its probe; counted, too."""
+    from .client import Exchange, HubUnavailable
+    from .failures import Finding
+    from .report import render_failure
+
+    dropped = next((e for e in chain(error) if isinstance(e, HubUnavailable) and e.request), None)
+    if dropped is None or dropped.request is None:
+        return None
+    operation, method, url, credential = dropped.request
+    path = "/" + url.split("://", 1)[-1].partition("/")[2]
+    exchange = Exchange(operation, method, url, path, None, credential, 0, {}, "")
+    finding = Finding(
+        "rule:no-server-error",
+        "an answer (the hub answers its health probe meanwhile)",
+        f"the connection was dropped: {_first_line(dropped)}",
+    )
+    tally.failed(exchange, finding.clause, finding.expected, finding.actual, "")
+    return render_failure(exchange, [finding])
+
+
 def tally_timeouts(error: BaseException, tally: Tally) -> None:
     """Count a timeout against rule:answers-in-time: it is raised by the transport, not through Verifier.fail."""
     from .client import Exchange, HubTimeout

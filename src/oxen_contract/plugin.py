@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig, resolve
-from .outcome import classify, failure_text, report_meta, tally_timeouts
+from .outcome import classify, dropped_route, failure_text, report_meta, tally_timeouts
 from .verdict import RunFacts, Verdict, decide, skip_reasons
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
@@ -331,6 +331,13 @@ def pytest_runtest_makereport(
                 reason = hub.probe()
                 if reason:
                     kind, detail = "outage", reason
+        if kind == "outage" and run.live:
+            # One route that drops its connection while the hub answers its health probe is that route's failure.
+            hub = config.stash.get(HUB_CLIENT, None)
+            text = dropped_route(error, config.stash[SESSION_TALLY]) if hub is not None and not hub.probe() else None
+            if text is not None:
+                kind, detail = "contract", text.splitlines()[0]
+                report.longrepr = f"{item.nodeid}\n\n{text}"
         if kind == "outage":
             item.session.shouldstop = f"hub unavailable: {detail}"
         properties += [("oxen_kind", kind), ("oxen_detail", detail)]

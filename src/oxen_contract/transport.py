@@ -62,7 +62,15 @@ MAX_RETRY_SECONDS = 30.0
 
 
 class HubUnavailable(RuntimeError):
-    """The hub cannot be reached or keeps refusing service: an infrastructure problem, not a contract violation."""
+    """The hub cannot be reached or keeps refusing service: an infrastructure problem, not a contract violation.
+
+    ``request`` is (operation, method, url, credential label) when one request's connection failed: if the hub then
+    answers its health probe, that route dropped the connection while the hub is up, a failure of the route.
+    """
+
+    def __init__(self, message: str, request: tuple[str, str, str, str] | None = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 class RequestBudget:

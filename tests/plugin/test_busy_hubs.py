@@ -94,3 +94,27 @@ def test_a_correct_hub_that_takes_a_tenth_of_a_second_more_per_answer_passes(run
         status, output = _run(run_suite, url)
     assert status == 0, output[-3000:]
     assert "CONTRACT HELD" in output
+
+
+class DropsRetrieve:
+    """Drops the connection mid-answer on every retrieve of one model, as a crashing route behind a proxy would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] == "GET" and path.startswith("/api/ai/models/gpt-"):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+            raise RuntimeError("the route crashed mid-answer")
+        await self.app(scope, receive, send)
+
+
+def test_a_route_that_drops_its_connection_while_the_hub_answers_is_that_route_s_failure_not_an_outage(
+    run_suite: Runner,
+) -> None:
+    with _serving(DropsRetrieve(create_app(TOKENS))) as url:
+        status, output = _run(run_suite, url)
+    assert status == 1, output[-3000:]
+    assert "rule:no-server-error" in output and "the connection was dropped" in output
+    assert "HUB UNAVAILABLE" not in output
