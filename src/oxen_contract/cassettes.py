@@ -21,8 +21,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .client import INVALID_KEY, Credential
 from .config import REPLAY_HUB_URL, RunConfig
+from .exchange import INVALID_KEY, Credential
 from .transport import ApiKey
 
 __all__ = [

@@ -15,10 +15,10 @@ from urllib.parse import unquote, urlsplit
 
 import schemathesis
 
-from .client import Credential, Exchange, next_answer_id
 from .contracts import Contract, load_contract
+from .exchange import Credential, Exchange, next_answer_id
 from .failures import ContractFailure, Finding
-from .report import render_value
+from .text import render_value
 from .tally import Tally
 from .transport import ApiKey
 

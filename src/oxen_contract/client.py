@@ -1,23 +1,29 @@
 """The suite's HTTP client for the hub: one call per documented operation, each answer kept as an Exchange.
 
-An Exchange holds what a failure message needs (operation, method, path, ids, status, body) and which credential
-was sent, by label, never the key itself. Model ids are percent-encoded as one path segment: they hold ``:`` and may
-hold ``/`` and ``.``.
+What an exchange is lives in ``exchange.py``; how a request leaves the process (guard, deadline, retries, key) in
+``transport.py``. Both are re-exported here for the suite's tests.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import httpx
 
+from .exchange import (
+    MODELS,
+    Credential,
+    Exchange,
+    authorization,
+    curl_line,
+    fine_tune_path,
+    model_path,
+)
 from .transport import (
     CLEANUP_REQUESTS,
     RETRY_STATUSES,
@@ -32,6 +38,7 @@ from .transport import (
     retry_delay,
     send_with_retries,
 )
+from .verdict import EXIT_HUB_UNAVAILABLE
 
 __all__ = [
     "EXIT_HUB_UNAVAILABLE",
@@ -45,76 +52,6 @@ __all__ = [
     "retry_delay",
     "send_with_retries",
 ]
-
-# The exit status of a run that could not reach the hub: not 0, not 1 (contract failures), and none of pytest's own
-# (2-5). 75 is EX_TEMPFAIL in sysexits.h: "temporary failure, try again later".
-EXIT_HUB_UNAVAILABLE = 75
-
-MODELS = "/api/ai/models"
-# The key sent when a test needs a credential the hub must refuse.
-INVALID_KEY = "not-a-valid-oxen-key"
-
-
-class Credential:
-    """Which credential a request carried, by the name a reader can use in a curl line."""
-
-    KEY = "$OXEN_API_KEY"
-    OTHER = "$OXEN_API_KEY_OTHER"
-    NONE = "none"
-    INVALID = "invalid"
-    NOT_BEARER = "not-bearer"
-
-
-def fine_tune_path(owner: str, repo: str, fine_tune_id: str) -> str:
-    return (
-        "/api/repos/"
-        + "/".join(quote(part, safe="") for part in (owner, repo))
-        + f"/fine_tunes/{quote(fine_tune_id, safe='')}"
-    )
-
-
-def model_path(model_id: str, action: str | None = None) -> str:
-    path = f"{MODELS}/{quote(model_id, safe='')}"
-    return f"{path}/{action}" if action else path
-
-
-_ANSWER_IDS = itertools.count(1)
-
-
-def next_answer_id() -> int:
-    return next(_ANSWER_IDS)
-
-
-@dataclass(frozen=True, slots=True)
-class Exchange:
-    """One request and its answer."""
-
-    operation: str
-    method: str
-    url: str
-    path: str
-    model_id: str | None
-    credential: str
-    status: int
-    headers: Mapping[str, str]
-    text: str
-    request_body: str | None = None
-    # Which answer this is: the Verifier counts an answer once, however many checks (and Exchange views) it gets.
-    answer_id: int = field(default_factory=lambda: next(_ANSWER_IDS), compare=False)
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    def json(self) -> Any:
-        """The body as JSON; raises ``ValueError`` when it is not JSON."""
-        return json.loads(self.text)
-
-    def json_or_none(self) -> Any:
-        try:
-            return self.json()
-        except ValueError:
-            return None
 
 
 class HubTimeout(AssertionError):
@@ -133,8 +70,6 @@ class HubTimeout(AssertionError):
         self.operation, self.method, self.url, self.model_id = operation, method, url, model_id
         self.credential, self.timeout = credential, timeout
         self.reason = reason or f"got no answer within {timeout:g} s (--request-timeout)"
-        from .report import curl_line
-
         super().__init__(
             f"Contract violation in {operation}: {method} {url} {self.reason}\n  clause rule:answers-in-time\n"
             f"  reproduce with:\n    {curl_line(method, url, credential)}"
@@ -179,11 +114,8 @@ class HubClient:
         key = self._keys.get(credential)
         if key:
             return BearerAuth(key), {}
-        if credential == Credential.INVALID:
-            return None, {"Authorization": f"Bearer {INVALID_KEY}"}
-        if credential == Credential.NOT_BEARER:
-            return None, {"Authorization": f"Basic {INVALID_KEY}"}
-        return None, {}
+        header = authorization(credential)
+        return None, ({"Authorization": header} if header is not None else {})
 
     def send(
         self,

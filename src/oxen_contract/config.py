@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .client import Credential
+from .exchange import Credential
 from .transport import ApiKey
 
 __all__ = ["FineTune", "Mode", "RunConfig", "resolve"]

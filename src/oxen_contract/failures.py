@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .client import Exchange
+from .exchange import Exchange
+from .text import render_failure
 
 __all__ = ["ContractFailure", "Finding", "ProvisioningError", "SetupError"]
 
@@ -30,8 +31,6 @@ class ContractFailure(AssertionError):
     """An answer broke the contract; ``str()`` is the full failure text."""
 
     def __init__(self, exchange: Exchange, findings: Sequence[Finding], note: str = "") -> None:
-        from .report import render_failure
-
         self.exchange = exchange
         self.findings = tuple(findings)
         super().__init__(render_failure(exchange, self.findings, note))

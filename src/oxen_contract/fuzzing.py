@@ -27,8 +27,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from . import checks as our_checks
-from .client import INVALID_KEY, Credential, HubTimeout, HubUnavailable, RequestBudget, send_with_retries
+from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
+from .exchange import INVALID_KEY, Credential
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]

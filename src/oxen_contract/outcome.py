@@ -79,7 +79,7 @@ def dropped_route(error: BaseException, tally: Tally) -> str | None:
     """The failure text for a route that dropped its connection while the hub answers its probe; counted, too."""
     from .client import Exchange, HubUnavailable
     from .failures import Finding
-    from .report import render_failure
+    from .text import render_failure
 
     dropped = next((e for e in chain(error) if isinstance(e, HubUnavailable) and e.request), None)
     if dropped is None or dropped.request is None:

@@ -26,7 +26,8 @@ from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
 from .config import RunConfig
 from .failures import ProvisioningError
 from .ledger import Intent, Ledger
-from .report import curl_line, excerpt
+from .exchange import curl_line
+from .text import excerpt
 
 __all__ = ["Leak", "Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted", "unusable_id"]
 

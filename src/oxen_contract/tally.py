@@ -12,9 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import Exchange
 from .contracts import Contract
-from .report import curl_line
+from .exchange import Exchange, curl_line
 
 __all__ = ["Drift", "Tally"]
 
