@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
 from .config import RunConfig
+from .exchange import curl_line
 from .failures import ProvisioningError
 from .ledger import Intent, Ledger
-from .exchange import curl_line
 from .text import excerpt
 
 __all__ = ["Leak", "Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted", "unusable_id"]

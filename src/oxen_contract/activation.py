@@ -1,0 +1,86 @@
+"""Setting a session up for the contract suite, once, and only a session that runs it."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from .config import Mode, RunConfig
+from .stash_keys import (
+    DEFERRED_USAGE_ERROR,
+    GENERATION_THAWED,
+    LEDGER_HELD,
+    RUN_CONFIG,
+    SESSION_TALLY,
+    SUITE_ACTIVE,
+    SUITE_REQUESTED,
+)
+
+__all__ = ["activate_suite", "say"]
+
+
+def activate_suite(config: pytest.Config) -> None:
+    """Set the session up for the contract suite: once, and only in a session that runs it.
+
+    Called by the suite's conftest as it loads (before its modules are collected), and by the plugin when the suite's
+    options are given or its items collected.
+    """
+    if SUITE_ACTIVE in config.stash:
+        return
+    if RUN_CONFIG not in config.stash and DEFERRED_USAGE_ERROR not in config.stash:
+        # The suite's conftest can configure before the plugin does: the plugin's configure picks this up.
+        config.stash[SUITE_REQUESTED] = True
+        return
+    if DEFERRED_USAGE_ERROR in config.stash:
+        raise config.stash[DEFERRED_USAGE_ERROR]
+    config.stash[SUITE_ACTIVE] = True
+    run = config.stash[RUN_CONFIG]
+    from .cassettes import freeze_generation
+    from .contracts import load_contract
+    from .tally import Tally
+
+    config.stash[SESSION_TALLY] = Tally(load_contract())
+    config.stash[GENERATION_THAWED] = freeze_generation()
+    # Run from the package there is no repository conftest: the suite brings its own profiles (replay by default).
+    from .profiles import load_profile
+
+    load_profile()
+    if run.mode == Mode.LIVE:
+        # Live means live: never let pytest-recording answer from a cassette.
+        config.option.disable_recording = True
+    if run.ledger_path is not None:
+        _hold_ledger(config, run)
+
+
+def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
+    # A remote hub costs money and holds other people's models: a run that may deploy or delete there is one
+    # process, with one budget and one ledger. A read-only run (no --fine-tune, --disposable-model or --namespace)
+    # may use xdist: it spends nothing, deletes nothing and needs no ledger.
+    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+        if run.can_provision or run.namespace:
+            raise pytest.UsageError(
+                "a live run that may deploy or delete on a remote hub runs in one process: xdist workers would each "
+                "deploy up to --max-provisions and sweep each other's models. Drop -n (the local hub, replay and "
+                "read-only live runs may use it)."
+            )
+        return
+    from .ledger import Ledger, LedgerBusy
+
+    assert run.ledger_path is not None
+    ledger = Ledger(run.ledger_path, run.hub_url)
+    try:
+        ledger.acquire()
+    except LedgerBusy as busy:
+        raise pytest.UsageError(str(busy)) from None
+    config.stash[LEDGER_HELD] = ledger
+
+
+def say(config: pytest.Config, message: str) -> None:
+    """Progress of a live run (hub, provisioning, clean-up) on the terminal, past output capture; never a key."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or RUN_CONFIG not in config.stash or not config.stash[RUN_CONFIG].live:
+        return
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        reporter.write_line(f"[oxen-contract] {message}")

@@ -1,0 +1,266 @@
+"""The suite's fixtures: the hub, its client and guard, the verifier, disposable models, cassettes.
+
+Each is named for what it gives. Heavy imports stay inside them so that ``pytest --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .activation import activate_suite, say
+from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
+from .stash_keys import HUB_CLIENT, HUB_URL_SEEN, LEDGER_HELD, RUN_CONFIG, SESSION_LEAKS, SESSION_NOTES, SESSION_TALLY
+
+# Every fixture, for the plugin's star import (which would skip the underscored one).
+__all__ = [
+    "_shared_model_id",
+    "contract",
+    "contract_vcr_config",
+    "disposable_model",
+    "hub",
+    "hub_is_reachable",
+    "hub_ready",
+    "hub_url",
+    "live_config",
+    "other_namespace_key",
+    "protection_probes",
+    "provisioner",
+    "request_guard",
+    "run_config",
+    "session_cassette",
+    "shared_model",
+    "verifier",
+]
+
+
+@pytest.fixture(scope="session")
+def run_config(request: pytest.FixtureRequest) -> RunConfig:
+    """The run's resolved settings (mode, hub, provisioning, variant)."""
+    activate_suite(request.config)
+    return request.config.stash[RUN_CONFIG]
+
+
+@pytest.fixture(scope="session")
+def contract() -> Any:
+    """The contracts, loaded once by the package's only reader of contracts/."""
+    from .contracts import load_contract
+
+    return load_contract()
+
+
+@pytest.fixture(scope="session")
+def hub_url(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[str]:
+    """The base URL the suite talks to; with --local-hub, a local reference hub started for the session."""
+    if not run_config.local_hub:
+        yield run_config.hub_url
+        return
+    from .config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN
+    from .hub import LocalHub
+
+    tokens = {LOCAL_TOKEN: LOCAL_NAMESPACE, LOCAL_OTHER_TOKEN: LOCAL_OTHER_NAMESPACE}
+    with LocalHub(tokens, deterministic=True) as local:
+        say(request.config, f"local reference hub listening on {local.url}")
+        request.config.stash[HUB_URL_SEEN] = local.url
+        yield local.url
+
+
+@pytest.fixture(scope="session")
+def live_config(run_config: RunConfig, hub_url: str) -> RunConfig:
+    """The run's settings with the hub URL known (a local hub's port is picked at start)."""
+    return dataclasses.replace(run_config, hub_url=hub_url)
+
+
+@pytest.fixture(scope="session")
+def contract_vcr_config(live_config: RunConfig) -> dict[str, Any]:
+    """What tests/contract/conftest.py hands pytest-recording as ``vcr_config``."""
+    from .cassettes import vcr_config_for
+
+    return vcr_config_for(live_config)
+
+
+@pytest.fixture(scope="session")
+def session_cassette(
+    request: pytest.FixtureRequest, live_config: RunConfig, contract_vcr_config: dict[str, Any]
+) -> Iterator[Any]:
+    """The cassette for exchanges that belong to the session, not to one test; None in live runs."""
+    if live_config.mode == Mode.LIVE:
+        yield None
+        return
+    from .cassettes import SESSION_CASSETTE, SessionCassette
+
+    record_mode = str(request.config.getoption("record_mode", default="none") or "none")
+    cassette = SessionCassette(live_config.cassette_dir / SESSION_CASSETTE, record_mode, contract_vcr_config)
+    yield cassette
+    if live_config.mode == Mode.RECORD:
+        cassette.save()
+
+
+@pytest.fixture(scope="session")
+def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConfig) -> Iterator[Any]:
+    """Checks answers against the contract in the run's variant; also used by the schemathesis checks."""
+    from .checks import Verifier, use_verifier
+
+    keys = [key for key in (live_config.token, live_config.other_token) if key is not None]
+    tally = request.config.stash[SESSION_TALLY]
+    checker = Verifier(contract, strict=live_config.strict_contract, keys=keys, tally=tally)
+    use_verifier(checker)
+    yield checker
+    use_verifier(None)
+
+
+@pytest.fixture(scope="session")
+def request_guard(live_config: RunConfig) -> Any:
+    """What may leave the process (transport.RequestGuard): deletes of verified ids only, deploys within the cap."""
+    from .transport import RequestGuard
+
+    return RequestGuard(
+        live_config.hub_url, max_deploys=live_config.max_provisions, timeout=live_config.request_timeout
+    )
+
+
+@pytest.fixture(scope="session")
+def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: Any) -> Iterator[Any]:
+    """An httpx client for the hub with the run's keys: one method per documented operation."""
+    from .client import Credential, HubClient, RequestBudget
+
+    keys = {Credential.KEY: live_config.token}
+    if live_config.other_token:
+        keys[Credential.OTHER] = live_config.other_token
+    client = HubClient(live_config.hub_url, keys, guard=request_guard, budget=RequestBudget(live_config.max_requests))
+    request.config.stash[HUB_CLIENT] = client
+    yield client
+    del request.config.stash[HUB_CLIENT]
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> None:
+    # Before anything else in a live run: an unreachable hub is an outage, not a hundred contract failures; a key the
+    # hub refuses on the list, which every caller may use, is a setup error, not seven contract failures.
+    if not run_config.live:
+        return
+    from .client import HubUnavailable
+    from .failures import SetupError
+
+    hub = request.getfixturevalue("hub")
+    say(request.config, f"probing {hub.base_url}")
+    reason = hub.probe()
+    if reason:
+        request.session.shouldstop = f"hub unavailable: {reason}"
+        raise HubUnavailable(reason)
+    refused = hub.key_refused()
+    if refused:
+        request.session.shouldstop = refused
+        raise SetupError(refused)
+
+
+@pytest.fixture(scope="session")
+def provisioner(
+    request: pytest.FixtureRequest,
+    live_config: RunConfig,
+    hub: Any,
+    request_guard: Any,
+    session_cassette: Any,
+    verifier: Any,
+) -> Iterator[Any]:
+    """Hands out disposable models (deploys capped by --max-provisions), and cleans up what the run made."""
+    from .provisioning import Provisioner
+
+    config = request.config
+    made = Provisioner(
+        hub,
+        live_config,
+        config.stash.get(LEDGER_HELD, None),
+        log=lambda message: say(config, message),
+        check_answer=verifier.deploy_answer,
+    )
+    # The guard lets a DELETE out only for what the provisioner verified.
+    request_guard.may_delete = lambda: made.owns
+    notes = config.stash[SESSION_NOTES]
+    leftovers = made.sweep_leftovers() if live_config.mode != Mode.REPLAY else []
+    if leftovers:
+        notes.append(f"deleted {len(leftovers)} model(s) left by an earlier run: {', '.join(leftovers)}")
+    yield made
+    if live_config.mode == Mode.REPLAY:
+        return  # nothing was made on any hub
+    with session_cassette.active() if session_cassette else contextlib.nullcontext():
+        made.sweep_leaks()
+    notes.extend(made.notes)
+    notes.extend(leak.line() for leak in made.leaks)
+    config.stash[SESSION_LEAKS] = [dataclasses.asdict(leak) for leak in made.leaks]
+    notes.append(
+        f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions} "
+        f"({request_guard.deploy_posts} deploy request(s) sent)"
+    )
+
+
+@pytest.fixture(scope="session")
+def hub_ready(request: pytest.FixtureRequest, run_config: RunConfig, hub_is_reachable: None) -> None:
+    """Before the suite's first test: the hub answers and takes the key, and earlier runs' leftovers are swept.
+
+    The contract suite's conftest uses it automatically; nothing else in a session pays for it.
+    """
+    # Only a remote hub keeps a ledger; sweeping first means a crashed run's models go even if no test deploys.
+    if run_config.ledger_path is not None:
+        request.getfixturevalue("provisioner")
+
+
+@pytest.fixture(scope="session")
+def _shared_model_id(provisioner: Any, session_cassette: Any) -> Iterator[list[str]]:
+    holder: list[str] = []
+    yield holder
+    if holder and provisioner.config.mode != Mode.REPLAY:
+        with session_cassette.active() if session_cassette else contextlib.nullcontext():
+            provisioner.dispose(holder[0])
+
+
+@pytest.fixture
+def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list[str]) -> str:
+    """A disposable custom model shared by tests that must not delete it; made once per session."""
+    from .provisioning import ProvisionsExhausted
+
+    if not _shared_model_id:
+        try:
+            with session_cassette.active() if session_cassette else contextlib.nullcontext():
+                _shared_model_id.append(provisioner.fresh_model())
+        except ProvisionsExhausted as reason:
+            pytest.skip(str(reason))
+    return _shared_model_id[0]
+
+
+@pytest.fixture
+def disposable_model(provisioner: Any) -> Iterator[str]:
+    """A fresh disposable custom model the test may delete; deleted afterwards if the test did not."""
+    from .provisioning import ProvisionsExhausted
+
+    try:
+        model_id = provisioner.fresh_model()
+    except ProvisionsExhausted as reason:
+        pytest.skip(str(reason))
+    yield model_id
+    if model_id not in provisioner.deleted and provisioner.config.mode != Mode.REPLAY:
+        provisioner.dispose(model_id)
+
+
+@pytest.fixture
+def other_namespace_key(live_config: RunConfig) -> str:
+    """The credential label of a second namespace's key; skips when OXEN_API_KEY_OTHER is not set."""
+    from .client import Credential
+
+    if not live_config.other_token:
+        pytest.skip("cross-namespace check: set OXEN_API_KEY_OTHER to a key of a second namespace")
+    return Credential.OTHER
+
+
+@pytest.fixture
+def protection_probes(live_config: RunConfig) -> None:
+    """Skips unless probes that try to delete what must stay are allowed (--allow-protection-probes)."""
+    if not live_config.allow_protection_probes:
+        pytest.skip(
+            "protection probe: a broken hub would really delete the model; pass --allow-protection-probes to run it"
+        )
