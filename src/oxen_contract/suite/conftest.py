@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
 from oxen_contract.activation import activate_suite
+from oxen_contract.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
 from oxen_contract.transport import guarded_session
 
 
