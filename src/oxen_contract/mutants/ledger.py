@@ -1,0 +1,209 @@
+"""The survivors ledger, ``contracts/MUTANTS.md``: why each mutant the contract suite lets live is allowed, or a gap.
+
+A mutant that survives is a hub the suite passes. Either the docs allow that hub (the mutant changes only what no
+source pins down: error wording, an optional nested field, the order of a list...), or the suite has a gap. The ledger
+says which, for every survivor, so that a new survivor cannot pass unnoticed. Its form, in Markdown::
+
+    ## Allowed by the docs
+
+    ### <reason>
+
+    Source: <the SOURCES.md row, or the silence in the docs, that allows it>
+
+    - `app._invalid` `^string:` what this entry covers
+    - `records.Pricing.to_json`
+
+    ## Gaps
+
+    - `app._Hub._set_active:1a2b3c4d` (mutmut id) activate and deactivate swapped
+
+An allowed entry is a function (a glob on ``module.Class.function``) and, optionally, a regular expression searched in
+the mutant's change, ``<kind>: <old line> => <new line>``, where the kind is ``string`` or ``number`` when only
+literals of that kind changed, else ``code``. A gap names exactly one mutant by its stable key (``results.py``),
+then says what is wrong with that hub.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["Accounting", "Entry", "Ledger", "account", "parse_ledger", "read_ledger"]
+
+ALLOWED = "allowed"
+GAP = "gap"
+_ALLOWED_HEADING = "## allowed by the docs"
+_GAPS_HEADING = "## gaps"
+_SOURCE = "Source:"
+_BULLET = re.compile(r"^- `(?P<selector>[^`]+)`(?: `(?P<pattern>[^`]+)`)?(?P<note>.*)$")
+_KEY = re.compile(r"^[\w.]+:[0-9a-f]{8}(?:#\d+)?$")
+
+
+class Survivor(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def function(self) -> str: ...
+
+    @property
+    def described(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    kind: str
+    group: str
+    source: str
+    selector: str
+    pattern: str | None
+    note: str
+    line: int
+
+    def matches(self, mutant: Survivor) -> bool:
+        if _KEY.match(self.selector):
+            return mutant.key == self.selector
+        if not fnmatch.fnmatchcase(mutant.function, self.selector):
+            return False
+        return self.pattern is None or re.search(self.pattern, mutant.described) is not None
+
+    @property
+    def where(self) -> str:
+        return f"contracts/MUTANTS.md:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    entries: tuple[Entry, ...]
+    # Form problems, each naming its line: a test fails on any.
+    problems: tuple[str, ...]
+
+    @property
+    def gaps(self) -> tuple[Entry, ...]:
+        return tuple(entry for entry in self.entries if entry.kind == GAP)
+
+    @property
+    def allowed(self) -> tuple[Entry, ...]:
+        return tuple(entry for entry in self.entries if entry.kind == ALLOWED)
+
+
+@dataclass(slots=True)
+class _Group:
+    name: str
+    line: int
+    source: str = ""
+    entries: list[Entry] = field(default_factory=list)
+
+
+def parse_ledger(text: str) -> Ledger:
+    entries: list[Entry] = []
+    problems: list[str] = []
+    section = ""
+    groups: list[_Group] = []
+    in_source = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        lowered = line.lower()
+        if in_source and line and not line.startswith(("- ", "#")):
+            # The source paragraph goes on to the next blank line.
+            groups[-1].source += " " + line
+            continue
+        in_source = False
+        if line.startswith("## "):
+            section = ALLOWED if lowered == _ALLOWED_HEADING else GAP if lowered == _GAPS_HEADING else ""
+            continue
+        if section == ALLOWED and line.startswith("### "):
+            groups.append(_Group(line[4:].strip(), number))
+            continue
+        if section == ALLOWED and line.startswith(_SOURCE) and groups:
+            groups[-1].source = line[len(_SOURCE) :].strip()
+            in_source = True
+            continue
+        if not section or not line.startswith("- `"):
+            continue
+        bullet = _BULLET.match(line)
+        if bullet is None:
+            problems.append(f"line {number}: an entry is `selector`, optionally `regex`, then text: {line!r}")
+            continue
+        selector, pattern, note = bullet["selector"], bullet["pattern"], bullet["note"].strip()
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
+                continue
+        if section == GAP:
+            if not _KEY.match(selector) or pattern is not None:
+                problems.append(f"line {number}: a gap names one mutant by its key (module.function:hash): {line!r}")
+            if not note:
+                problems.append(f"line {number}: the gap {selector} does not say what is wrong with that hub")
+            entries.append(Entry(GAP, "gap", "", selector, None, note, number))
+            continue
+        if not groups:
+            problems.append(f"line {number}: an allowed entry outside a ### reason group: {line!r}")
+            continue
+        entry = Entry(ALLOWED, groups[-1].name, "", selector, pattern, note, number)
+        groups[-1].entries.append(entry)
+        entries.append(entry)
+    sources = {id(entry): group.source for group in groups for entry in group.entries}
+    entries = [replace(entry, source=sources.get(id(entry), entry.source)) for entry in entries]
+    for group in groups:
+        if not group.source:
+            problems.append(f"line {group.line}: the group {group.name!r} names no source (a 'Source:' line)")
+        if not group.entries:
+            problems.append(f"line {group.line}: the group {group.name!r} lists no mutant")
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.kind == GAP and entry.selector in seen:
+            problems.append(f"line {entry.line}: the gap {entry.selector} is listed twice")
+        seen.add(entry.selector)
+    return Ledger(tuple(entries), tuple(problems))
+
+
+def read_ledger(path: Path) -> Ledger:
+    return parse_ledger(path.read_text("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    # survivor key -> the entry that accounts for it
+    allowed: dict[str, Entry]
+    gaps: dict[str, Entry]
+    # survivors in neither list, and survivors a gap and an allowed entry both claim
+    unaccounted: tuple[str, ...]
+    ambiguous: tuple[str, ...]
+    # gaps whose mutant no longer survives: the suite closed them, or the hub changed
+    closed_gaps: tuple[Entry, ...]
+
+    def entry_of(self, key: str) -> Entry | None:
+        return self.gaps.get(key) or self.allowed.get(key)
+
+
+def account(ledger: Ledger, survivors: Iterable[Survivor]) -> Accounting:
+    allowed: dict[str, Entry] = {}
+    gaps: dict[str, Entry] = {}
+    unaccounted: list[str] = []
+    ambiguous: list[str] = []
+    survivor_keys: set[str] = set()
+    for mutant in survivors:
+        survivor_keys.add(mutant.key)
+        gap = _first(ledger.gaps, mutant)
+        ok = _first(ledger.allowed, mutant)
+        if gap is not None and ok is not None:
+            ambiguous.append(mutant.key)
+        if gap is not None:
+            gaps[mutant.key] = gap
+        elif ok is not None:
+            allowed[mutant.key] = ok
+        else:
+            unaccounted.append(mutant.key)
+    closed = tuple(entry for entry in ledger.gaps if entry.selector not in survivor_keys)
+    return Accounting(allowed, gaps, tuple(unaccounted), tuple(ambiguous), closed)
+
+
+def _first(entries: Sequence[Entry], mutant: Survivor) -> Entry | None:
+    return next((entry for entry in entries if entry.matches(mutant)), None)

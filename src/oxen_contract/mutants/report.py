@@ -1,0 +1,205 @@
+"""The mutation report, ``reports/mutants.md`` and its JSON twin: the figures, by module, and every survivor's diff.
+
+The JSON is what ``tests/mutants/test_ledger.py`` reads: every mutant with its outcome and stable key, and each
+survivor's diff. The Markdown puts each survivor under the ledger entry that accounts for it, or under "in neither
+list", so that a reviewer reads the run and the ledger side by side.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ledger import Accounting
+from .results import OUTCOMES, Mutant
+
+__all__ = ["RunInfo", "figures", "render_markdown", "write_reports"]
+
+_KILLED = tuple(outcome for outcome in OUTCOMES if outcome.startswith("killed"))
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    command: str
+    test_command: str
+    mutmut: str
+    modules: tuple[str, ...]
+    max_children: int
+    date: str
+    # phase -> wall seconds
+    seconds: dict[str, float]
+
+
+def figures(mutants: Iterable[Mutant], accounting: Accounting | None) -> dict[str, object]:
+    mutants = list(mutants)
+    counted = Counter(mutant.outcome for mutant in mutants)
+    made = len(mutants)
+    not_reached = counted["not reached"]
+    reached = made - not_reached - counted["not checked"]
+    killed = sum(counted[outcome] for outcome in _KILLED)
+    survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
+    allowed = gaps = neither = 0
+    if accounting is not None:
+        allowed = sum(mutant.key in accounting.allowed for mutant in survivors)
+        gaps = sum(mutant.key in accounting.gaps for mutant in survivors)
+        neither = len(survivors) - allowed - gaps
+    must_kill = reached - allowed
+    return {
+        "made": made,
+        "reached": reached,
+        # mutmut's "reached" is a test calling the function; this is the unmutated run executing the changed line.
+        "reached_lines": sum(mutant.executed is True for mutant in mutants if mutant.outcome != "not reached"),
+        "killed": killed,
+        "killed_by": {outcome.removeprefix("killed: "): counted[outcome] for outcome in _KILLED},
+        "survived": len(survivors),
+        "survived_allowed": allowed,
+        "survived_gaps": gaps,
+        "survived_in_neither_list": neither,
+        "survived_unexecuted_lines": sum(mutant.executed is False for mutant in survivors),
+        "not_reached": not_reached,
+        "not_checked": counted["not checked"],
+        # The issue's bar: of the reached mutants the docs do not allow, the share killed.
+        "kill_rate_not_allowed": round(killed / must_kill, 4) if must_kill else None,
+        "kill_rate_reached": round(killed / reached, 4) if reached else None,
+    }
+
+
+def _by_module(mutants: Sequence[Mutant], accounting: Accounting | None) -> dict[str, dict[str, object]]:
+    modules = sorted({mutant.module for mutant in mutants})
+    return {module: figures([m for m in mutants if m.module == module], accounting) for module in modules}
+
+
+def _status(mutant: Mutant, accounting: Accounting | None) -> str:
+    if accounting is None:
+        return "no ledger"
+    if mutant.key in accounting.gaps:
+        return "gap"
+    entry = accounting.allowed.get(mutant.key)
+    return f"allowed: {entry.group}" if entry is not None else "IN NEITHER LIST"
+
+
+def to_json(info: RunInfo, mutants: Sequence[Mutant], accounting: Accounting | None) -> dict[str, object]:
+    return {
+        "command": info.command,
+        "test_command": info.test_command,
+        "mutmut": info.mutmut,
+        "modules": list(info.modules),
+        "max_children": info.max_children,
+        "date": info.date,
+        "seconds": info.seconds,
+        "figures": figures(mutants, accounting),
+        "by_module": _by_module(mutants, accounting),
+        "mutants": [
+            {**mutant.to_json(with_diff=mutant.outcome == "survived"), "ledger": _status(mutant, accounting)}
+            if mutant.outcome == "survived"
+            else mutant.to_json(with_diff=False)
+            for mutant in mutants
+        ],
+    }
+
+
+def _percent(value: object) -> str:
+    return f"{value * 100:.1f} %" if isinstance(value, float) else "n/a"
+
+
+def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accounting | None) -> str:
+    total = figures(mutants, accounting)
+    killed_by = total["killed_by"]
+    assert isinstance(killed_by, dict)
+    seconds = ", ".join(f"{phase} {value:.0f} s" for phase, value in info.seconds.items())
+    lines = [
+        "# Mutation testing: the contract suite against mutants of the local hub",
+        "",
+        f"`{info.command}` on {info.date}, {info.mutmut}, {info.max_children} worker(s): {seconds}.",
+        "",
+        f"Mutated: {', '.join(f'`{module}`' for module in info.modules)}. Each mutant runs the tests that reached its "
+        f"function: `{info.test_command}`. The suite's exit status splits mutmut's \"killed\": 1 a contract "
+        "violation, 75 hub unavailable, 78 a setup error.",
+        "",
+        "## Figures",
+        "",
+        "| | mutants |",
+        "|---|---:|",
+        f"| made | {total['made']} |",
+        f"| reached (a test of the suite called the function) | {total['reached']} |",
+        f"| reached, and the unmutated run executed the changed line | {total['reached_lines']} |",
+        f"| killed | {total['killed']} ({_percent(total['kill_rate_reached'])} of reached) |",
+        f"| killed as a contract violation (exit 1) | {killed_by['contract violation']} |",
+        f"| killed as hub unavailable (75) | {killed_by['hub unavailable']} |",
+        f"| killed as a setup error (78) | {killed_by['setup error']} |",
+        f"| killed by mutmut's timeout | {killed_by['timeout']} |",
+        f"| killed otherwise (pytest error, crash) | {killed_by['other']} |",
+        f"| survived | {total['survived']} ({total['survived_unexecuted_lines']} on lines the suite never executes) |",
+        f"| survived, allowed by the docs (`contracts/MUTANTS.md`) | {total['survived_allowed']} |",
+        f"| survived, gaps (`contracts/MUTANTS.md`) | {total['survived_gaps']} |",
+        f"| survived, in neither list | {total['survived_in_neither_list']} |",
+        f"| not reached (no test called the function) | {total['not_reached']} |",
+        f"| killed, of the reached mutants the docs do not allow | {_percent(total['kill_rate_not_allowed'])} |",
+        "",
+        "## By module",
+        "",
+        "| module | made | reached | violation | unavailable | setup | timeout | other | survived | allowed | gaps "
+        "| neither |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for module, row in _by_module(mutants, accounting).items():
+        by = row["killed_by"]
+        assert isinstance(by, dict)
+        lines.append(
+            f"| `{module}` | {row['made']} | {row['reached']} | {by['contract violation']} | {by['hub unavailable']} "
+            f"| {by['setup error']} | {by['timeout']} | {by['other']} | {row['survived']} | {row['survived_allowed']} "
+            f"| {row['survived_gaps']} | {row['survived_in_neither_list']} |"
+        )
+    survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
+    if accounting is not None:
+        lines += _ledger_sections(survivors, accounting)
+    lines += ["", "## Every survivor", ""]
+    for mutant in survivors:
+        where = "" if mutant.executed is not False else " (line never executed by the unmutated run)"
+        lines += [
+            f"### `{mutant.key}`: {_status(mutant, accounting)}",
+            "",
+            f"`{mutant.id}`, line {', '.join(map(str, mutant.lines))}{where}",
+            "",
+            "```diff",
+            mutant.diff,
+            "```",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _ledger_sections(survivors: Sequence[Mutant], accounting: Accounting) -> list[str]:
+    lines = ["", "## Survivors by ledger group", "", "| group | source | survivors |", "|---|---|---:|"]
+    groups = Counter((entry.group, entry.source) for entry in accounting.allowed.values())
+    for (group, source), count in sorted(groups.items(), key=lambda item: -item[1]):
+        lines.append(f"| {group} | {source} | {count} |")
+    lines.append(f"| **gaps** | | {len(accounting.gaps)} |")
+    lines += ["", "## Gaps", ""]
+    for mutant in survivors:
+        gap = accounting.gaps.get(mutant.key)
+        if gap is not None:
+            lines.append(f"- `{mutant.key}` (`{mutant.id}`) {gap.note}")
+    neither = [mutant for mutant in survivors if mutant.key in accounting.unaccounted]
+    lines += ["", f"## In neither list ({len(neither)})", ""]
+    lines += [f"- `{mutant.key}` (`{mutant.id}`): `{mutant.change}`" for mutant in neither] or ["None."]
+    if accounting.closed_gaps:
+        lines += ["", "## Gaps of the ledger that no longer survive (remove them)", ""]
+        lines += [f"- `{entry.selector}` ({entry.where}) {entry.note}" for entry in accounting.closed_gaps]
+    return lines
+
+
+def write_reports(
+    info: RunInfo, mutants: Sequence[Mutant], accounting: Accounting | None, out: Path
+) -> dict[str, object]:
+    """Write ``out`` (Markdown) and its ``.json`` twin; returns the figures."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(info, mutants, accounting), "utf-8")
+    data = to_json(info, mutants, accounting)
+    out.with_suffix(".json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    result = data["figures"]
+    assert isinstance(result, dict)
+    return result
