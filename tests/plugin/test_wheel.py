@@ -37,7 +37,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # editable install of the checkout, are not run).
     Path(purelib, "_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--quiet", str(wheel)],
+        # --force-reinstall: the environment seen through the .pth file holds the project already (same version).
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--force-reinstall",
+            "--quiet",
+            str(wheel),
+        ],
         check=True,
         timeout=300,
     )
