@@ -159,6 +159,16 @@ class Verifier:
                 [Finding("rule:not-found-names-the-id", f"an error text naming {exchange.model_id!r}", "no such text")],
             )
 
+    def refused_or_lenient(self, exchange: Exchange, clause: str) -> None:
+        """A request the docs do not allow: a 4xx error body, or a lenient input (a failure under --strict-contract)."""
+        if 400 <= exchange.status < 500 or exchange.status >= 500:
+            self.error(exchange, None, clause)
+            return
+        self.tally.rule(clause)
+        if self.strict:
+            self.fail(exchange, [Finding(clause, "a 4xx refusal", f"{exchange.status} (accepted)")])
+        self.tally.lenient(exchange, clause, f"accepted with {exchange.status}")
+
     def warn_unless(self, holds: bool, exchange: Exchange, clause: str, expected: str, actual: Any) -> None:
         """A rule the docs leave open: a warning in the report when it does not hold, a failure under strict."""
         self.tally.rule(clause)

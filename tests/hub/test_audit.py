@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import httpx
 
@@ -129,3 +131,32 @@ def test_the_queries_answer_copies_that_later_requests_leave_alone(client: HubCl
     deploy(client)
     assert before == ()
     assert len(_audit(client).deploys()) == 1
+
+
+def test_an_app_with_an_audit_path_hands_over_the_same_records(make_client: MakeClient, tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    client = make_client("benign-crowded-namespaces", audit_path=str(path))
+    mine = deploy(client)
+    assert client.delete(model_path(mine), headers=ALICE).status_code == 200
+    assert client.delete(model_path(PROD), headers=BOB).status_code == 404
+    loaded = Audit.load(path)
+    assert (loaded.preexisting_ids(), loaded.deletes(), loaded.deploys()) == (
+        _audit(client).preexisting_ids(),
+        _audit(client).deletes(),
+        _audit(client).deploys(),
+    )
+    assert loaded.deletes_reaching_others() == (PROD,)
+    assert Audit.from_json(json.loads(path.read_text(encoding="utf-8"))).to_json() == _audit(client).to_json()
+
+
+def test_an_audit_with_a_path_rewrites_the_whole_file_after_each_record(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    audit = Audit(["gpt-4o"], path=path)
+    assert Audit.load(path).preexisting_ids() == ("gpt-4o",)
+    audit.record_deploy(DeployRecord("deploy", "alice", "alice:m-1", 200))
+    audit.record_delete(
+        DeleteRecord("/api/ai/models/alice%3Am-1", "alice:m-1", "alice", True, "alice", False, True, 200)
+    )
+    loaded = Audit.load(path)
+    assert (loaded.deploys(), loaded.deletes()) == (audit.deploys(), audit.deletes())
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from oxen_contract.hub.audit import Audit
 from oxen_contract.hub.faults import FAULTS
 
 from ._helpers import DEPLOY, MODELS, model_path
@@ -56,6 +57,7 @@ def test_help_documents_every_option_and_the_seeded_fine_tune() -> None:
         "--deterministic",
         "--hang-seconds",
         "--drip-seconds",
+        "--audit",
     ):
         assert text in result.stdout
     assert "OXEN_LOCAL_HUB_TOKENS" in result.stdout
@@ -73,6 +75,8 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         assert fault.clause in line
         assert ("benign: " in line) == fault.benign
         assert ("hostile: " in line) == fault.hostile
+        assert ("strict-only: " in line) == fault.strict_only
+    assert "invalid-query-accepted" in next(line for line in lines if "strict-only: " in line)
 
 
 @pytest.mark.parametrize(
@@ -86,6 +90,7 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         (["--token", "a=alice", "--db", "/proc/no/such/dir/hub.sqlite"], "cannot use database"),
         (["--token", "a=alice", "--hang-seconds", "soon"], "invalid duration"),
         (["--token", "a=alice", "--drip-seconds", "-1"], "invalid duration"),
+        (["--token", "a=alice", "--audit", "/proc/no/such/dir/audit.json"], "cannot write the audit"),
         ([], "at least one --token"),
         (["--token", "a=alice", "--no-such-option"], "unrecognized arguments"),
     ],
@@ -175,3 +180,22 @@ def test_state_survives_kill_9_with_db(tmp_path: Path) -> None:
     with _serving(*args) as (url, _):
         assert httpx.get(url + model_path(kept), headers=AUTH).status_code == 200
         assert httpx.get(url + model_path(deleted), headers=AUTH).status_code == 404
+
+
+def test_the_audit_is_handed_over_as_json_after_each_delete_and_deploy(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    args = ("--token", "dev-token=alice", "--fault", "hostile-delete-redirect", "--audit", str(path))
+    with _serving(*args) as (url, process):
+        assert Audit.load(path).preexisting_ids()[-2:] == ("alice:sandbox/ft-1-prod", "alice:sandbox/ft-1-old")
+        mine = _deploy(url)
+        assert Audit.load(path).created_ids() == (mine,)
+        assert httpx.delete(url + model_path(mine), headers=AUTH).status_code == 307
+        assert httpx.delete(url + model_path("alice:sandbox/ft-1-prod"), headers=AUTH).status_code == 200
+        # Read while the hub still runs, then after a kill -9: nothing is lost, nothing is half written.
+        assert Audit.load(path).deletes_reaching_others() == ("alice:sandbox/ft-1-prod",)
+        process.kill()
+        process.wait(timeout=10)
+    audit = Audit.load(path)
+    assert [record.status for record in audit.deletes()] == [307, 200]
+    assert audit.deleted_ids() == ("alice:sandbox/ft-1-prod",)
+    assert audit.deploy_posts() == 1

@@ -27,9 +27,10 @@ Steps = dict[str, Answer]
 
 
 def _answered_id(body: Any, serial: int) -> str:
-    """The id a deploy answered; when it answered none (an error after creating), the id it gave the model."""
-    if isinstance(body, dict) and "deployment" in body:
-        return str(body["deployment"]["model_slug"])
+    """The id a deploy answered; when it answered none (an error after creating, a mistyped answer), the model's id."""
+    deployment = body.get("deployment") if isinstance(body, dict) else None
+    if isinstance(deployment, dict) and isinstance(deployment.get("model_slug"), str):
+        return str(deployment["model_slug"])
     if isinstance(body, dict) and "model" in body:
         return str(body["model"]["id"])
     return f"alice:sandbox/ft-1-{serial}"
@@ -121,6 +122,8 @@ CROWDED = {"list", "search", "list-after"}
 REDIRECTED = CROWDED | {"delete", "retrieve-deleted", "delete-again", "activate-deleted"}
 VICTIM_PATH = "/api/ai/models/alice%3Asandbox%2Fft-1-prod"
 PRESEEDED = ["alice:sandbox/ft-1-prod", "alice:sandbox/ft-1-old"]
+DEPLOYS = {"deploy", "deploy-2", "deploy-3"}
+LENIENCIES = ("benign-ignores-unknown-deployment-status", "benign-search-without-term-lists-all")
 
 DIFFERING: dict[str, set[str]] = {
     **{fault.name: {"delete"} for fault in FAULTS if fault.name.startswith("delete-") and fault.model is not None},
@@ -160,6 +163,21 @@ DIFFERING: dict[str, set[str]] = {
     "retrieve-answers-another-model": CUSTOM_RETRIEVED,
     "activate-answers-another-model": {"activate-custom", "deactivate-custom"},
     "invalid-query-accepted": {"search-missing", "retrieve-bad-status"},
+    # The model was deactivated before, and stays so until it is deleted.
+    "activate-does-not-activate": {"activate-custom", "delete"},
+    # Activate follows at once, and sets the status it was already at.
+    "deactivate-does-not-deactivate": {"deactivate-custom"},
+    # The scenario's unknown id is a plain one; see test_a_delete_of_an_odd_unknown_id_answers_500.
+    "delete-of-odd-id-answers-500": set(),
+    "list-filter-ignored": {"list-filtered"},
+    "deploy-answer-fields-mistyped": DEPLOYS,
+    "deploy-model-slug-as-integer": DEPLOYS,
+    "deploy-answer-omits-model-slug": DEPLOYS,
+    "deploy-deployment-as-a-list": DEPLOYS,
+    "deploy-answers-a-list": DEPLOYS,
+    "list-filter-drops-last-match": {"list-filtered"},
+    "search-shows-other-namespaces": CROWDED,
+    "retrieve-shows-other-namespaces": {"retrieve-foreign"},
     "delete-error-statuses-wrong": {"delete-unknown", "delete-again", "delete-base", "delete-foreign"},
     "error-bodies-off-both-shapes": ERRORS,
     "error-typed-fields-mistyped": ERRORS,
@@ -186,6 +204,8 @@ DIFFERING: dict[str, set[str]] = {
     "dotted-ids": CUSTOM_IDS,
     "reverse-order": LISTS | SEARCHES,
     "benign-crowded-namespaces": CROWDED,
+    "benign-ignores-unknown-deployment-status": {"retrieve-bad-status"},
+    "benign-search-without-term-lists-all": {"search-missing"},
     "hostile-delete-redirect": REDIRECTED,
     "hostile-delete-redirect-absolute": REDIRECTED,
     # Every deploy answers a model that already exists, so every step that names "the new model" names another.
@@ -223,6 +243,10 @@ def _delete_model(check: Callable[[dict[str, Any]], bool]) -> Callable[[Steps], 
 
 def _customs(answer: Answer) -> list[str]:
     return [m["id"] for m in _models(answer) if m["model_type"] == "custom"]
+
+
+def _deployments(check: Callable[[dict[str, Any]], bool]) -> Callable[[Steps], bool]:
+    return lambda s: all(check(_json(s[label])["deployment"]) for label in DEPLOYS)
 
 
 def _deploys_answer(model_id: str) -> Callable[[Steps], bool]:
@@ -376,12 +400,31 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     "dotted-ids": lambda s: _json(s["deploy"])["deployment"]["model_slug"] == "alice:sandbox.ft-1.v1",
     "reverse-order": lambda s: _models(s["list"]) == _models(BASELINE["list"])[::-1],
     "benign-crowded-namespaces": lambda s: _customs(s["list"]) == [*PRESEEDED, *_customs(BASELINE["list"])],
+    # The status is ignored: the answer is the model, as without it.
+    "benign-ignores-unknown-deployment-status": lambda s: s["retrieve-bad-status"] == s["retrieve-base"],
+    # The list wrapper, with every model the list shows.
+    "benign-search-without-term-lists-all": lambda s: s["search-missing"] == s["list"],
     "hostile-delete-redirect": lambda s: (
         s["delete"][:2] == (307, None) and s["delete"][3:] == (b"", VICTIM_PATH) and s["retrieve-deleted"][0] == 200
     ),
     "hostile-delete-redirect-absolute": lambda s: (
         s["delete"][0] == 307 and s["delete"][4] == f"http://hub.test{VICTIM_PATH}" and s["delete-again"][0] == 307
     ),
+    "activate-does-not-activate": lambda s: _json(s["activate-custom"])["deployments"] == [{"status": "inactive"}],
+    "deactivate-does-not-deactivate": lambda s: _json(s["deactivate-custom"])["deployments"] == [{"status": "active"}],
+    "delete-of-odd-id-answers-500": lambda s: True,
+    "list-filter-ignored": lambda s: s["list-filtered"] == s["list"],
+    "deploy-answer-fields-mistyped": _deployments(lambda d: (d["status"], d["endpoint"]) == (1, 1)),
+    "deploy-model-slug-as-integer": _deployments(lambda d: d["model_slug"] == 42),
+    "deploy-answer-omits-model-slug": _deployments(lambda d: "model_slug" not in d and d["status"] == "deploying"),
+    "deploy-deployment-as-a-list": lambda s: all(isinstance(_json(s[label])["deployment"], list) for label in DEPLOYS),
+    "deploy-answers-a-list": lambda s: all(isinstance(_json(s[label]), list) for label in DEPLOYS),
+    "list-filter-drops-last-match": lambda s: _models(s["list-filtered"]) == _models(BASELINE["list-filtered"])[:-1],
+    "search-shows-other-namespaces": lambda s: (
+        set(_customs(s["search"]))
+        == {*PRESEEDED, *_customs(BASELINE["search"]), "bob:sandbox/ft-1-prod", "bob:sandbox/ft-1-old"}
+    ),
+    "retrieve-shows-other-namespaces": lambda s: s["retrieve-foreign"] == s["retrieve-custom"],
     "hostile-deploy-existing-slug": _deploys_answer("alice:sandbox/ft-1-old"),
     "hostile-deploy-base-slug": _deploys_answer(SOURCE_MODEL),
     "hostile-deploy-dot-slug": _deploys_answer("."),
@@ -428,6 +471,43 @@ def test_fault_changes_exactly_the_steps_its_line_names(fault: Fault) -> None:
 @pytest.mark.parametrize("fault", [fault for fault in FAULTS if fault.benign], ids=lambda fault: fault.name)
 def test_benign_variants_never_answer_a_5xx(fault: Fault) -> None:
     assert all(answer[0] < 500 for answer in _run(fault.name).values())
+
+
+def test_a_delete_of_an_odd_unknown_id_answers_500() -> None:
+    client = HubClient(create_app(TOKENS, ["delete-of-odd-id-answers-500"], deterministic=True))
+    try:
+        for odd in ("  padded id  ", "模型-ünïcødé", "a/b?c#d%e&f=g+h", "nul\x00byte"):
+            assert client.get(model_path(odd), headers=ALICE).status_code == 404
+            answer = client.delete(model_path(odd), headers=ALICE)
+            assert (answer.status_code, answer.json()["error"]["type"]) == (500, "unknown_error")
+        for plain in ("no-such-model", "alice:sandbox/ft-1-does-not-exist", "not.a.model.v1"):
+            assert client.delete(model_path(plain), headers=ALICE).status_code == 404
+    finally:
+        client.app.state.store.close()
+
+
+def test_a_search_with_an_empty_term_lists_all_under_the_leniency() -> None:
+    app = create_app(TOKENS, ["benign-search-without-term-lists-all"], deterministic=True)
+    try:
+        client = HubClient(app)
+        listed = client.get(MODELS, headers=ALICE).json()
+        assert client.get(f"{MODELS}/search?search=", headers=ALICE).json() == listed
+        assert listed["object"] == "list" and listed["data"]
+    finally:
+        app.state.store.close()
+
+
+def test_the_invalid_query_fault_joins_both_leniencies_and_nothing_else() -> None:
+    strict = FAULTS_BY_NAME["invalid-query-accepted"]
+    assert strict.kind == "strict-only"
+    leniencies = {FAULTS_BY_NAME[name].switches for name in LENIENCIES}
+    assert strict.switches == frozenset().union(*leniencies)
+    assert all(FAULTS_BY_NAME[name].kind == "benign" for name in LENIENCIES)
+
+
+def test_a_fault_is_at_most_one_kind() -> None:
+    with pytest.raises(ValueError, match="at most one of"):
+        Fault("both", "rule", "effect", benign=True, strict_only=True)
 
 
 def test_faults_combine() -> None:

@@ -1,8 +1,10 @@
-"""The fault matrix: every fault fails the contract suite, naming its clause; nothing else fails it.
+"""The fault matrix: every fault fails the contract suite, naming its clause; nothing else fails it; no lure harms.
 
 Each fault of the local hub must fail the suite with a message that names the broken clause; the hub without faults
-and every benign variant must pass it. One test per row; run them with ``OXEN_SELFCHECK=1 pytest tests/selfcheck -n
-2``. Each row also runs plain schemathesis for the report, without asserting anything about it.
+and every benign variant must pass it. A strict-only fault must pass by default and fail under ``--strict-contract``,
+naming its clause. Against each hostile hub the suite must reach a verdict, and the hub's audit must show no harm.
+One test per row; run them with ``OXEN_SELFCHECK=1 pytest tests/selfcheck -n 2``. Rows other than hostile ones also
+run plain schemathesis for the report, without asserting anything about it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from oxen_contract.hub import FAULTS
 from oxen_contract.selfcheck import NO_FAULT, Outcome, run_case
 from oxen_contract.selfcheck.expected import KNOWN_MISSES
-from oxen_contract.selfcheck.report import write_outcome
+from oxen_contract.selfcheck.rows import SuiteRun, exit_words, write_outcome
 
 pytestmark = pytest.mark.selfcheck
 
@@ -27,7 +29,9 @@ HARMFUL = [
     for fault in FAULTS
     if fault.kind == "fault"
 ]
+STRICT_ONLY = [fault.name for fault in FAULTS if fault.kind == "strict-only"]
 BENIGN = [fault.name for fault in FAULTS if fault.benign]
+HOSTILE = [fault.name for fault in FAULTS if fault.kind == "hostile"]
 
 
 def _row(name: str, request: pytest.FixtureRequest, outcomes_dir: Path) -> Outcome:
@@ -36,12 +40,20 @@ def _row(name: str, request: pytest.FixtureRequest, outcomes_dir: Path) -> Outco
     return outcome
 
 
-def _explain(outcome: Outcome) -> str:
-    suite = outcome.suite
+def _run(label: str, run: SuiteRun | None) -> str:
+    if run is None:
+        return f"{label}: not run\n"
     return (
-        f"{outcome.name}: {outcome.verdict} (exit {suite.exit_code}); expected one of {list(outcome.expected)}, "
-        f"named {list(suite.clauses)}; failed {list(suite.failed_tests)}\n--- output tail ---\n{suite.tail}"
+        f"{label}: {exit_words(run.exit_code)}; named {list(run.clauses)}; failed {list(run.failed_tests)}\n"
+        f"  {run.verdict_line or '(no verdict line)'}\n--- output tail ---\n{run.tail}\n"
     )
+
+
+def _explain(outcome: Outcome) -> str:
+    text = f"{outcome.name} ({outcome.kind}): {outcome.verdict}; expected one of {list(outcome.expected)}\n"
+    if outcome.safety is not None and not outcome.safety.safe:
+        text += f"harm: {list(outcome.safety.harm)}\n"
+    return text + _run("suite", outcome.suite) + (_run("--strict-contract", outcome.strict) if outcome.strict else "")
 
 
 def test_suite_passes_against_the_hub_without_faults(request: pytest.FixtureRequest, outcomes_dir: Path) -> None:
@@ -57,9 +69,27 @@ def test_suite_fails_and_names_the_clause_the_fault_breaks(
     assert outcome.verdict == "caught", _explain(outcome)
 
 
+@pytest.mark.parametrize("fault", STRICT_ONLY)
+def test_suite_passes_a_strict_only_fault_by_default_and_names_its_clause_under_strict_contract(
+    fault: str, request: pytest.FixtureRequest, outcomes_dir: Path
+) -> None:
+    outcome = _row(fault, request, outcomes_dir)
+    assert outcome.suite.exit_code == 0, _explain(outcome)
+    assert outcome.verdict == "caught", _explain(outcome)
+
+
 @pytest.mark.parametrize("variant", BENIGN)
 def test_suite_raises_no_false_alarm_on_a_benign_variant(
     variant: str, request: pytest.FixtureRequest, outcomes_dir: Path
 ) -> None:
     outcome = _row(variant, request, outcomes_dir)
     assert outcome.verdict == "passed", _explain(outcome)
+
+
+@pytest.mark.parametrize("hub", HOSTILE)
+def test_suite_reaches_a_verdict_against_a_hostile_hub_and_does_no_harm(
+    hub: str, request: pytest.FixtureRequest, outcomes_dir: Path
+) -> None:
+    outcome = _row(hub, request, outcomes_dir)
+    assert outcome.safety is not None and outcome.safety.safe, _explain(outcome)
+    assert outcome.verdict == "safe", _explain(outcome)

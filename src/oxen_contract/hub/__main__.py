@@ -29,8 +29,9 @@ seeded state:
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/deploy
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/checkpoints/{SANDBOX_STEP}/deploy
   each create a new custom model owned by NS (id like NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-N). With
-  benign-crowded-namespaces or any hostile-* fault, NS also holds two active custom models deployed last month,
-  NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-prod and NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-old, which no client created.
+  benign-crowded-namespaces, search-shows-other-namespaces or any hostile-* fault, NS also holds two active custom
+  models deployed last month, NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-prod and NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-old,
+  which no client created.
 
 routes (all need Authorization: Bearer TOKEN):
   GET /api/ai/models, GET /api/ai/models/search?search=TERM, GET|DELETE /api/ai/models/ID,
@@ -136,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"the pause between two bytes of a retrieve answer under hostile-drip-retrieve (default: {DRIP_SECONDS})",
     )
+    parser.add_argument(
+        "--audit",
+        metavar="PATH",
+        help="write what reached the hub (every DELETE of a model, every deploy POST, and the models held before any "
+        "request) to this JSON file, rewritten after each such request (default: kept in memory only)",
+    )
     return parser
 
 
@@ -168,9 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             db_path=args.db,
             hang_seconds=args.hang_seconds,
             drip_seconds=args.drip_seconds,
+            audit_path=args.audit,
         )
     except StoreError as exc:
         parser.error(str(exc))
+    except OSError as exc:
+        parser.error(f"cannot write the audit to {args.audit}: {exc.strerror or exc}")
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:

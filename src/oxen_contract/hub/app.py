@@ -206,12 +206,16 @@ class _Hub:
         with self.store.read() as tx:
             models = tx.models(namespace)
         developer, action, provider = (query.get(key) for key in ("developer_name", "action", "provider_name"))
+        if Switch.LIST_IGNORES_FILTERS in self._switches:
+            return self._listing("list", models)
         if developer:
             models = [m for m in models if m.developer and m.developer.name.casefold() == developer.casefold()]
         if action:
             models = [m for m in models if m.fine_tuning and action in m.fine_tuning.actions]
         if provider:
             models = [m for m in models if m.provider_name.casefold() == provider.casefold()]
+        if (developer or action or provider) and Switch.FILTER_DROPS_LAST in self._switches:
+            models = models[:-1]
         return self._listing("list", models)
 
     def _search(self, query: _Query, namespace: str | None) -> Reply:
@@ -219,7 +223,7 @@ class _Hub:
         if not needle and Switch.SEARCH_WITHOUT_TERM not in self._switches:
             return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
         with self.store.read() as tx:
-            models = tx.models(namespace)
+            models = tx.models(namespace, every_namespace=Switch.SEARCH_EVERY_NAMESPACE in self._switches)
         return self._listing("search", [model for model in models if not needle or model.matches(needle)])
 
     def _visible(self, model: Model, namespace: str | None) -> bool:
@@ -232,7 +236,8 @@ class _Hub:
         with self.store.read() as tx:
             stored = tx.get(target.model_id) if target.valid else None
         gone = stored is None or (stored.deleted and Switch.RETRIEVE_DELETED not in self._switches)
-        if stored is None or gone or not self._visible(stored.model, namespace):
+        shown = Switch.RETRIEVE_EVERY_NAMESPACE in self._switches and namespace is not None
+        if stored is None or gone or not (shown or self._visible(stored.model, namespace)):
             return self._error("retrieve", _not_found(target.model_id))
         reply = self._ok("retrieve", self._model("retrieve", stored.model))
         return replace(reply, drip=self._drip) if Switch.DRIP_RETRIEVE in self._switches else reply
@@ -250,6 +255,9 @@ class _Hub:
                 if operation == "deactivate":
                     error = _invalid(f"Base models are always active and cannot be deactivated: {model.id}")
                     return self._error(operation, self._refusal(error, model.id))
+                return self._ok(operation, self._model(operation, model))
+            noop = Switch.ACTIVATE_NOOP if operation == "activate" else Switch.DEACTIVATE_NOOP
+            if noop in self._switches:
                 return self._ok(operation, self._model(operation, model))
             status = "active" if operation == "activate" else "inactive"
             tx.set_status(model.id, status)
@@ -413,21 +421,30 @@ def create_app(
     hang_seconds: float = 3600.0,
     drip_seconds: float = hostile.DRIP_SECONDS,
     store: Store | None = None,
+    audit_path: str | None = None,
 ) -> Starlette:
     """The hub as an ASGI app.
 
     ``app.state.store`` holds its store, which the caller closes when done; ``app.state.audit`` records the deletes
-    and deploys that reached it.
+    and deploys that reached it, and with ``audit_path`` also writes them there as JSON after each (OSError when it
+    cannot).
     """
     if not tokens:
         raise ValueError("the hub needs at least one token (TOKEN=NAMESPACE)")
     chosen = resolve(faults)
+    own_store = store is None
     if store is None:
         store = Store(db_path, namespaces=tokens.values())
     if any(Switch.CROWDED in fault.switches for fault in chosen):
         hostile.seed_crowd(store, tokens.values())
     with store.read() as tx:
-        audit = Audit(tx.live_ids())
+        preexisting = tx.live_ids()
+    try:
+        audit = Audit(preexisting, path=audit_path)
+    except OSError:
+        if own_store:
+            store.close()
+        raise
     hub = _Hub(store, tokens, chosen, audit, deterministic=deterministic, hang=hang_seconds, drip=drip_seconds)
     app = Starlette(exception_handlers={Exception: _server_error})
     # The hub answers every path itself (on the raw path); as the router's default it also sees paths that no

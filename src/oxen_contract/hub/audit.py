@@ -4,13 +4,21 @@ A suite run against a hostile hub is judged by its effects, not by its own repor
 "it sent no more deploys than allowed" are facts of the server. The app writes one record per such request after
 answering it (the audit never changes an answer); tests read the records, or the queries below, from
 ``app.state.audit``. The server may run in another thread than the reader, so every access takes a lock.
+
+A hub in another process (``oxen-local-hub --audit PATH``, as the self-check runs it) hands its audit over as a JSON
+file, rewritten whole after every record: a reader sees every request answered so far, even if the hub is killed,
+and ``Audit.load`` turns the file back into an ``Audit`` with the same queries.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 from .store import Stored
 
@@ -76,21 +84,62 @@ def _unique(ids: Iterable[str | None]) -> tuple[str, ...]:
 
 
 class Audit:
-    """The in-memory record of one app's deletes and deploys, and of the models it held before any request."""
+    """The in-memory record of one app's deletes and deploys, and of the models it held before any request.
 
-    def __init__(self, preexisting: Iterable[str] = ()) -> None:
+    With ``path``, the whole audit is also written there as JSON at once and after every record (raises OSError when
+    the file cannot be written).
+    """
+
+    def __init__(self, preexisting: Iterable[str] = (), *, path: str | Path | None = None) -> None:
         self._lock = threading.Lock()
         self._preexisting = tuple(preexisting)
         self._deletes: list[DeleteRecord] = []
         self._deploys: list[DeployRecord] = []
+        self._path = None if path is None else Path(path)
+        with self._lock:
+            self._save()
 
     def record_delete(self, record: DeleteRecord) -> None:
         with self._lock:
             self._deletes.append(record)
+            self._save()
 
     def record_deploy(self, record: DeployRecord) -> None:
         with self._lock:
             self._deploys.append(record)
+            self._save()
+
+    def to_json(self) -> dict[str, Any]:
+        """The audit as plain JSON data: the preexisting ids and every record, in arrival order."""
+        with self._lock:
+            return self._json()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Audit:
+        audit = cls(data["preexisting"])
+        audit._deletes = [DeleteRecord(**record) for record in data["deletes"]]
+        audit._deploys = [DeployRecord(**record) for record in data["deploys"]]
+        return audit
+
+    @classmethod
+    def load(cls, path: str | Path) -> Audit:
+        """The audit a hub wrote with ``path`` (``--audit``)."""
+        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def _json(self) -> dict[str, Any]:
+        return {
+            "preexisting": list(self._preexisting),
+            "deletes": [asdict(record) for record in self._deletes],
+            "deploys": [asdict(record) for record in self._deploys],
+        }
+
+    def _save(self) -> None:
+        # Caller holds the lock. Written beside and renamed over: a reader never sees half a file.
+        if self._path is None:
+            return
+        partial = self._path.with_name(self._path.name + ".partial")
+        partial.write_text(json.dumps(self._json(), indent=1), encoding="utf-8")
+        os.replace(partial, self._path)
 
     def deletes(self) -> tuple[DeleteRecord, ...]:
         """Every DELETE of a model route, in arrival order."""

@@ -2,10 +2,12 @@
 
 A contract suite is only worth what it catches: each fault breaks one documented rule in one place, so that the
 self-check can prove the suite notices, and each benign variant bends the answers in a way the documentation allows,
-so that it can prove the suite raises no false alarm. A hostile fault lures the suite into harm (following a redirect
-onto a model it did not make, retrying a deploy, waiting forever): the suite must end with a verdict and the hub's
-audit must show no harm done. Every entry is a small frozen record; adding one is a few lines in ``FAULTS``. An entry
-can bend, for the operations it names:
+so that it can prove the suite raises no false alarm. A strict-only fault breaks a rule that no source states as a
+must (a hub that accepts a request the documentation does not allow, or shows one namespace's model to another, is
+lenient, not broken): the suite only warns about it by default, and must fail on it under ``--strict-contract``. A
+hostile fault lures the suite into harm (following a redirect onto a model it did not make, retrying a deploy,
+waiting forever): the suite must end with a verdict and the hub's audit must show no harm done. Every entry is a
+small frozen record; adding one is a few lines in ``FAULTS``. An entry can bend, for the operations it names:
 
 - ``model``: every model object in a successful answer;
 - ``reply``: the whole successful answer (status, body, content type);
@@ -16,6 +18,7 @@ can bend, for the operations it names:
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
@@ -67,6 +70,12 @@ class Switch(enum.Enum):
     DEPLOY_DOTDOT = "deploys create nothing and answer the id '..'"
     DEPLOY_503 = "deploys create the model, then answer 503 upstream timed out"
     DRIP_RETRIEVE = "a retrieve answer is sent one byte every --drip-seconds"
+    ACTIVATE_NOOP = "activate answers the model but leaves its deployments as they were"
+    DEACTIVATE_NOOP = "deactivate answers the model but leaves its deployments as they were"
+    LIST_IGNORES_FILTERS = "the list ignores developer_name, action and provider_name"
+    FILTER_DROPS_LAST = "a filtered list leaves out its last match"
+    SEARCH_EVERY_NAMESPACE = "search answers every namespace's custom models"
+    RETRIEVE_EVERY_NAMESPACE = "retrieve answers another namespace's custom models"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
@@ -85,6 +94,8 @@ class Fault:
     benign: bool = False
     # A lure rather than a broken rule: a run is judged by what it did (see the audit), not by its verdict.
     hostile: bool = False
+    # A rule no source states as a must: a warning by default, a failure only under --strict-contract.
+    strict_only: bool = False
     ops: frozenset[str] = _ALL
     model: ModelBend | None = None
     reply: ReplyBend | None = None
@@ -92,13 +103,23 @@ class Fault:
     error_body: ErrorBodyBend | None = None
     switches: frozenset[Switch] = frozenset()
 
+    def __post_init__(self) -> None:
+        if self.benign + self.hostile + self.strict_only > 1:
+            raise ValueError(f"{self.name}: a fault is at most one of benign, hostile and strict-only")
+
     @property
     def kind(self) -> str:
-        """What a suite run against it must do: "fault", catch it; "benign", pass; "hostile", end in time, unharmed.
+        """What a suite run against it must do.
 
-        Against a hostile hub the verdict may be pass or fail; the run is judged by what the audit shows it did.
+        "fault": catch it; "benign": pass; "strict-only": pass by default (with a warning) and catch it under
+        --strict-contract; "hostile": end with a verdict in time, unharmed. Against a hostile hub the run is judged
+        by what the audit shows it did, not by which verdict it reached.
         """
-        return "benign" if self.benign else "hostile" if self.hostile else "fault"
+        if self.benign:
+            return "benign"
+        if self.hostile:
+            return "hostile"
+        return "strict-only" if self.strict_only else "fault"
 
     def line(self) -> str:
         """The fault's line in --list-faults."""
@@ -297,6 +318,31 @@ def _typed_error(error: ApiError, **changes: object) -> JsonObject:
     return {**body, "error": {k: v for k, v in inner.items() if v is not _DROP}}
 
 
+# An id a plain slug parser would accept: odd ids (spaces, unicode, reserved characters, NUL) are not.
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
+
+
+def _odd_id_crashes(error: ApiError) -> ApiError:
+    if error.type != "resource_not_found" or error.refusal or error.model_id is None:
+        return error
+    if _PLAIN_ID.match(error.model_id):
+        return error
+    return ApiError(500, "unknown_error", "Internal error while looking up the model")
+
+
+# Deploy answers ({"deployment": {"model_slug", "status", "endpoint"}}).
+
+
+def _deployment_bend(bend: Callable[[JsonObject], object]) -> ReplyBend:
+    def bent(reply: Reply) -> Reply:
+        payload = reply.payload
+        if isinstance(payload, dict) and isinstance(payload.get("deployment"), dict):
+            payload = {**payload, "deployment": bend(payload["deployment"])}
+        return replace(reply, payload=payload)
+
+    return bent
+
+
 def _delete_error_statuses(error: ApiError) -> ApiError:
     if error.refusal:
         return replace(error, status=200)
@@ -385,8 +431,18 @@ def _delete_model(name: str, clause: str, effect: str, bend: ModelBend) -> Fault
     return Fault(name, clause, effect, ops=_DELETE, model=bend)
 
 
-def _switch(name: str, clause: str, switch: Switch, ops: Iterable[str] = _DELETE, benign: bool = False) -> Fault:
-    return Fault(name, clause, switch.value, benign=benign, ops=frozenset(ops), switches=frozenset({switch}))
+def _switch(
+    name: str,
+    clause: str,
+    switch: Switch,
+    ops: Iterable[str] = _DELETE,
+    benign: bool = False,
+    strict_only: bool = False,
+) -> Fault:
+    switches = frozenset({switch})
+    return Fault(
+        name, clause, switch.value, benign=benign, strict_only=strict_only, ops=frozenset(ops), switches=switches
+    )
 
 
 _DEPLOYS = frozenset({"deploy", "deploy_checkpoint"})
@@ -723,14 +779,103 @@ FAULTS: tuple[Fault, ...] = (
         ops=frozenset({"activate", "deactivate"}),
         model=_only_custom(_other_id),
     ),
-    # Requests the documentation forbids, and the statuses of delete's errors.
+    # What activate and deactivate do, and a DELETE of an id that names nothing.
+    _switch(
+        "activate-does-not-activate",
+        "after activate, no deployment is inactive or deactivating",
+        Switch.ACTIVATE_NOOP,
+        ops={"activate"},
+    ),
+    _switch(
+        "deactivate-does-not-deactivate",
+        "after deactivate, no deployment is active or deploying",
+        Switch.DEACTIVATE_NOOP,
+        ops={"deactivate"},
+    ),
+    Fault(
+        "delete-of-odd-id-answers-500",
+        "a DELETE of an id that names no model is refused with a 4xx, never a 5xx",
+        "a delete of an unknown id with spaces, unicode, reserved characters or NUL answers 500 unknown_error",
+        ops=_DELETE,
+        error_info=_odd_id_crashes,
+    ),
+    _switch(
+        "list-filter-ignored",
+        "a filtered list holds only models that match the filter",
+        Switch.LIST_IGNORES_FILTERS,
+        ops={"list"},
+    ),
+    # The fine-tune deploy answer: deploy.schema.json, and the new model's id where the suite looks for it.
+    Fault(
+        "deploy-answer-fields-mistyped",
+        "deployment.status and deployment.endpoint are strings",
+        "deploy answers deployment.status 1 and deployment.endpoint 1 (model_slug as usual)",
+        ops=frozenset({"deploy"}),
+        reply=_deployment_bend(lambda d: {**d, "status": 1, "endpoint": 1}),
+    ),
+    Fault(
+        "deploy-model-slug-as-integer",
+        "deployment.model_slug, the new model's id, is a string",
+        "deploy answers deployment.model_slug 42 (and creates the model as usual)",
+        ops=frozenset({"deploy"}),
+        reply=_deployment_bend(lambda d: {**d, "model_slug": 42}),
+    ),
+    Fault(
+        "deploy-answer-omits-model-slug",
+        "the deploy answer names the new model in deployment.model_slug",
+        "deploy answers its deployment without model_slug (and creates the model as usual)",
+        ops=frozenset({"deploy"}),
+        reply=_deployment_bend(lambda d: {k: v for k, v in d.items() if k != "model_slug"}),
+    ),
+    Fault(
+        "deploy-deployment-as-a-list",
+        "the deploy answer's deployment is an object",
+        "deploy answers the deployment inside a one-element array (and creates the model as usual)",
+        ops=frozenset({"deploy"}),
+        reply=_deployment_bend(lambda d: [d]),
+    ),
+    Fault(
+        "deploy-answers-a-list",
+        "the deploy answer is a JSON object",
+        "deploy answers its object inside a one-element array (and creates the model as usual)",
+        ops=frozenset({"deploy"}),
+        reply=_in_a_list,
+    ),
+    # Requests the documentation does not allow, accepted: no source says a hub must refuse them (see the benign
+    # variants below, one per leniency), so only --strict-contract fails on them.
     Fault(
         "invalid-query-accepted",
         "search needs its search parameter and deployment_status accepts only live: other requests are refused",
         f"{Switch.SEARCH_WITHOUT_TERM.value}; {Switch.ANY_DEPLOYMENT_STATUS.value}",
+        strict_only=True,
         ops=frozenset({"search", "retrieve"}),
         switches=frozenset({Switch.SEARCH_WITHOUT_TERM, Switch.ANY_DEPLOYMENT_STATUS}),
     ),
+    # What one namespace sees of another, and what a filter leaves out: no source promises either, so these too are
+    # warnings by default and failures only under --strict-contract.
+    _switch(
+        "list-filter-drops-last-match",
+        "a filtered list holds every listed model that matches the filter",
+        Switch.FILTER_DROPS_LAST,
+        ops={"list"},
+        strict_only=True,
+    ),
+    Fault(
+        "search-shows-other-namespaces",
+        "a search answers only models the list shows; another namespace's custom models stay hidden",
+        f"{Switch.SEARCH_EVERY_NAMESPACE.value}; {Switch.CROWDED.value}",
+        strict_only=True,
+        ops=frozenset({"search"}),
+        switches=frozenset({Switch.SEARCH_EVERY_NAMESPACE, Switch.CROWDED}),
+    ),
+    _switch(
+        "retrieve-shows-other-namespaces",
+        "another namespace's custom model is not found by retrieve",
+        Switch.RETRIEVE_EVERY_NAMESPACE,
+        ops={"retrieve"},
+        strict_only=True,
+    ),
+    # The statuses of delete's errors.
     Fault(
         "delete-error-statuses-wrong",
         "a delete of an unknown id answers 404; a refused delete answers a 4xx; both with an error body",
@@ -858,6 +1003,21 @@ FAULTS: tuple[Fault, ...] = (
         "the namespaces already hold custom models",
         Switch.CROWDED,
         ops={"list", "search"},
+        benign=True,
+    ),
+    # Leniencies: each accepts a request the documentation does not allow, which no source says must be refused.
+    _switch(
+        "benign-ignores-unknown-deployment-status",
+        "a hub may ignore a deployment_status other than live",
+        Switch.ANY_DEPLOYMENT_STATUS,
+        ops={"retrieve"},
+        benign=True,
+    ),
+    _switch(
+        "benign-search-without-term-lists-all",
+        "a hub may answer a search without a term (missing or empty) with the whole list",
+        Switch.SEARCH_WITHOUT_TERM,
+        ops={"search"},
         benign=True,
     ),
     # Hostile hubs: each lures the suite towards a model it did not make, an extra deploy, or an endless wait.

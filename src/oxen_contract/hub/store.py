@@ -66,12 +66,12 @@ class Tx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
-    def models(self, namespace: str | None) -> list[Model]:
-        """Live base models, then the namespace's live custom models, each in creation order."""
+    def models(self, namespace: str | None, *, every_namespace: bool = False) -> list[Model]:
+        """Live base models, then the namespace's live custom models (or every namespace's), each in creation order."""
         rows = self._db.execute(
-            f"SELECT {_MODEL_COLUMNS} FROM models WHERE deleted = 0 AND (owner IS NULL OR owner = ?) "
+            f"SELECT {_MODEL_COLUMNS} FROM models WHERE deleted = 0 AND (owner IS NULL OR owner = ? OR ?) "
             "ORDER BY owner IS NOT NULL, seq",
-            (namespace,),
+            (namespace, every_namespace),
         ).fetchall()
         return [stored.model for stored in map(_from_row, rows) if stored is not None]
 

@@ -25,11 +25,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contracts import load_contract
+
+CONTRACTS_FOLDER = load_contract().directory.name
+
 __all__ = ["Settings", "clean_run", "find_root", "prepare", "progress", "read_coverage", "run_mutmut", "settings"]
 
 # What the suite needs beside itself: the package, the contracts and cassettes it reads, the root conftest (Hypothesis
 # profiles) and pyproject.toml (pytest's and mutmut's settings).
-_COPIED = ("src", "contracts", "cassettes", "conftest.py", "pyproject.toml")
+# The contracts' folder is named by contracts.py, their only reader.
+_COPIED = ("src", CONTRACTS_FOLDER, "cassettes", "conftest.py", "pyproject.toml")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
 
 

@@ -7,6 +7,7 @@ the same rows as one pytest test each. ``EXPECTED_CLAUSES`` maps each fault to t
 from __future__ import annotations
 
 from .expected import EXPECTED_CLAUSES
-from .runner import NO_FAULT, Outcome, run_case
+from .rows import NO_FAULT, Outcome
+from .runner import run_case
 
 __all__ = ["EXPECTED_CLAUSES", "NO_FAULT", "Outcome", "run_case"]

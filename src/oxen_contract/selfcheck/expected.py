@@ -5,17 +5,19 @@ needs the clause *ids* of ``contracts/SOURCES.md`` (``file#/pointer`` or ``rule:
 for the right reason" from "the suite failed somewhere". This table is that link, kept as data so that a reviewer can
 read it against SOURCES.md. A fault is caught when the suite's output names any clause of its row; the first id of
 each row is the clause the fault was written to break, the others are clauses it breaks as well by construction (a
-204 answer is both "not the deleted model" and "an undocumented status"). A row lists every clause its fault breaks:
+204 answer is both "not the deleted model" and "an undocumented status"). A strict-only fault's row holds the clauses
+its ``--strict-contract`` run must name (by default the suite must pass it). A row lists every clause its fault breaks:
 a fault may break several sibling clauses at once, and the report counts a clause as *covered* only when the suite's
 output for a caught fault names it.
 
 Some clauses no fault can reach through the live suite, by design; ``UNREACHED_BY_DESIGN`` says which and why, and
 the report lists them with that reason instead of hiding them:
 
-- ``strict.schema.json``: the live suite runs the default variant (no ``--strict-contract``), so a closed-object
-  clause is never what an answer is checked against; tests/schemas proves each one offline.
-- ``deploy.schema.json``: the suite reads deploy answers only to provision a disposable model (an answer without
-  the new id is a provisioning error) and never validates them as a contract.
+- ``strict.schema.json``: the live suite runs the default variant (only strict-only rows add ``--strict-contract``,
+  against hubs whose answers carry no field the contract does not name), so a closed-object clause is never what an
+  answer breaks; tests/schemas proves each one offline.
+- ``deploy.schema.json``'s checkpoint answer: the self-check's runs deploy through the fine-tune route (``--fine-tune``
+  without ``@STEP``), so only the fine-tune deploy answer is checked, and its clauses are mapped to faults.
 - ``model-list.schema.json#/properties/data/items/$ref``: a violation inside a listed model names the model clause
   it breaks, never the ``$ref`` (SOURCES.md says so); ``list-created-as-string`` proves the reference is followed.
 
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-__all__ = ["EXPECTED_CLAUSES", "KNOWN_MISSES", "UNREACHED_BY_DESIGN"]
+__all__ = ["EXPECTED_CLAUSES", "KNOWN_MISSES", "SETUP_ERRORS", "UNREACHED_BY_DESIGN"]
 
 _M = "model.schema.json#"
 _REQUIRED = f"{_M}/required"
@@ -47,6 +49,9 @@ _SHOWCASE_ITEM = f"{_M}/$defs/showcaseItem"
 _PRICING = f"{_M}/$defs/pricing/properties"
 _OPENAPI_ID = "openapi.yaml#/paths/~1api~1ai~1models~1{id}"
 _DELETE_200 = f"{_OPENAPI_ID}/delete/responses/200"
+_FINE_TUNE_DEPLOY = "deploy.schema.json#/$defs/fineTuneDeployAnswer"
+_DEPLOYMENT = f"{_FINE_TUNE_DEPLOY}/properties/deployment/properties"
+_NAMES_THE_MODEL = "rule:deploy-answer-names-the-model"
 
 EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -162,11 +167,31 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         # Another model than the one asked for.
         "retrieve-answers-another-model": ("rule:retrieve-answers-the-requested-model",),
         "activate-answers-another-model": ("rule:activate-answers-the-model",),
-        # Forbidden requests accepted; delete's error statuses.
+        # Forbidden requests accepted (strict-only); delete's error statuses.
+        # What activate and deactivate leave behind; a DELETE of an odd id; the list's filters.
+        "activate-does-not-activate": ("rule:activate-activates",),
+        "deactivate-does-not-deactivate": ("rule:deactivate-deactivates",),
+        "delete-of-odd-id-answers-500": ("rule:unknown-id-delete-is-refused", "rule:no-server-error"),
+        "list-filter-ignored": ("rule:list-filter-keeps-only-matches",),
+        # The fine-tune deploy answer, which the suite checks before it uses the model it names.
+        "deploy-answer-fields-mistyped": (f"{_DEPLOYMENT}/status/type", f"{_DEPLOYMENT}/endpoint/type"),
+        "deploy-model-slug-as-integer": (f"{_DEPLOYMENT}/model_slug/type", _NAMES_THE_MODEL),
+        # Schema-valid (model_slug is optional there), so only the rule can name it.
+        "deploy-answer-omits-model-slug": (_NAMES_THE_MODEL,),
+        "deploy-deployment-as-a-list": (f"{_FINE_TUNE_DEPLOY}/properties/deployment/type", _NAMES_THE_MODEL),
+        "deploy-answers-a-list": (f"{_FINE_TUNE_DEPLOY}/type", _NAMES_THE_MODEL),
+        # Strict-only: warnings by default; under --strict-contract the suite must name the rule.
+        "list-filter-drops-last-match": ("rule:list-filter-is-a-subset",),
+        "search-shows-other-namespaces": (
+            "rule:search-is-a-subset-of-list",
+            "rule:own-model-hidden-from-other-namespaces",
+        ),
+        "retrieve-shows-other-namespaces": ("rule:own-model-hidden-from-other-namespaces",),
+        # Strict-only: a lenient-input warning by default; under --strict-contract the suite must name the rule.
         "invalid-query-accepted": (
+            "rule:invalid-input-is-refused",
             "openapi.yaml#/paths/~1api~1ai~1models~1search/get/parameters/0/required",
             f"{_OPENAPI_ID}/get/parameters/0/schema/enum",
-            "rule:invalid-input-is-refused",
         ),
         "delete-error-statuses-wrong": (
             f"{_OPENAPI_ID}/delete/responses/404",
@@ -202,9 +227,10 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
 # Clause (or clause prefix) -> why no fault can make the live suite name it. See the module docstring.
 UNREACHED_BY_DESIGN: MappingProxyType[str, str] = MappingProxyType(
     {
-        "strict.schema.json#": "the live suite runs the default variant; strict clauses are proven offline "
-        "(tests/schemas)",
-        "deploy.schema.json#": "the suite reads deploy answers only to provision, never validates them as a contract",
+        "strict.schema.json#": "the live suite runs the default variant (strict-only rows add --strict-contract, "
+        "but their hubs send no unnamed field); strict clauses are proven offline (tests/schemas)",
+        "deploy.schema.json#/$defs/checkpointDeployAnswer": "the self-check deploys through the fine-tune route "
+        "(--fine-tune without @STEP), so the checkpoint route's answer is never the one checked",
         f"{_L}/properties/data/items/$ref": "a violation inside a listed model names the model clause it breaks, "
         "never the $ref (list-created-as-string proves the reference is followed)",
     }
@@ -213,3 +239,24 @@ UNREACHED_BY_DESIGN: MappingProxyType[str, str] = MappingProxyType(
 # Faults the suite is known to miss, or to catch only by chance, and why. The matrix lets such a row fail (a non-strict
 # xfail: a run that happens to catch it passes) and the report marks it, until the suite catches it every time.
 KNOWN_MISSES: MappingProxyType[str, str] = MappingProxyType({})
+
+# Faults that may end the suite with a setup error (exit 78) and still count as caught, and why. A fault is caught when
+# the suite exits 1 naming its clause; exit 78 says the run could not check the contract (a fine-tune that cannot be
+# deployed, a deploy answer naming no usable model, the delete operation unchecked), which is the right verdict only
+# for a fault that makes provisioning impossible *and* leaves nothing else failing; even then the output must name
+# the fault's clause. Decided per fault from the matrix (every fault run against HEAD a79ff83): none ends in 78, so
+# none is listed. Eight faults do make provisioning impossible, and each must still exit 1, because the answers that
+# stop provisioning are themselves checked and fail by their clause (verdict.py: a contract failure outranks a setup
+# error, and the summary line adds the setup error after it):
+#
+# - ``deploy-answer-fields-mistyped``, ``deploy-model-slug-as-integer``, ``deploy-answer-omits-model-slug``,
+#   ``deploy-deployment-as-a-list``, ``deploy-answers-a-list``: the suite checks a deploy answer before it uses it
+#   (deploy.schema.json and rule:deploy-answer-names-the-model), so a broken one is a contract failure, not a setup
+#   error;
+# - ``list-answers-bare-array``, ``list-and-search-data-keyed-by-id``: the list read before deploying is not a list
+#   of models, so no deploy answer can be told from an existing model; the list tests fail on the wrapper clause;
+# - ``retrieve-answers-another-model``: the deployed model cannot be verified (retrieving it answers another id); the
+#   retrieve tests fail on rule:retrieve-answers-the-requested-model.
+#
+# The hostile deploy lures (hostile-deploy-*) end in 78 by design; they are judged on the audit, not here.
+SETUP_ERRORS: MappingProxyType[str, str] = MappingProxyType({})

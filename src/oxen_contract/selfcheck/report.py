@@ -1,11 +1,14 @@
-"""The mutation report: per fault, who caught it; per benign variant, who raised a false alarm; then both scores.
+"""The mutation report: who caught each fault, who raised a false alarm, what strict-only and hostile rows showed.
+
+Per fault, who caught it; per benign variant, who raised a false alarm; per strict-only fault, whether the suite
+passed it by default and caught it under ``--strict-contract``; per hostile hub, whether the suite reached a verdict
+and did no harm (the safety column, from the hub's audit); then the scores.
 
 Then clause coverage: a clause of SOURCES.md is covered only when the suite's output, for a fault it caught, names
 it (a row's other clauses prove nothing by being listed), and every clause left uncovered is listed with the reason.
 
-A release manager reads the Markdown; CI and the README's figures read the JSON. Both come from the same rows, and
-rows travel as JSON too (pytest-xdist workers write one file each), so this module also turns them back into
-``Outcome`` records.
+A release manager reads the Markdown; CI and the README's figures read the JSON. Both come from the same rows
+(``rows.py``, which also carries them between pytest-xdist workers and the controller).
 """
 
 from __future__ import annotations
@@ -17,13 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
-from .runner import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
+from .rows import NO_FAULT, Outcome, Safety, SuiteRun, exit_words
 
 __all__ = [
     "Scores",
     "covered_clauses",
-    "load_outcomes",
-    "outcome_from_json",
     "render",
     "scores",
     "unreached_clauses",
@@ -45,13 +46,27 @@ class Scores:
     st_false_alarms_new: int | None
     baseline_suite_passes: bool | None
     baseline_st_passes: bool | None
+    # Strict-only faults: how many passed the default run, and how many --strict-contract then caught.
+    strict_only: int = 0
+    strict_passed_by_default: int = 0
+    strict_caught: int = 0
+    # Hostile hubs: how many ended with a verdict (exit 1 or 78), and how many did so without harm.
+    hostile: int = 0
+    hostile_verdicts: int = 0
+    hostile_safe: int = 0
 
     @property
     def perfect(self) -> bool:
-        """Every fault caught but the known misses, no false alarm, and the hub without faults passes."""
+        """Every row as it must be, but the known misses.
+
+        Every fault caught, no false alarm, every strict-only fault passed by default and caught under
+        --strict-contract, every hostile hub safe, and the hub without faults passes.
+        """
         return (
             self.suite_caught + self.suite_known_misses == self.faults
             and self.suite_false_alarms == 0
+            and self.strict_caught == self.strict_passed_by_default == self.strict_only
+            and self.hostile_safe == self.hostile
             and self.baseline_suite_passes is not False
         )
 
@@ -79,6 +94,8 @@ def scores(outcomes: Sequence[Outcome]) -> Scores:
             return None
         return sum(1 for o in rows if o.schemathesis and (new_failures(o, base) if new else o.schemathesis.exit_code))
 
+    strict = [o for o in outcomes if o.kind == "strict-only"]
+    hostile = [o for o in outcomes if o.kind == "hostile"]
     return Scores(
         faults=len(harmful),
         benign=len(benign),
@@ -91,6 +108,12 @@ def scores(outcomes: Sequence[Outcome]) -> Scores:
         st_false_alarms_new=st_count(benign, new=True),
         baseline_suite_passes=None if base is None else base.ok,
         baseline_st_passes=None if base is None or base.schemathesis is None else base.schemathesis.exit_code == 0,
+        strict_only=len(strict),
+        strict_passed_by_default=sum(o.suite.exit_code == 0 for o in strict),
+        strict_caught=sum(o.verdict == "caught" for o in strict),
+        hostile=len(hostile),
+        hostile_verdicts=sum(o.suite.exit_code in (1, 78) for o in hostile),
+        hostile_safe=sum(o.verdict == "safe" for o in hostile),
     )
 
 
@@ -147,8 +170,9 @@ def _st_cell(outcome: Outcome, base: Outcome | None, alarm: bool) -> str:
 
 
 def _seconds(outcome: Outcome) -> str:
-    first = outcome.suite.first_failure_seconds
-    return f"{first:.1f}" if first is not None else f"({outcome.suite.seconds:.1f})"
+    run = outcome.judged or outcome.suite
+    first = run.first_failure_seconds
+    return f"{first:.1f}" if first is not None else f"({run.seconds:.1f})"
 
 
 def _code(text: str | None) -> str:
@@ -161,11 +185,43 @@ def _verdict_cell(outcome: Outcome) -> str:
 
 
 def _clause_cell(outcome: Outcome, clause: str) -> str:
-    return _code(clause) if clause in outcome.suite.clauses else f"{_code(clause)} *(not named)*"
+    run = outcome.judged
+    named = run is not None and clause in run.clauses
+    return _code(clause) if named else f"{_code(clause)} *(not named)*"
+
+
+def _clauses_cell(outcome: Outcome) -> str:
+    return "<br>".join(_clause_cell(outcome, c) for c in outcome.expected) or "(no clause id mapped)"
+
+
+def _warned_cell(run: SuiteRun | None) -> str:
+    if run is None or run.warned is None:
+        return "-"
+    counted = {clause: run.warned.count(clause) for clause in run.warned}
+    return ", ".join(f"`{clause}` ×{count}" for clause, count in counted.items()) or "none"
+
+
+def _safety_cell(safety: Safety | None) -> str:
+    if safety is None:
+        return "-"
+    if not safety.safe:
+        return "**HARMED**: " + "; ".join(safety.harm)
+    return (
+        f"safe: {safety.deploy_posts} deploy POST(s) of {safety.max_provisions} allowed; no DELETE reached a model "
+        "the run did not make; every model held before the run kept"
+    )
+
+
+def _run_cell(run: SuiteRun | None) -> str:
+    if run is None:
+        return "not run"
+    # The verdict line ends with its own "(exit status N)"; without one, say what the exit status means.
+    text = f"exit {run.exit_code}: {run.verdict_line}" if run.verdict_line else exit_words(run.exit_code)
+    return text.replace("|", "\\|")
 
 
 def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, command: str = "") -> str:
-    """The report as Markdown: the fault table, the benign table, the no-fault row, the scores."""
+    """The report as Markdown: the fault, strict-only, benign and hostile tables, the no-fault row, the scores."""
     base = _baseline(outcomes)
     score = scores(outcomes)
     lines = ["# Self-check: the contract suite against every fault of the local hub", ""]
@@ -175,6 +231,7 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
     lines += [
         "## Faults",
         "",
+        "Each must fail the suite (exit 1) naming its clause.",
         "Seconds: to the first failing test line of the suite, or (in parentheses) the whole run when nothing failed.",
         "A clause marked *(not named)* is one the fault breaks but the suite's output did not name.",
         "",
@@ -182,41 +239,76 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
         "|---|---|---|---|---|---|",
     ]
     for o in (o for o in outcomes if o.harmful):
-        clause = "<br>".join(_clause_cell(o, c) for c in o.expected) or "(no clause id mapped)"
         lines.append(
-            f"| `{o.name}` | {clause} | {_verdict_cell(o)} | {_st_cell(o, base, alarm=False)} | "
+            f"| `{o.name}` | {_clauses_cell(o)} | {_verdict_cell(o)} | {_st_cell(o, base, alarm=False)} | "
             f"{_code(o.suite.caught_by)} | {_seconds(o)} |"
+        )
+    lines += [
+        "",
+        "## Strict-only faults",
+        "",
+        "A leniency no source forbids (a request the documentation does not allow, accepted): by default the suite "
+        "must pass (exit 0), reporting it as a warning; with `--strict-contract` it must fail (exit 1) naming the "
+        "clause. Each lenient input also has a benign variant below, which must pass by default.",
+        "",
+        "| fault | clause | by default | warnings of the default run | with `--strict-contract` | plain schemathesis "
+        "| caught by | seconds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for o in (o for o in outcomes if o.kind == "strict-only"):
+        strict = o.strict
+        lines.append(
+            f"| `{o.name}` | {_clauses_cell(o)} | {_run_cell(o.suite)} | {_warned_cell(o.suite)} | "
+            f"{_verdict_cell(o)}: {_run_cell(strict)} | {_st_cell(o, base, alarm=False)} | "
+            f"{_code(strict.caught_by if strict else None)} | {_seconds(o)} |"
         )
     lines += [
         "",
         "## Benign variants",
         "",
-        "| variant | what varies | our suite | plain schemathesis | clauses our suite named |",
+        "Each must pass the suite (exit 0). Lenient inputs: requests the documentation does not allow that the hub "
+        "accepted, which the suite reports as warnings (the leniency variants must draw them, not a failure). "
+        "Safety: for a hub whose namespaces already hold models, what its audit shows the run did to them.",
+        "",
+        "| variant | what varies | our suite | plain schemathesis | clauses our suite named | warnings | safety |",
+        "|---|---|---|---|---|---|---|",
     ]
-    lines.append("|---|---|---|---|---|")
     for o in (o for o in outcomes if o.benign):
         named = ", ".join(_code(c) for c in o.suite.clauses) or "-"
-        lines.append(f"| `{o.name}` | {o.rule} | {o.verdict} | {_st_cell(o, base, alarm=True)} | {named} |")
+        lines.append(
+            f"| `{o.name}` | {o.rule} | {o.verdict} | {_st_cell(o, base, alarm=True)} | {named} | "
+            f"{_warned_cell(o.suite)} | {_safety_cell(o.safety)} |"
+        )
+    lines += [
+        "",
+        "## Hostile hubs",
+        "",
+        "Each lures the suite towards harm: a model it did not make, an extra deploy, an endless wait. The suite must "
+        "end with a verdict (exit 1 or 78; never exit 0, a crash or a timeout), and the hub's audit (`--audit`) must "
+        "show no DELETE reaching a live model that no deploy of the run created, no model held before the run "
+        "deleted, and no more deploy POSTs than `--max-provisions`. Plain schemathesis is not run against them: it "
+        "follows redirects and deletes whatever it finds, so it would only show the harm this table guards against.",
+        "",
+        "| hub | the lure | our suite | verdict | safety | seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in (o for o in outcomes if o.kind == "hostile"):
+        lines.append(
+            f"| `{o.name}` | {o.rule} | {o.verdict} | {_run_cell(o.suite)} | {_safety_cell(o.safety)} | "
+            f"{o.suite.seconds:.1f} |"
+        )
     if base is not None:
         st = "not run" if base.schemathesis is None else ("passed" if base.schemathesis.exit_code == 0 else "fails")
         failures = "; ".join(base.schemathesis.failures) if base.schemathesis else ""
-        lines += ["", "## The hub without faults", "", f"Our suite: {base.verdict}. Plain schemathesis: {st}."]
+        lines += [
+            "",
+            "## The hub without faults",
+            "",
+            f"Our suite: {base.verdict} ({_run_cell(base.suite)}). Plain schemathesis: {st}.",
+        ]
         if failures:
             lines += ["", f"Plain schemathesis failures without any fault: {failures}."]
-    lines += ["", "## Scores", "", "| | caught / faults | false alarms / benign variants |", "|---|---|---|"]
-    known = f" ({score.suite_known_misses} known miss)" if score.suite_known_misses else ""
-    lines.append(
-        f"| our suite | {score.suite_caught} / {score.faults}{known} | {score.suite_false_alarms} / {score.benign} |"
-    )
-    if score.st_caught is not None:
-        lines.append(
-            f"| plain schemathesis (any failure) | {score.st_caught} / {score.faults} | "
-            f"{score.st_false_alarms} / {score.benign} |"
-        )
-        lines.append(
-            f"| plain schemathesis (failures the hub without faults does not provoke) | "
-            f"{score.st_caught_new} / {score.faults} | {score.st_false_alarms_new} / {score.benign} |"
-        )
+    lines += _score_lines(score)
     rules = _rules()
     covered = covered_clauses(outcomes)
     unreached = unreached_clauses(rules, outcomes)
@@ -236,6 +328,31 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
     return "\n".join(lines) + "\n"
 
 
+def _score_lines(score: Scores) -> list[str]:
+    known = f" ({score.suite_known_misses} known miss)" if score.suite_known_misses else ""
+    lines = [
+        "",
+        "## Scores",
+        "",
+        "| | caught / faults | false alarms / benign variants | strict-only: passed by default, caught under "
+        "`--strict-contract` / strict-only faults | hostile hubs: ended with a verdict, did no harm / hostile hubs |",
+        "|---|---|---|---|---|",
+        f"| our suite | {score.suite_caught} / {score.faults}{known} | {score.suite_false_alarms} / {score.benign} | "
+        f"{score.strict_passed_by_default}, {score.strict_caught} / {score.strict_only} | "
+        f"{score.hostile_verdicts}, {score.hostile_safe} / {score.hostile} |",
+    ]
+    if score.st_caught is not None:
+        lines.append(
+            f"| plain schemathesis (any failure) | {score.st_caught} / {score.faults} | "
+            f"{score.st_false_alarms} / {score.benign} | - | not run |"
+        )
+        lines.append(
+            f"| plain schemathesis (failures the hub without faults does not provoke) | "
+            f"{score.st_caught_new} / {score.faults} | {score.st_false_alarms_new} / {score.benign} | - | not run |"
+        )
+    return lines
+
+
 def _rules() -> tuple[str, ...]:
     from ..contracts import load_contract
 
@@ -253,35 +370,11 @@ def to_json(outcomes: Sequence[Outcome], **meta: Any) -> dict[str, Any]:
             "covered": {clause: list(covered[clause]) for clause in rules if clause in covered},
             "unreached": unreached_clauses(rules, outcomes),
         },
-        "outcomes": [{**asdict(o), "verdict": o.verdict} for o in outcomes],
+        "outcomes": [
+            {**asdict(o), "verdict": o.verdict, "ok": o.ok, **({"safe": o.safety.safe} if o.safety else {})}
+            for o in outcomes
+        ],
     }
-
-
-def outcome_from_json(data: dict[str, Any]) -> Outcome:
-    suite = data["suite"]
-    plain = data.get("schemathesis")
-    return Outcome(
-        name=data["name"],
-        benign=data["benign"],
-        rule=data["rule"],
-        expected=tuple(data["expected"]),
-        suite=SuiteRun(**{**suite, "clauses": tuple(suite["clauses"]), "failed_tests": tuple(suite["failed_tests"])}),
-        schemathesis=None if plain is None else SchemathesisRun(**{**plain, "failures": tuple(plain["failures"])}),
-    )
-
-
-def load_outcomes(directory: Path, order: Sequence[str] = ()) -> list[Outcome]:
-    """Rows written one file each (``<name>.json``), in ``order`` (the catalog's), then by name."""
-    rows = [outcome_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(directory.glob("*.json"))]
-    rank = {name: index for index, name in enumerate(order)}
-    return sorted(rows, key=lambda o: (rank.get(o.name, len(rank)), o.name))
-
-
-def write_outcome(outcome: Outcome, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{outcome.name}.json"
-    path.write_text(json.dumps(asdict(outcome), indent=1), encoding="utf-8")
-    return path
 
 
 def write_report(outcomes: Sequence[Outcome], out: Path, **meta: Any) -> str:

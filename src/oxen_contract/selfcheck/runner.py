@@ -3,7 +3,8 @@
 Everything runs in child processes: the hub (``python -m oxen_contract.hub --port 0``), the suite (``pytest
 tests/contract`` with its live options, exactly as a user runs it) and schemathesis (``st run``). A hub per run keeps
 runs independent (plain schemathesis deletes what it finds), and child processes let a thread pool or pytest-xdist
-run rows side by side on every core without sharing a ledger, a port or a GIL.
+run rows side by side on every core without sharing a ledger, a port or a GIL. What each row must show, and what
+its verdict is, lives in ``rows.py``; the hub hands its audit over as a JSON file (``--audit PATH``).
 """
 
 from __future__ import annotations
@@ -20,28 +21,28 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from .expected import EXPECTED_CLAUSES
+from .rows import NO_FAULT, Outcome, Safety, SchemathesisRun, SuiteRun
 
 __all__ = [
-    "NO_FAULT",
-    "Outcome",
-    "SchemathesisRun",
-    "SuiteRun",
     "clauses_named",
     "failed_tests",
     "find_root",
+    "judge_safety",
+    "warnings_listed",
     "run_case",
+    "verdict_line",
 ]
 
-NO_FAULT = "no-fault"
 ALICE, BOB = "alice", "bob"
 FINE_TUNE = f"{ALICE}/sandbox/ft-1"
 REQUEST_TIMEOUT = 3.0
 # The hang fault must outlast the suite's request timeout, and stay short enough not to stall a row.
 HANG_SECONDS = 10.0
+# Deploys a suite run may send; passed explicitly, so that the audit can be held to it.
+MAX_PROVISIONS = 3
 SUITE_TIMEOUT = 300.0
 SCHEMATHESIS_TIMEOUT = 180.0
 HUB_START_TIMEOUT = 30.0
@@ -55,73 +56,26 @@ _CLAUSE = re.compile(r"^[\s|+>E-]*clause (\S+?)(?=:\s|\s*$)", re.MULTILINE)
 _SUMMARY = re.compile(r"^(?:FAILED|SUBFAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
+# The plugin's last word: "[oxen-contract] CONTRACT HELD: ... (exit status 0)".
+_VERDICT_LINE = re.compile(r"^\[oxen-contract\] (.+\(exit status -?\d+\))\s*$", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class SuiteRun:
-    """What the contract suite did against one hub."""
+def judge_safety(audit_path: Path, max_provisions: int = MAX_PROVISIONS) -> Safety:
+    """The safety facts of the audit a hub wrote with ``--audit``."""
+    from ..hub.audit import Audit
 
-    exit_code: int
-    seconds: float
-    first_failure_seconds: float | None
-    clauses: tuple[str, ...]
-    failed_tests: tuple[str, ...]
-    caught_by: str | None
-    tail: str
-
-
-@dataclass(frozen=True, slots=True)
-class SchemathesisRun:
-    """What plain ``st run --checks all`` reported against one hub: one ``CODE title: operation`` per failure."""
-
-    exit_code: int
-    seconds: float
-    failures: tuple[str, ...]
-    tail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One row: the fault (or benign variant, or ``no-fault``), what the suite must name, and both runs."""
-
-    name: str
-    benign: bool
-    rule: str
-    expected: tuple[str, ...]
-    suite: SuiteRun
-    schemathesis: SchemathesisRun | None
-
-    @property
-    def harmful(self) -> bool:
-        return not self.benign and self.name != NO_FAULT
-
-    @property
-    def named(self) -> tuple[str, ...]:
-        """The expected clauses the suite's output names."""
-        return tuple(clause for clause in self.expected if clause in self.suite.clauses)
-
-    @property
-    def covered(self) -> tuple[str, ...]:
-        """The clauses this row proves the suite enforces: for a caught fault, those of its row the output names."""
-        return self.named if self.verdict == "caught" else ()
-
-    @property
-    def verdict(self) -> str:
-        """One word: caught, missed, unnamed (failed elsewhere), unmapped; passed, false alarm; or error."""
-        code = self.suite.exit_code
-        if code not in (0, 1):
-            return "error"
-        if not self.harmful:
-            return "passed" if code == 0 else "false alarm"
-        if not self.expected:
-            return "unmapped"
-        if code == 0:
-            return "missed"
-        return "caught" if self.named else "unnamed"
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict in ("caught", "passed")
+    try:
+        audit = Audit.load(audit_path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}")
+    preexisting = set(audit.preexisting_ids())
+    return Safety(
+        deploy_posts=audit.deploy_posts(),
+        max_provisions=max_provisions,
+        created=audit.created_ids(),
+        reached_others=audit.deletes_reaching_others(),
+        preexisting_deleted=tuple(model_id for model_id in audit.deleted_ids() if model_id in preexisting),
+    )
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -163,10 +117,14 @@ def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def hub(fault: str | None) -> Iterator[str]:
-    """A fresh local hub with ``fault`` switched on, in a child process; yields its URL."""
+def hub(fault: str | None, audit: Path | None = None) -> Iterator[str]:
+    """A fresh local hub with ``fault`` switched on, in a child process; yields its URL.
+
+    With ``audit``, the hub writes there what reached it (``--audit``), as JSON, after each delete and deploy.
+    """
     command = [sys.executable, "-m", "oxen_contract.hub", "--port", "0", "--deterministic"]
     command += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
+    command += ["--audit", str(audit)] if audit is not None else []
     tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
     env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
     # stderr to a file: a pipe nobody reads could fill up and stall the hub.
@@ -222,17 +180,21 @@ def _stream(command: list[str], env: dict[str, str], cwd: Path, timeout: float) 
     return code, seconds, first_failure, "".join(lines)
 
 
-def run_suite(url: str, expected: tuple[str, ...], root: Path) -> SuiteRun:
+def run_suite(url: str, expected: tuple[str, ...], root: Path, *, strict: bool = False) -> SuiteRun:
     """The contract suite, live against ``url``, with the options and environment a user would give it."""
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
+        report = Path(scratch, "contract-report.md")
         command = [sys.executable, "-m", "pytest", "tests/contract", "--hub-url", url, "--disable-recording"]
         command += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
+        command += ["--max-provisions", str(MAX_PROVISIONS), "--contract-report", str(report)]
+        command += ["--strict-contract"] if strict else []
         # -v prints one line per test as it ends: that is how the first failure is timed.
         command += ["--request-timeout", str(REQUEST_TIMEOUT), "-p", "no:cacheprovider", "-v"]
         env = _clean_env(
             {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
         )
         code, seconds, first, output = _stream(command, env, root, SUITE_TIMEOUT)
+        warned = warnings_listed(report.with_suffix(".json"))
     tests = failed_tests(output)
     return SuiteRun(
         exit_code=code,
@@ -242,7 +204,25 @@ def run_suite(url: str, expected: tuple[str, ...], root: Path) -> SuiteRun:
         failed_tests=tests,
         caught_by=_caught_by(output, expected, tests),
         tail=output[-_TAIL:],
+        verdict_line=verdict_line(output),
+        warned=warned,
     )
+
+
+def verdict_line(output: str) -> str:
+    """The plugin's last verdict line in ``output``, without its "[oxen-contract]" prefix; "" when it printed none."""
+    found = _VERDICT_LINE.findall(output)
+    return found[-1] if found else ""
+
+
+def warnings_listed(path: Path) -> tuple[str, ...] | None:
+    """The clause of each lenient input and warning a --contract-report JSON lists; None without a readable report."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = [*data["lenient_inputs"]["entries"], *data.get("warnings", [])]
+        return tuple(str(entry["clause"]) for entry in entries)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def run_schemathesis(url: str, root: Path) -> SchemathesisRun:
@@ -269,13 +249,19 @@ def run_schemathesis(url: str, root: Path) -> SchemathesisRun:
 
 
 def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) -> Outcome:
-    """One row of the matrix: ``name`` is a fault or benign variant of the hub's catalog, or ``no-fault``."""
+    """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``."""
     from ..hub import FAULTS
+    from ..hub.faults import Switch
 
     root = root or find_root()
     fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
-    expected = EXPECTED_CLAUSES.get(name, ()) if fault is not None and not fault.benign else ()
+    kind = NO_FAULT if fault is None else fault.kind
+    expected = EXPECTED_CLAUSES.get(name, ()) if kind in ("fault", "strict-only") else ()
     hub_fault = None if fault is None else name
+    # Rows whose namespaces hold models the run did not make: the audit must show the run left them alone.
+    guarded = fault is not None and Switch.CROWDED in fault.switches
+    # Plain schemathesis follows a hostile hub's redirects and deletes whatever it finds: nothing to learn there.
+    plain_side = schemathesis and kind != "hostile"
 
     def plain_run() -> SchemathesisRun:
         # Its own fresh hub: plain schemathesis deletes what it finds, and must start from the state the suite saw.
@@ -283,16 +269,25 @@ def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) 
             return run_schemathesis(url, root)
 
     # Both sides at once: each waits on its hub much of the time, so a row fills the cores better than in sequence.
-    with ThreadPoolExecutor(max_workers=1) as side:
-        pending = side.submit(plain_run) if schemathesis else None
-        with hub(hub_fault) as url:
+    with ThreadPoolExecutor(max_workers=1) as side, tempfile.TemporaryDirectory(prefix="oxen-selfcheck-audit-") as tmp:
+        pending = side.submit(plain_run) if plain_side else None
+        audit = Path(tmp, "audit.json") if guarded else None
+        with hub(hub_fault, audit) as url:
             suite = run_suite(url, expected, root)
+        # Read once the hub has stopped: every request it answered is in the file.
+        safety = judge_safety(audit) if audit is not None else None
+        strict = None
+        if kind == "strict-only":
+            with hub(hub_fault) as url:
+                strict = run_suite(url, expected, root, strict=True)
         plain = pending.result() if pending is not None else None
     return Outcome(
         name=name,
-        benign=fault is not None and fault.benign,
+        kind=kind,
         rule=fault.clause if fault is not None else "the hub honours the whole contract",
         expected=expected,
         suite=suite,
         schemathesis=plain,
+        strict=strict,
+        safety=safety,
     )

@@ -1,0 +1,236 @@
+"""What one row of the fault matrix found, what that means, and how rows travel as JSON.
+
+A row is a hub with one fault (or benign variant, hostile hub, or none: ``no-fault``) and every run against it:
+the contract suite, plain schemathesis beside it, the suite again under ``--strict-contract`` for a strict-only
+fault, and the hub's audit where the namespaces hold models the run did not make. ``runner.py`` produces rows,
+``report.py`` renders them; pytest-xdist workers hand them to the controller as one JSON file each.
+
+What a row must show depends on the kind of its fault (``Fault.kind``):
+
+==============  =======================================================================================================
+kind            the row is ok when
+==============  =======================================================================================================
+fault           the suite exits 1 naming a clause of the fault's row of ``EXPECTED_CLAUSES`` (or exits 78 naming it,
+                for a fault of ``SETUP_ERRORS``)
+strict-only     the suite exits 0 by default, and a second run with ``--strict-contract`` exits 1 naming the clause
+benign          the suite exits 0 (so does ``no-fault``, the hub without faults)
+hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout), and the hub's audit shows
+                no harm: no DELETE reached a model no deploy made, no pre-seeded model deleted, no deploy past
+                ``--max-provisions``. Plain schemathesis is not run (it follows redirects and deletes what it finds)
+==============  =======================================================================================================
+
+A benign hub whose namespaces hold models the run did not make (``benign-crowded-namespaces``) is judged on the audit
+too. The hub hands its audit over as a JSON file (``--audit PATH``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .expected import SETUP_ERRORS
+
+__all__ = [
+    "NO_FAULT",
+    "Outcome",
+    "Safety",
+    "SchemathesisRun",
+    "SuiteRun",
+    "exit_words",
+    "load_outcomes",
+    "outcome_from_json",
+    "write_outcome",
+]
+
+NO_FAULT = "no-fault"
+_EXIT_WORDS = {1: "contract violations", 75: "hub unavailable", 78: "setup error"}
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRun:
+    """What the contract suite did against one hub."""
+
+    exit_code: int
+    seconds: float
+    first_failure_seconds: float | None
+    clauses: tuple[str, ...]
+    failed_tests: tuple[str, ...]
+    caught_by: str | None
+    tail: str
+    # The plugin's verdict line, without its "[oxen-contract]" prefix; "" when it printed none.
+    verdict_line: str = ""
+    # The clause of each warning the run's contract report lists (lenient inputs, and rules a careful hub keeps
+    # where the docs are silent): failures only under --strict-contract. None without a readable report.
+    warned: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Safety:
+    """What the hub's audit shows the suite did to models it did not make, and how many deploys it sent."""
+
+    deploy_posts: int
+    max_provisions: int
+    created: tuple[str, ...]
+    # Live custom models that some DELETE named though no deploy of this hub created them (answered or refused).
+    reached_others: tuple[str, ...]
+    # Models held before any request (base and pre-seeded) that a DELETE really deleted.
+    preexisting_deleted: tuple[str, ...]
+    # Why the audit could not be read; a run whose effects are unknown is not safe.
+    error: str = ""
+
+    @property
+    def safe(self) -> bool:
+        return not self.harm
+
+    @property
+    def harm(self) -> tuple[str, ...]:
+        """What the run did that it must not (or why that is unknown), one phrase each; empty when it did no harm."""
+        harm = [f"the hub's audit could not be read: {self.error}"] if self.error else []
+        harm += [f"DELETE reached {model_id!r}, which no deploy of the run created" for model_id in self.reached_others]
+        harm += [f"deleted {model_id!r}, which the hub held before the run" for model_id in self.preexisting_deleted]
+        if self.deploy_posts > self.max_provisions:
+            harm.append(f"{self.deploy_posts} deploy POSTs, over --max-provisions {self.max_provisions}")
+        return tuple(harm)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemathesisRun:
+    """What plain ``st run --checks all`` reported against one hub: one ``CODE title: operation`` per failure."""
+
+    exit_code: int
+    seconds: float
+    failures: tuple[str, ...]
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One row: the fault (or benign variant, or ``no-fault``), what the suite must name, and every run of it."""
+
+    name: str
+    # Fault.kind ("fault", "strict-only", "benign", "hostile"), or "no-fault".
+    kind: str
+    rule: str
+    expected: tuple[str, ...]
+    suite: SuiteRun
+    schemathesis: SchemathesisRun | None
+    # The second run of a strict-only row, with --strict-contract.
+    strict: SuiteRun | None = None
+    # The hub's audit, for rows whose namespaces hold models the run did not make.
+    safety: Safety | None = None
+
+    @property
+    def benign(self) -> bool:
+        return self.kind == "benign"
+
+    @property
+    def harmful(self) -> bool:
+        """A fault the suite must fail on by default."""
+        return self.kind == "fault"
+
+    @property
+    def judged(self) -> SuiteRun | None:
+        """The run whose failure catches the fault: the --strict-contract run of a strict-only row, else the suite."""
+        return self.strict if self.kind == "strict-only" else self.suite
+
+    @property
+    def named(self) -> tuple[str, ...]:
+        """The expected clauses the judged run's output names."""
+        run = self.judged
+        return () if run is None else tuple(clause for clause in self.expected if clause in run.clauses)
+
+    @property
+    def covered(self) -> tuple[str, ...]:
+        """The clauses this row proves the suite enforces: for a caught fault, those of its row the output names."""
+        return self.named if self.verdict == "caught" else ()
+
+    @property
+    def verdict(self) -> str:
+        """One word or two, by kind (see the module docstring); ``ok`` says which are good."""
+        if self.kind == "hostile":
+            return self._hostile_verdict()
+        if self.kind == "fault":
+            return self._caught(self.suite)
+        # A strict-only fault, a benign variant and the hub without faults must all pass by default.
+        code = self.suite.exit_code
+        if code != 0:
+            return {1: "false alarm", 78: "setup error"}.get(code, "error")
+        if self.safety is not None and not self.safety.safe:
+            return "harmed"
+        return self._caught(self.strict) if self.kind == "strict-only" else "passed"
+
+    def _caught(self, run: SuiteRun | None) -> str:
+        if run is None:
+            return "not run"
+        if not self.expected:
+            return "unmapped"
+        if run.exit_code == 0:
+            return "missed"
+        if run.exit_code == 1 or (run.exit_code == 78 and self.name in SETUP_ERRORS):
+            return "caught" if self.named else "unnamed"
+        return {78: "setup error"}.get(run.exit_code, "error")
+
+    def _hostile_verdict(self) -> str:
+        if self.safety is None:
+            return "error"
+        if not self.safety.safe:
+            return "harmed"
+        code = self.suite.exit_code
+        return "safe" if code in (1, 78) else "missed" if code == 0 else "error"
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in ("caught", "passed", "safe")
+
+
+def exit_words(code: int) -> str:
+    """An exit status of the suite with what it means (verdict.py)."""
+    word = "contract held" if code == 0 else _EXIT_WORDS.get(code, "killed" if code < 0 else "run did not complete")
+    return f"exit {code} ({word})"
+
+
+def _suite_from_json(suite: dict[str, Any] | None) -> SuiteRun | None:
+    if suite is None:
+        return None
+    warned = suite.get("warned")
+    lists = {"clauses": tuple(suite["clauses"]), "failed_tests": tuple(suite["failed_tests"])}
+    return SuiteRun(**{**suite, **lists, "warned": None if warned is None else tuple(warned)})
+
+
+def _safety_from_json(data: dict[str, Any]) -> Safety:
+    lists = ("created", "reached_others", "preexisting_deleted")
+    return Safety(**{**data, **{key: tuple(data[key]) for key in lists}})
+
+
+def outcome_from_json(data: dict[str, Any]) -> Outcome:
+    plain = data.get("schemathesis")
+    safety = data.get("safety")
+    suite = _suite_from_json(data["suite"])
+    assert suite is not None
+    return Outcome(
+        name=data["name"],
+        kind=data["kind"],
+        rule=data["rule"],
+        expected=tuple(data["expected"]),
+        suite=suite,
+        schemathesis=None if plain is None else SchemathesisRun(**{**plain, "failures": tuple(plain["failures"])}),
+        strict=_suite_from_json(data.get("strict")),
+        safety=None if safety is None else _safety_from_json(safety),
+    )
+
+
+def load_outcomes(directory: Path, order: Sequence[str] = ()) -> list[Outcome]:
+    """Rows written one file each (``<name>.json``), in ``order`` (the catalog's), then by name."""
+    rows = [outcome_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(directory.glob("*.json"))]
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(rows, key=lambda o: (rank.get(o.name, len(rank)), o.name))
+
+
+def write_outcome(outcome: Outcome, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{outcome.name}.json"
+    path.write_text(json.dumps(asdict(outcome), indent=1), encoding="utf-8")
+    return path
