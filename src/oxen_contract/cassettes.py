@@ -23,6 +23,7 @@ from typing import Any
 
 from .config import REPLAY_HUB_URL, RunConfig
 from .exchange import INVALID_KEY, Credential
+from .failures import chain
 from .transport import ApiKey
 
 __all__ = [
@@ -342,20 +343,6 @@ class _CheckedPersister:
         self._inner.save_cassette(cassette_path, cassette_dict, serializer=serializer)
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    """``error``, its causes and contexts, and the members of exception groups, each once (as outcome.chain)."""
-    seen: set[int] = set()
-    stack = [error]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        stack.extend(getattr(current, "exceptions", ()))
-
-
 # Where a cassette is read, by (module, function): vcrpy, pytest-recording, and our own persister.
 _LOADERS = {
     ("vcr.cassette", "_load"),
@@ -434,7 +421,7 @@ def _named_cassette(nodeid: str, cassette_dir: Path) -> Path:
 def _out_of_date(error: BaseException) -> BaseException | None:
     from vcr.errors import CannotOverwriteExistingCassetteException
 
-    return next((e for e in _chain(error) if isinstance(e, CannotOverwriteExistingCassetteException)), None)
+    return next((e for e in chain(error) if isinstance(e, CannotOverwriteExistingCassetteException)), None)
 
 
 def cassette_problem(error: BaseException, nodeid: str, cassette_dir: Path) -> str | None:
@@ -444,7 +431,7 @@ def cassette_problem(error: BaseException, nodeid: str, cassette_dir: Path) -> s
     directory the run replays from. The file is named from the traceback when it can be, else by pytest-recording's
     naming rule (the test's own cassette, or ``session.yaml`` if that is the damaged one).
     """
-    chained = list(_chain(error))
+    chained = list(chain(error))
     unreadable = next((e for e in chained if isinstance(e, CassetteUnreadable)), None)
     if unreadable is not None:
         return str(unreadable)

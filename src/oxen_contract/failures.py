@@ -8,13 +8,13 @@ SetupError                  the run cannot check the contract as configured (exi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from .exchange import Exchange
 from .text import render_failure
 
-__all__ = ["ContractFailure", "Finding", "ProvisioningError", "SetupError"]
+__all__ = ["ContractFailure", "Finding", "ProvisioningError", "SetupError", "chain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +42,17 @@ class SetupError(RuntimeError):
 
 class ProvisioningError(SetupError):
     """No disposable model could be made; says what was asked and what came back."""
+
+
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, its causes and contexts, and the members of exception groups, each once."""
+    seen: set[int] = set()
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        stack.extend(getattr(current, "exceptions", ()))

@@ -8,30 +8,16 @@ from __future__ import annotations
 import datetime
 import platform
 import time
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .config import Mode, RunConfig
+from .failures import chain
 
 if TYPE_CHECKING:
     from .tally import Tally
 
 __all__ = ["chain", "classify", "failure_text", "report_meta", "tally_timeouts"]
-
-
-def chain(error: BaseException) -> Iterator[BaseException]:
-    """``error``, its causes and contexts, and the members of exception groups, each once."""
-    seen: set[int] = set()
-    stack = [error]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        stack.extend(getattr(current, "exceptions", ()))
 
 
 def failure_text(nodeid: str, error: BaseException, run: RunConfig) -> str | None:

@@ -7,17 +7,13 @@ in front of its app, the way a gateway would.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import anyio
-import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oxen_contract.hub import create_app
-from oxen_contract.hub.serve import bind, url_of
 
+from ..unit.conftest import _served as _serving
 from .conftest import Runner
 
 TOKENS = {"key-a": "alice", "key-b": "bob"}
@@ -53,22 +49,6 @@ class Slow:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await anyio.sleep(self.delay)
         await self.app(scope, receive, send)
-
-
-@contextmanager
-def _serving(app: ASGIApp) -> Iterator[str]:
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield url_of(sock)
-    finally:
-        server.should_exit = True
-        thread.join(5)
-        sock.close()
 
 
 def _run(run_suite: Runner, url: str) -> tuple[int, str]:
