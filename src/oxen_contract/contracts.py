@@ -81,10 +81,14 @@ class ClauseViolation:
         return f"{self.schema_file}#{self.pointer}"
 
 
+# The contracts' folder in a checkout (an installed wheel carries it as ``oxen_contract/_contracts``).
+CHECKOUT_FOLDER = "contracts"
+
+
 def _contract_dir() -> Path:
     here = Path(__file__).resolve().parent
     # A wheel carries the files as package data; an editable install or a checkout reads them in place.
-    for candidate in (here / "_contracts", here.parents[1] / "contracts"):
+    for candidate in (here / "_contracts", here.parents[1] / CHECKOUT_FOLDER):
         if (candidate / OPENAPI_FILE).is_file():
             return candidate
     raise ContractNotFound(f"contracts/ not found beside {here}; reinstall the package (pip install -e .)")

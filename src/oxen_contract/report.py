@@ -197,7 +197,7 @@ def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> st
         lines.append(f"| `{name}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
     if not drift["unknown_fields"]:
         lines.append("| (none) | | |")
-    lines += ["", "### Documented fields never seen", ""]
+    lines += ["", "### Documented fields never seen (`rule:documented-fields-keep-coming`)", ""]
     lines.append(
         "Fields the contract names that no model answer of this run carried (with a value): a field that stopped "
         "coming, or one this hub never sends."

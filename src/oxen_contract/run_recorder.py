@@ -129,8 +129,13 @@ def _verdict(session: pytest.Session) -> Verdict | None:
     facts.answers = tally.answers_by_operation()
     facts.checks = sum(tally.checked.values())
     vanished = tally.vanished_fields()
-    if run.strict_contract and vanished:
-        facts.strict_findings = [f"{len(vanished)} documented field(s) no answer carried: {', '.join(vanished[:5])}"]
+    if vanished:
+        shown = ", ".join(vanished[:5]) + (f" and {len(vanished) - 5} more" if len(vanished) > 5 else "")
+        finding = f"{len(vanished)} documented field(s) no model answer carried: {shown}"
+        effect = "fails the run" if run.strict_contract else "a warning; a failure under --strict-contract"
+        config.stash[SESSION_NOTES].append(f"clause rule:documented-fields-keep-coming: {finding} ({effect})")
+        if run.strict_contract:
+            facts.strict_findings = [f"rule:documented-fields-keep-coming: {finding}"]
     return decide(facts, int(session.exitstatus))
 
 

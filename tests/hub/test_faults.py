@@ -53,6 +53,7 @@ def _scenario(client: HubClient) -> Steps:
     m3 = _answered_id(step("deploy-2", "POST", DEPLOY.format(owner="alice")), 3)
     m4 = _answered_id(step("deploy-3", "POST", DEPLOY.format(owner="alice")), 4)
     step("list", "GET", MODELS)
+    step("list-foreign", "GET", MODELS, BOB)
     step("list-filtered", "GET", f"{MODELS}?developer_name=openai")
     step("list-anonymous", "GET", MODELS, None)
     step("list-bad-token", "GET", MODELS, {"Authorization": "Bearer nope"})
@@ -97,7 +98,7 @@ def _run(*faults: str | Fault) -> Steps:
 
 
 BASELINE = _run()
-LISTS = {"list", "list-filtered", "list-after"}
+LISTS = {"list", "list-foreign", "list-filtered", "list-after"}
 SEARCHES = {"search", "search-base"}
 RETRIEVED = {"retrieve-base", "retrieve-custom", "retrieve-live", "after-base", "after-foreign", "after-anonymous"}
 MODEL_ANSWERS = LISTS | SEARCHES | RETRIEVED | {"deploy-checkpoint", "activate-base", "deactivate-custom"}
@@ -116,8 +117,8 @@ CUSTOM_IDS = {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint", "list", "li
 CUSTOM_IDS |= {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete", "after-foreign"}
 CUSTOM_IDS |= {"after-anonymous", "retrieve-foreign", "activate-foreign", "delete-foreign", "retrieve-deleted"}
 CUSTOM_IDS |= {"delete-again", "activate-deleted"}
-# Every step that shows alice's custom models without naming one: pre-seeded models appear there.
-CROWDED = {"list", "search", "list-after"}
+# Every step that shows a namespace's custom models without naming one: pre-seeded models appear there.
+CROWDED = {"list", "list-foreign", "search", "list-after"}
 # A delete that redirects deletes nothing, so the model is still there afterwards.
 REDIRECTED = CROWDED | {"delete", "retrieve-deleted", "delete-again", "activate-deleted"}
 VICTIM_PATH = "/api/ai/models/alice%3Asandbox%2Fft-1-prod"
@@ -178,6 +179,8 @@ DIFFERING: dict[str, set[str]] = {
     "list-filter-drops-last-match": {"list-filtered"},
     "search-shows-other-namespaces": CROWDED,
     "retrieve-shows-other-namespaces": {"retrieve-foreign"},
+    "list-shows-other-namespaces": {"list-foreign"},
+    "pricing-method-vanishes": MODEL_ANSWERS,
     "delete-error-statuses-wrong": {"delete-unknown", "delete-again", "delete-base", "delete-foreign"},
     "error-bodies-off-both-shapes": ERRORS,
     "error-typed-fields-mistyped": ERRORS,
@@ -209,11 +212,13 @@ DIFFERING: dict[str, set[str]] = {
     "hostile-delete-redirect": REDIRECTED,
     "hostile-delete-redirect-absolute": REDIRECTED,
     # Every deploy answers a model that already exists, so every step that names "the new model" names another.
-    "hostile-deploy-existing-slug": CUSTOM_IDS,
-    "hostile-deploy-base-slug": CUSTOM_IDS,
+    "hostile-deploy-existing-slug": CUSTOM_IDS | CROWDED,
+    "hostile-deploy-base-slug": CUSTOM_IDS | CROWDED,
     # Clients drop dot segments: paths of "." and ".." reach the list or no route at all.
-    "hostile-deploy-dot-slug": CUSTOM_IDS | {"delete-anonymous", "method-not-allowed"},
-    "hostile-deploy-dotdot-slug": CUSTOM_IDS | {"delete-anonymous", "method-not-allowed", "retrieve-anonymous"},
+    "hostile-deploy-dot-slug": CUSTOM_IDS | CROWDED | {"delete-anonymous", "method-not-allowed"},
+    "hostile-deploy-dotdot-slug": CUSTOM_IDS
+    | CROWDED
+    | {"delete-anonymous", "method-not-allowed", "retrieve-anonymous"},
     "hostile-deploy-503-after-create": CROWDED | {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint"},
     # Only the pace of retrieve answers changes; see tests/hub/test_hostile.py.
     "hostile-drip-retrieve": CROWDED,
@@ -425,6 +430,10 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         == {*PRESEEDED, *_customs(BASELINE["search"]), "bob:sandbox/ft-1-prod", "bob:sandbox/ft-1-old"}
     ),
     "retrieve-shows-other-namespaces": lambda s: s["retrieve-foreign"] == s["retrieve-custom"],
+    "list-shows-other-namespaces": lambda s: _customs(s["list-foreign"]) == _customs(s["list"]),
+    "pricing-method-vanishes": lambda s: all(
+        "method" not in m["pricing"] for m in _all_models(s, MODEL_ANSWERS - {"delete"}) if m.get("pricing")
+    ),
     "hostile-deploy-existing-slug": _deploys_answer("alice:sandbox/ft-1-old"),
     "hostile-deploy-base-slug": _deploys_answer(SOURCE_MODEL),
     "hostile-deploy-dot-slug": _deploys_answer("."),

@@ -204,7 +204,7 @@ class _Hub:
 
     def _list(self, query: _Query, namespace: str | None) -> Reply:
         with self.store.read() as tx:
-            models = tx.models(namespace)
+            models = tx.models(namespace, every_namespace=Switch.LIST_EVERY_NAMESPACE in self._switches)
         developer, action, provider = (query.get(key) for key in ("developer_name", "action", "provider_name"))
         if Switch.LIST_IGNORES_FILTERS in self._switches:
             return self._listing("list", models)

@@ -76,6 +76,7 @@ class Switch(enum.Enum):
     FILTER_DROPS_LAST = "a filtered list leaves out its last match"
     SEARCH_EVERY_NAMESPACE = "search answers every namespace's custom models"
     RETRIEVE_EVERY_NAMESPACE = "retrieve answers another namespace's custom models"
+    LIST_EVERY_NAMESPACE = "the list answers every namespace's custom models"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
@@ -146,6 +147,13 @@ def _pricing_method(value: str) -> ModelBend:
         return {**model, "pricing": {**model["pricing"], "method": value}}
 
     return bend
+
+
+def _without_pricing_method(model: JsonObject) -> JsonObject:
+    pricing = model.get("pricing")
+    if not isinstance(pricing, dict):
+        return model
+    return {**model, "pricing": {k: v for k, v in pricing.items() if k != "method"}}
 
 
 def _only_base(bend: ModelBend) -> ModelBend:
@@ -874,6 +882,23 @@ FAULTS: tuple[Fault, ...] = (
         Switch.RETRIEVE_EVERY_NAMESPACE,
         ops={"retrieve"},
         strict_only=True,
+    ),
+    _switch(
+        "list-shows-other-namespaces",
+        "another namespace's custom models stay out of the list",
+        Switch.LIST_EVERY_NAMESPACE,
+        ops={"list"},
+        strict_only=True,
+    ),
+    # A documented field that stops coming breaks no schema (the contract requires nothing below the top level):
+    # the run reports it as a vanished field.
+    Fault(
+        "pricing-method-vanishes",
+        "a documented field that no answer carries is reported as vanished (pricing.method here)",
+        "every model answer's pricing omits method",
+        strict_only=True,
+        ops=_MODEL_ANSWERS,
+        model=_without_pricing_method,
     ),
     # The statuses of delete's errors.
     Fault(

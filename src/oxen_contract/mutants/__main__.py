@@ -128,7 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _test(root: Path, work: Path, config: Settings, max_children: int, seconds: dict[str, float]) -> int:
     started = time.monotonic()
     _say(f"copying the project to {work}")
-    prepare(root, work)
+    try:
+        prepare(root, work)
+    except OSError as exc:
+        _say(f"cannot prepare the mutation run: {exc}")
+        return 1
     _say(f"clean run, under coverage: {shlex.join(config.test_command)}")
     status = clean_run(work, config, work / "clean-run.log")
     seconds["clean run"] = round(time.monotonic() - started, 1)

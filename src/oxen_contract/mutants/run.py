@@ -25,16 +25,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contracts import load_contract
-
-CONTRACTS_FOLDER = load_contract().directory.name
+from ..contracts import CHECKOUT_FOLDER
 
 __all__ = ["Settings", "clean_run", "find_root", "prepare", "progress", "read_coverage", "run_mutmut", "settings"]
 
 # What the suite needs beside itself: the package, the contracts and cassettes it reads, the root conftest (Hypothesis
 # profiles) and pyproject.toml (pytest's and mutmut's settings).
-# The contracts' folder is named by contracts.py, their only reader.
-_COPIED = ("src", CONTRACTS_FOLDER, "cassettes", "conftest.py", "pyproject.toml")
+# The contracts' folder is named by contracts.py, their only reader (as the checkout names it: under tox the package
+# itself is installed from a wheel and reads its own copy).
+_COPIED = ("src", CHECKOUT_FOLDER, "cassettes", "conftest.py", "pyproject.toml")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
 
 
@@ -80,6 +79,8 @@ def prepare(root: Path, work: Path) -> None:
             shutil.copytree(source, work / name, ignore=_IGNORED)
         elif source.is_file():
             shutil.copy2(source, work / name)
+        else:
+            raise FileNotFoundError(f"{source} is missing: the mutation run needs it beside the suite")
     (work / "tests").mkdir()
     shutil.copy2(root / "tests" / "__init__.py", work / "tests" / "__init__.py")
     contract = root / "tests" / "contract"

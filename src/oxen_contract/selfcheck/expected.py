@@ -187,6 +187,8 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
             "rule:own-model-hidden-from-other-namespaces",
         ),
         "retrieve-shows-other-namespaces": ("rule:own-model-hidden-from-other-namespaces",),
+        "list-shows-other-namespaces": ("rule:own-model-hidden-from-other-namespaces",),
+        "pricing-method-vanishes": ("rule:documented-fields-keep-coming",),
         # Strict-only: a lenient-input warning by default; under --strict-contract the suite must name the rule.
         "invalid-query-accepted": (
             "rule:invalid-input-is-refused",

@@ -52,7 +52,8 @@ _TAIL = 4000
 _TOKENS = {ALICE: f"selfcheck-{secrets.token_hex(8)}", BOB: f"selfcheck-{secrets.token_hex(8)}"}
 
 # "  | E     clause model.schema.json#/required: rule text": the id ends at ": " or the end of the line.
-_CLAUSE = re.compile(r"^[\s|+>E-]*clause (\S+?)(?=:\s|\s*$)", re.MULTILINE)
+# A failure message's line, or the plugin's session note ("[oxen-contract] clause ...").
+_CLAUSE = re.compile(r"^(?:\[oxen-contract\] )?[\s|+>E-]*clause (\S+?)(?=:\s|\s*$)", re.MULTILINE)
 _SUMMARY = re.compile(r"^(?:FAILED|SUBFAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
