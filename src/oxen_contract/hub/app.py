@@ -1,8 +1,8 @@
 """The Starlette app of the local reference hub: routes, bearer auth, answers and error bodies.
 
 It speaks the models API as documented, so that the suite has a real server to record from and to run against, and it
-bends its answers only where a fault from ``faults.py`` says so (hostile ones through ``hostile.py``). It holds no SQL
-(``store.py`` does) and parses no path itself (``routing.py`` does). Every answer, error or not, is built as a
+bends its answers only where a fault of the ``faults`` package says so (hostile ones through ``hostile.py``). It holds
+no SQL (``store.py`` does) and parses no path itself (``routing.py`` does). Every answer, error or not, is built as a
 ``Reply`` and rendered with stable key order, so that deterministic mode gives byte-identical bodies. Deletes and
 deploys are written to an ``Audit`` after they are answered, so that tests can see what really happened.
 """
@@ -28,8 +28,8 @@ from starlette.types import Receive, Scope, Send
 from . import hostile
 from .audit import Audit, DeleteRecord, DeployRecord
 from .catalog import BASE_MODELS_BY_ID
-from .faults import Fault, Reply, Switch, resolve
-from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, custom_model, render
+from .faults import Fault, Switch, resolve
+from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, Reply, custom_model, render
 from .routing import Resource, Target
 from .routing import resolve as resolve_path
 from .store import Store, Stored, Tx

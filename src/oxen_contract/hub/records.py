@@ -250,3 +250,20 @@ class ApiError:
             "status": "error",
             "status_message": self.type,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An answer on its way out: a JSON payload, or raw bytes when a fault wants a body that is not JSON."""
+
+    status: int
+    payload: object = None
+    raw: bytes | None = None
+    media_type: str | None = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    # Seconds between the bytes of the body; 0 sends it at once.
+    drip: float = 0.0
+
+    @property
+    def body(self) -> bytes:
+        return self.raw if self.raw is not None else render(self.payload)
