@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import schemathesis
 
 from .contracts import Contract, load_contract
-from .exchange import Credential, Exchange, next_answer_id
+from .exchange import Exchange, carried, next_answer_id
 from .failures import ContractFailure, Finding
 from .tally import Tally
 from .text import render_value
@@ -66,12 +66,8 @@ class Verifier:
             self.tally.answered(exchange)
 
     def label(self, authorization: str | None) -> str:
-        if not authorization:
-            return Credential.NONE
-        for key in self._keys:
-            if authorization == key.authorization():
-                return key.label
-        return Credential.INVALID if authorization.startswith("Bearer ") else Credential.NOT_BEARER
+        """Which credential an Authorization header carried, by name (``exchange.carried``); never the key itself."""
+        return carried(authorization, self._keys).credential
 
     def not_redirected(self, exchange: Exchange) -> None:
         """A 3xx is no documented status of any operation; the suite never follows it, and names where it pointed."""

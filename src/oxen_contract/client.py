@@ -1,7 +1,8 @@
 """The suite's HTTP client for the hub: one call per documented operation, each answer kept as an Exchange.
 
 What an exchange is lives in ``exchange.py``; how a request leaves the process (guard, deadline, retries, key) in
-``transport.py``. Both are re-exported here for the suite's tests.
+``transport.py``; the failure a request that gets no whole answer raises (``HubTimeout``) in ``failures.py``. Their
+names are re-exported here for the suite's tests.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from .exchange import (
     Credential,
     Exchange,
     authorization,
-    curl_line,
     fine_tune_path,
     model_path,
+    shown_id,
 )
+from .failures import HubTimeout
 from .transport import (
     CLEANUP_REQUESTS,
     RETRY_STATUSES,
@@ -52,28 +54,6 @@ __all__ = [
     "retry_delay",
     "send_with_retries",
 ]
-
-
-class HubTimeout(AssertionError):
-    """A request got no whole answer within --request-timeout (or one too large): a failure of that operation."""
-
-    def __init__(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        model_id: str | None,
-        credential: str,
-        timeout: float,
-        reason: str = "",
-    ):
-        self.operation, self.method, self.url, self.model_id = operation, method, url, model_id
-        self.credential, self.timeout = credential, timeout
-        self.reason = reason or f"got no answer within {timeout:g} s (--request-timeout)"
-        super().__init__(
-            f"Contract violation in {operation}: {method} {url} {self.reason}\n  clause rule:answers-in-time\n"
-            f"  reproduce with:\n    {curl_line(method, url, credential)}"
-        )
 
 
 class HubClient:
@@ -130,6 +110,8 @@ class HubClient:
         retry_statuses: tuple[int, ...] = RETRY_STATUSES,
     ) -> Exchange:
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        # The id as the record and its text carry it; the path keeps the bytes as sent.
+        model_id = shown_id(model_id) if model_id is not None else None
         content = json.dumps(body) if body is not None else None
         auth, auth_header = self._auth(credential)
         headers = {"Accept": "application/json", **auth_header}

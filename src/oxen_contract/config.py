@@ -33,6 +33,9 @@ LOCAL_OTHER_TOKEN = "local-hub-key-bob"
 LOCAL_NAMESPACE = "alice"
 LOCAL_OTHER_NAMESPACE = "bob"
 LOCAL_FINE_TUNE = "alice/sandbox/ft-1"
+# The local run deploys through both documented routes: the shared model through the fine-tune route, each model a
+# test deletes through checkpoint 1 (the one the local hub seeds), so both deploy answers are checked on every run.
+LOCAL_FINE_TUNES = (LOCAL_FINE_TUNE, f"{LOCAL_FINE_TUNE}@1")
 # Deploys cost money on a real hub (default cap 3) and nothing on the local one, where every test that needs a fresh
 # model gets one; replay mirrors the recording from the local hub.
 DEFAULT_MAX_PROVISIONS = 3
@@ -82,7 +85,10 @@ class RunConfig:
     token: ApiKey = field(repr=False)
     other_token: ApiKey | None = field(repr=False)
     namespace: str | None
-    fine_tune: FineTune | None
+    # What deploys come from (--fine-tune, once or twice): the first for the shared model, the last for each model a
+    # test deletes. Fixed by the model's use, not by the order of deploys, so a replay of any subset of the tests
+    # meets the deploys it recorded.
+    fine_tunes: tuple[FineTune, ...]
     disposable_models: tuple[str, ...]
     max_provisions: int
     allow_protection_probes: bool
@@ -104,8 +110,17 @@ class RunConfig:
         return self.mode != Mode.REPLAY
 
     @property
+    def fine_tune(self) -> FineTune | None:
+        """The first fine-tune to deploy (its owner is the namespace when --namespace is not given)."""
+        return self.fine_tunes[0] if self.fine_tunes else None
+
+    def deploy_source(self, *, shared: bool) -> FineTune:
+        """The fine-tune the shared model (``shared``) or a model a test deletes is deployed from."""
+        return self.fine_tunes[0] if shared else self.fine_tunes[-1]
+
+    @property
     def can_provision(self) -> bool:
-        return self.fine_tune is not None or bool(self.disposable_models)
+        return bool(self.fine_tunes) or bool(self.disposable_models)
 
 
 def _setting(config: pytest.Config, option: str, env: str | None, ini: str | None) -> Any:
@@ -246,7 +261,14 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         cassette_dir = rootdir / cassette_dir
 
     fine_tune_raw = _setting(config, "fine_tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune")
-    fine_tune = FineTune.parse(fine_tune_raw) if fine_tune_raw else None
+    # The option may be repeated; the environment and ini give several separated by commas.
+    raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
+    fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
+    if len(fine_tunes) > 2:
+        raise pytest.UsageError(
+            f"--fine-tune is given {len(fine_tunes)} times: give it once, or twice (the first deploys the model the "
+            "tests share, the second each model a test deletes)"
+        )
     disposable = tuple(config.getoption("disposable_models") or ())
     env_disposable = os.environ.get("OXEN_CONTRACT_DISPOSABLE_MODELS", "")
     disposable += tuple(
@@ -258,11 +280,11 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     if mode == Mode.REPLAY:
         hub_url, token, other_token = REPLAY_HUB_URL, REPLAY_TOKEN, REPLAY_OTHER_TOKEN
         # The recorded run's provisioning is part of the cassettes: replay it as recorded.
-        fine_tune, disposable, namespace = FineTune.parse(LOCAL_FINE_TUNE), (), LOCAL_NAMESPACE
+        fine_tunes, disposable, namespace = tuple(map(FineTune.parse, LOCAL_FINE_TUNES)), (), LOCAL_NAMESPACE
         allow_probes = True
     elif local_hub:
         hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
-        fine_tune = fine_tune or FineTune.parse(LOCAL_FINE_TUNE)
+        fine_tunes = fine_tunes or tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
         namespace = namespace or LOCAL_NAMESPACE
         allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
     else:
@@ -283,8 +305,8 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
                 )
         allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
 
-    if namespace is None and fine_tune is not None:
-        namespace = fine_tune.owner
+    if namespace is None and fine_tunes:
+        namespace = fine_tunes[0].owner
     if namespace is None and disposable:
         raise pytest.UsageError(
             "--disposable-model needs the key's namespace, to check that each model is yours before deleting it: "
@@ -304,7 +326,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         token=ApiKey(token, Credential.KEY),
         other_token=ApiKey(other_token, Credential.OTHER) if other_token else None,
         namespace=namespace,
-        fine_tune=fine_tune,
+        fine_tunes=fine_tunes,
         disposable_models=disposable,
         max_provisions=int(
             _number(

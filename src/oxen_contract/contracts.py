@@ -53,6 +53,17 @@ _STRICT = {
     "search-answer": ("strict.schema.json", "#/$defs/searchAnswer"),
 }
 CONTRACT_NAMES = tuple(_DEFAULT)
+# contract name -> the clauses a validation against it exercises, as prefixes of clause ids: the part of its file it
+# validates with, and model.schema.json where it holds models. A strict validation also exercises strict.schema.json
+# where that variant differs (_STRICT).
+_CLAUSES = {
+    "model": ("model.schema.json",),
+    "model-list": ("model-list.schema.json#/type", "model-list.schema.json#/required", "model.schema.json"),
+    "search-answer": ("model-list.schema.json#/$defs/searchAnswer", "model.schema.json"),
+    "error": ("error.schema.json",),
+    "fine-tune-deploy": ("deploy.schema.json#/$defs/fineTuneDeployAnswer",),
+    "checkpoint-deploy": ("deploy.schema.json#/$defs/checkpointDeployAnswer", "model.schema.json"),
+}
 
 # The registry's key for each file. The files carry no $id on purpose: tools that read openapi.yaml from disk
 # (schemathesis, openapi-spec-validator) then resolve `model.schema.json` beside it, instead of fetching it from a URL.
@@ -142,6 +153,7 @@ class Contract:
         self._location: dict[int, tuple[str, tuple[object, ...]]] = {
             node_id: (name, path) for name, document in self.documents.items() for node_id, path in _walk(document, ())
         }
+        self._clauses: dict[tuple[str, bool], tuple[str, ...]] = {}
 
     @property
     def openapi_path(self) -> Path:
@@ -154,6 +166,19 @@ class Contract:
     def rules(self) -> dict[str, str]:
         """Clause -> the rule in words, from the tables of SOURCES.md (schema clauses and the suite's own rules)."""
         return _rules(self.directory / "SOURCES.md")
+
+    def clauses(self, name: str, strict: bool) -> tuple[str, ...]:
+        """The clauses (of ``rules()``) a validation against contract ``name`` exercises, in the given variant."""
+        if name not in _CLAUSES:
+            raise KeyError(f"unknown contract {name!r}; known: {', '.join(CONTRACT_NAMES)}")
+        key = (name, strict)
+        if key not in self._clauses:
+            sources = list(_CLAUSES[name])
+            if strict and _STRICT[name] != _DEFAULT[name]:
+                sources.append(_STRICT[name][0])
+            prefixes = tuple(source if "#" in source else source + "#" for source in sources)
+            self._clauses[key] = tuple(clause for clause in self.rules() if clause.startswith(prefixes))
+        return self._clauses[key]
 
     def uri(self, name: str, *, strict: bool = False) -> str:
         file, fragment = (_STRICT if strict else _DEFAULT)[name]

@@ -1,10 +1,11 @@
 """What one request and its answer are, leaving out how they were sent: the leaf every other module builds on.
 
 ``Exchange`` holds what a failure message needs (operation, method, path, ids, status, body) and which credential was
-sent, by label, never the key itself. ``Credential`` names those labels and ``authorization`` maps each to the header
-it stands for (the run's keys as their ``$OXEN_API_KEY`` labels); ``curl_line`` writes the request back as a command
-that reproduces it. Model ids are percent-encoded as one path segment: they hold ``:`` and may hold ``/`` and ``.``.
-This module imports nothing from the package.
+sent, by name, never the key itself. ``Credential`` gives those names. The one credential mapping is here: ``_HEADERS``
+says which Authorization header each credential is (``authorization``) and how a record writes it down (``carried``,
+which also reads a header back to its credential), so that the client, the curl lines, the Verifier and the cassettes
+cannot disagree. ``curl_line`` writes a request back as a command that reproduces it. Model ids are percent-encoded
+as one path segment: they hold ``:`` and may hold ``/`` and ``.``. This module imports nothing from the package.
 """
 
 from __future__ import annotations
@@ -12,17 +13,23 @@ from __future__ import annotations
 import itertools
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 __all__ = [
     "INVALID_KEY",
+    "INVALID_LABEL",
+    "LABELS",
     "MODELS",
+    "UNKNOWN_LABEL",
+    "Carried",
     "Credential",
     "Exchange",
+    "Secret",
     "authorization",
+    "carried",
     "curl_line",
     "fine_tune_path",
     "model_path",
@@ -35,13 +42,43 @@ INVALID_KEY = "not-a-valid-oxen-key"
 
 
 class Credential:
-    """Which credential a request carried, by the name a reader can use in a curl line."""
+    """Which credential a request carried, by name: the run's keys by the variable a curl line reads them from.
+
+    The names are test ids too (``test_errors.py`` is parametrized by them), and so part of cassette file names.
+    """
 
     KEY = "$OXEN_API_KEY"
     OTHER = "$OXEN_API_KEY_OTHER"
     NONE = "none"
     INVALID = "invalid"
     NOT_BEARER = "not-bearer"
+
+
+# How a record writes what follows the scheme of an Authorization header: a key of the run as its label, the key the
+# suite sends to be refused and any other token as a placeholder. These are the spellings the stored cassettes hold,
+# and requests replay by them (cassettes.credential_matcher): change one and the cassettes must be re-recorded.
+INVALID_LABEL = "<invalid key>"
+UNKNOWN_LABEL = "<unknown key>"
+LABELS = (Credential.KEY, Credential.OTHER, INVALID_LABEL, UNKNOWN_LABEL)
+
+# The one credential mapping: the Authorization header of each credential the suite sends, as (scheme, the token as
+# sent, the token as recorded). A key of the run is sent as its label, which the auth hook (transport.BearerAuth)
+# replaces with the key as the request leaves; Credential.NONE sends no header.
+_HEADERS: Mapping[str, tuple[str, str, str]] = {
+    Credential.KEY: ("Bearer", Credential.KEY, Credential.KEY),
+    Credential.OTHER: ("Bearer", Credential.OTHER, Credential.OTHER),
+    Credential.INVALID: ("Bearer", INVALID_KEY, INVALID_LABEL),
+    Credential.NOT_BEARER: ("Basic", INVALID_KEY, INVALID_LABEL),
+}
+
+
+class Secret(Protocol):
+    """A key of the run as this module sees it (``transport.ApiKey``): its label, and a way to hide it in text."""
+
+    @property
+    def label(self) -> str: ...
+
+    def redact(self, text: str) -> str: ...
 
 
 def fine_tune_path(owner: str, repo: str, fine_tune_id: str) -> str:
@@ -52,8 +89,18 @@ def fine_tune_path(owner: str, repo: str, fine_tune_id: str) -> str:
     )
 
 
+def shown_id(model_id: str) -> str:
+    """``model_id`` as text can carry it (reports, cassettes, failure text): bytes that are not UTF-8 become U+FFFD.
+
+    Only an odd-id probe has such bytes (kept as surrogates, sent as ``%FF``); a hub that decodes the path reads
+    them as U+FFFD too, so an error text naming the id is matched against this form.
+    """
+    return model_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def model_path(model_id: str, action: str | None = None) -> str:
-    path = f"{MODELS}/{quote(model_id, safe='')}"
+    # surrogateescape: an id may carry bytes that are not UTF-8 (an odd-id probe's "\udcff" is sent as %FF).
+    path = f"{MODELS}/{quote(model_id.encode('utf-8', 'surrogateescape'), safe='')}"
     return f"{path}/{action}" if action else path
 
 
@@ -74,7 +121,7 @@ class Exchange:
     path: str
     model_id: str | None
     credential: str
-    status: int
+    status: int  # 0 when no whole answer came (a timeout, a dropped connection)
     headers: Mapping[str, str]
     text: str
     request_body: str | None = None
@@ -98,13 +145,47 @@ class Exchange:
 
 def authorization(credential: str) -> str | None:
     """The Authorization header ``credential`` stands for, keys written as their labels; None for no header."""
-    if credential in (Credential.KEY, Credential.OTHER):
-        return f"Bearer {credential}"
-    if credential == Credential.INVALID:
-        return f"Bearer {INVALID_KEY}"
-    if credential == Credential.NOT_BEARER:
-        return f"Basic {INVALID_KEY}"
-    return None
+    if credential not in _HEADERS:
+        return None
+    scheme, token, _ = _HEADERS[credential]
+    return f"{scheme} {token}"
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What an Authorization header carried: the credential by name, and the header as a record may keep it."""
+
+    credential: str
+    recorded: str | None
+
+
+def _recorded_token(token: str, keys: Iterable[Secret]) -> str:
+    if token in LABELS:
+        return token  # already written down: vcrpy runs its hooks again on every request it loads from a cassette
+    for key in keys:
+        if key.redact(token) == key.label:  # the token is this key, whole
+            return key.label
+    return INVALID_LABEL if token == INVALID_KEY else UNKNOWN_LABEL
+
+
+def carried(header: str | None, keys: Iterable[Secret] = ()) -> Carried:
+    """Read an Authorization header back through ``_HEADERS``: which credential it is, and how a record writes it.
+
+    ``keys`` are the run's keys, known by their value. The scheme is kept as sent; the token becomes a label. A header
+    the suite does not send itself (a fuzzed one, a key under another scheme) is named for the credential it is
+    closest to, invalid under Bearer and not-bearer otherwise, so that its curl line still sends a refused credential.
+    """
+    if not header:
+        return Carried(Credential.NONE, None)
+    scheme, _, token = header.partition(" ")
+    for key in keys:
+        scheme = key.redact(scheme)  # a key sent with no scheme before it stays out of the record too
+    label = _recorded_token(token, keys)
+    for credential, (sent_scheme, _, recorded) in _HEADERS.items():
+        if (scheme, label) == (sent_scheme, recorded):
+            return Carried(credential, f"{scheme} {label}")
+    closest = Credential.INVALID if header.startswith("Bearer ") else Credential.NOT_BEARER
+    return Carried(closest, f"{scheme} {label}")
 
 
 def curl_line(method: str, url: str, credential: str, body: str | None = None) -> str:
@@ -112,7 +193,7 @@ def curl_line(method: str, url: str, credential: str, body: str | None = None) -
     parts = ["curl", "-X", method, shlex.quote(url)]
     header = authorization(credential)
     if header is not None:
-        keyed = credential in (Credential.KEY, Credential.OTHER)
+        keyed = credential in (Credential.KEY, Credential.OTHER)  # the token is a shell variable
         # Double quotes so that the shell expands the variable; the key itself is never written.
         parts += ["-H", f'"Authorization: {header}"' if keyed else shlex.quote(f"Authorization: {header}")]
     if body is not None:

@@ -91,7 +91,8 @@ def session_cassette(
     if live_config.mode == Mode.LIVE:
         yield None
         return
-    from .cassettes import SESSION_CASSETTE, SessionCassette
+    from .cassette_damage import SESSION_CASSETTE
+    from .cassettes import SessionCassette
 
     record_mode = str(request.config.getoption("record_mode", default="none") or "none")
     cassette = SessionCassette(live_config.cassette_dir / SESSION_CASSETTE, record_mode, contract_vcr_config)
@@ -227,7 +228,7 @@ def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list
     if not _shared_model_id:
         try:
             with session_cassette.active() if session_cassette else contextlib.nullcontext():
-                _shared_model_id.append(provisioner.fresh_model())
+                _shared_model_id.append(provisioner.fresh_model(shared=True))
         except ProvisionsExhausted as reason:
             pytest.skip(str(reason))
     return _shared_model_id[0]

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from . import checks as our_checks
 from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
-from .exchange import INVALID_KEY, Credential
+from .exchange import Credential, authorization
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
@@ -138,9 +138,9 @@ class Sender:
         if auth is not None:
             # The label stands in the header that schemathesis sees (its checks and curl notes); the auth hook puts
             # the key in its place as the request leaves.
-            headers["Authorization"] = f"Bearer {self.key.label}"
+            headers["Authorization"] = authorization(Credential.KEY) or ""
         if credential == Credential.INVALID:
-            headers["Authorization"] = f"Bearer {INVALID_KEY}"
+            headers["Authorization"] = authorization(Credential.INVALID) or ""
         raw_id = (case.path_parameters or {}).get("id")
         model_id = unquote(str(raw_id)) if raw_id is not None else None
         query = urlencode(case.query, doseq=True) if isinstance(case.query, dict) and case.query else ""
@@ -256,7 +256,7 @@ def call_and_check(case: Any, sender: Sender) -> None:
     try:
         # Naming the header (by its label) tells schemathesis the run sets it, so a negative case that only drops it
         # is not read as invalid data the hub accepted.
-        case.validate_response(response, checks=CHECKS, headers={"Authorization": f"Bearer {sender.key.label}"})
+        case.validate_response(response, checks=CHECKS, headers={"Authorization": authorization(Credential.KEY) or ""})
     except FailureGroup as group:
         exchange = our_checks.exchange_of(response, case, verifier)
         findings: list[Finding] = []

@@ -41,8 +41,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         FINE_TUNE,
         dest="fine_tune",
+        action="append",
         metavar="OWNER/REPO/FT_ID[@STEP]",
-        help="Deploy this fine-tune (or checkpoint STEP) for disposable models (env OXEN_CONTRACT_FINE_TUNE).",
+        help="Deploy this fine-tune (or checkpoint STEP) for disposable models; give it twice and the first deploys "
+        "the model the tests share, the second each model a test deletes, e.g. one per deploy route (env "
+        "OXEN_CONTRACT_FINE_TUNE, comma-separated).",
     )
     group.addoption(
         DISPOSABLE_MODEL,

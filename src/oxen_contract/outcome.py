@@ -22,7 +22,7 @@ __all__ = ["chain", "classify", "failure_text", "report_meta", "tally_timeouts"]
 
 def failure_text(nodeid: str, error: BaseException, run: RunConfig) -> str | None:
     """What a failed test should show instead of a traceback, or None to keep pytest's own text."""
-    from .cassettes import cassette_problem
+    from .cassette_damage import cassette_problem
     from .client import HubTimeout
     from .failures import ContractFailure
 
@@ -41,7 +41,7 @@ def classify(error: BaseException, nodeid: str, run: RunConfig) -> tuple[str, st
 
     A cassette that cannot be replayed (damaged, or without the request) is a setup error: the contract went unchecked.
     """
-    from .cassettes import cassette_problem
+    from .cassette_damage import cassette_problem
     from .client import HubTimeout, HubUnavailable
     from .failures import ContractFailure, SetupError
 
@@ -84,16 +84,11 @@ def dropped_route(error: BaseException, tally: Tally) -> str | None:
 
 def tally_timeouts(error: BaseException, tally: Tally) -> None:
     """Count a timeout against rule:answers-in-time: it is raised by the transport, not through Verifier.fail."""
-    from .client import Exchange, HubTimeout
+    from .failures import HubTimeout
 
     for timeout in (e for e in chain(error) if isinstance(e, HubTimeout)):
-        path = "/" + timeout.url.split("://", 1)[-1].partition("/")[2]
-        exchange = Exchange(
-            timeout.operation, timeout.method, timeout.url, path, timeout.model_id, timeout.credential, 0, {}, ""
-        )
-        tally.failed(
-            exchange, "rule:answers-in-time", f"a whole answer within {timeout.timeout:g} s", timeout.reason, ""
-        )
+        for finding in timeout.findings:
+            tally.failed(timeout.exchange, finding.clause, finding.expected, finding.actual, finding.at)
 
 
 def _first_line(error: BaseException) -> str:

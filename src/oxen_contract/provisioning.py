@@ -11,6 +11,9 @@ The suite is pointed at real hubs, where deploying costs money and deleting the 
 - ``dispose`` verifies again before it deletes, and a DELETE that is refused or fails is a leak, not "deleted";
 - at the end every model the run made that is still there is a ``LEAK``: deleted if it can be, else listed with a
   curl line to delete it by hand.
+
+Which ids pass is ``ownership.py``'s judgement; this module keeps the books: deploys, intents, what was verified and
+what is still owed.
 """
 
 from __future__ import annotations
@@ -20,30 +23,21 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
-from .config import RunConfig
-from .exchange import curl_line
-from .failures import ProvisioningError
+from .config import FineTune, RunConfig
+from .exchange import Credential, curl_line, model_path
+from .failures import ProvisioningError, ProvisionsExhausted
 from .ledger import Intent, Ledger
+from .ownership import deployed_id, listed_ids, namespace_models, not_ours, retrieved_as_ours, unusable_id
 from .text import excerpt
 
 __all__ = ["Leak", "Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted", "unusable_id"]
 
-# A fresh deploy may need a moment before retrieve finds it.
-_READY_POLLS = 10
-_READY_PAUSE = 1.0
-# Path segments that are other routes ([S]'s favorites and featured too): a model with such an id cannot be named.
-_ROUTE_NAMES = frozenset({"search", "favorites", "featured"})
 # A model a crashed run's deploy made was registered about when the intent was written (hub and runner clocks
 # may disagree a little); a model registered far from it is someone else's.
 _RECONCILE_BEFORE = 120.0
 _RECONCILE_AFTER = 900.0
-
-
-class ProvisionsExhausted(ProvisioningError):
-    """The run may not deploy another model (--max-provisions) and was given none to spare."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +53,6 @@ class Leak:
         if self.deleted:
             return f"LEAK {self.model_id!r}: still there at the end of the run; deleted at cleanup ({self.detail})"
         return f"LEAK {self.model_id!r}: still on the hub ({self.detail}); delete it with: {self.curl}"
-
-
-def unusable_id(model_id: object) -> str | None:
-    """Why ``model_id`` cannot be a disposable model's id, or None if it can."""
-    if not isinstance(model_id, str) or not model_id:
-        return "no id"
-    if model_id != model_id.strip() or any(ord(character) < 32 or ord(character) == 127 for character in model_id):
-        return "an id with surrounding space or control characters"
-    if model_id in (".", "..") or model_id in _ROUTE_NAMES:
-        return f"{model_id!r} is not one path segment that names a model"
-    if "/" in quote(model_id, safe=""):
-        return "an id that does not encode as one path segment"
-    return None
 
 
 @dataclass(slots=True)
@@ -120,7 +101,7 @@ class Provisioner:
 
     # -- handing out -------------------------------------------------------------------------------------------
 
-    def fresh_model(self) -> str:
+    def fresh_model(self, *, shared: bool = False) -> str:
         """A model id nobody else uses, verified, that the caller may delete."""
         reason = self.unavailable_reason()
         if reason:
@@ -129,12 +110,10 @@ class Provisioner:
             model_id = self._given.popleft()
             self._verify(model_id, self.client, listed_before=frozenset(), what="--disposable-model")
             return model_id
-        return self._deploy()
+        return self._deploy(self.config.deploy_source(shared=shared))
 
-    def _deploy(self) -> str:
-        fine_tune = self.config.fine_tune
-        assert fine_tune is not None
-        listed_before = self._listed_ids()
+    def _deploy(self, fine_tune: FineTune) -> str:
+        listed_before = listed_ids(self.client)
         while True:
             if self.deploys >= self.config.max_provisions:
                 raise ProvisionsExhausted(f"--max-provisions {self.config.max_provisions} reached")
@@ -173,7 +152,7 @@ class Provisioner:
                 self._reconcile(attempt, snapshot)
                 raise
         try:
-            model_id = _pick(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
+            model_id = deployed_id(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
             if self.ledger:
                 self.ledger.record("answered", attempt=attempt, id=model_id)
             try:
@@ -210,33 +189,6 @@ class Provisioner:
 
     # -- verification ------------------------------------------------------------------------------------------
 
-    def _listed_ids(self, client: HubClient | None = None) -> frozenset[str]:
-        answer = (client or self.client).list()
-        body = answer.json_or_none() if answer.status == 200 else None
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise ProvisioningError(
-                f"cannot provision a disposable model: the list read before deploying answered {answer.status}, not "
-                f"a list of models, so a deploy answer could not be told from an existing model\n"
-                f"  body: {excerpt(answer.text)}"
-            )
-        return frozenset(m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str))
-
-    def _namespace_models(self, client: HubClient) -> list[dict[str, Any]]:
-        answer = client.list()
-        body = answer.json_or_none() if answer.status == 200 else None
-        data = body.get("data") if isinstance(body, dict) else None
-        return [m for m in data if isinstance(m, dict) and self._is_ours(m)] if isinstance(data, list) else []
-
-    def _is_ours(self, model: dict[str, Any]) -> bool:
-        owner = model.get("owned_by")
-        return bool(
-            isinstance(model.get("id"), str)
-            and owner == self.config.namespace
-            and owner != "oxen"
-            and model.get("model_type", "custom") == "custom"
-        )
-
     def _verify(
         self,
         model_id: str,
@@ -251,7 +203,7 @@ class Provisioner:
         if problem is None and model_id in listed_before:
             problem = "a model that was already listed before the deploy (the run did not make it)"
         if problem is None:
-            problem = self._retrieved_as_ours(model_id, client)
+            problem = retrieved_as_ours(client, model_id, self.config.namespace, self.sleep)
         if problem is None:
             self._verified.add(model_id)
             self._made_here.add(model_id)
@@ -263,30 +215,6 @@ class Provisioner:
             + (f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential)}" if answer else "")
         )
 
-    def _retrieved_as_ours(self, model_id: str, client: HubClient) -> str | None:
-        for poll in range(_READY_POLLS):
-            answer = client.retrieve(model_id)
-            if answer.status != 404:
-                break
-            if poll + 1 < _READY_POLLS:
-                self.sleep(_READY_PAUSE)
-        return self._not_ours(answer, model_id)
-
-    def _not_ours(self, answer: Exchange, model_id: str) -> str | None:
-        """Why a retrieve answer does not show ``model_id`` as a custom model of the run's namespace, or None."""
-        if answer.status != 200:
-            return f"retrieving it answered {answer.status}"
-        body = answer.json_or_none()
-        if not isinstance(body, dict) or body.get("id") != model_id:
-            return "retrieving it did not answer that model"
-        if not self._is_ours(body):
-            return (
-                f"retrieving it answered a model owned by {body.get('owned_by')!r} of type "
-                f"{body.get('model_type', 'unstated')!r}, not a custom model of the run's namespace "
-                f"{self.config.namespace!r}"
-            )
-        return None
-
     # -- reconciliation ----------------------------------------------------------------------------------------
 
     def _reconcile(
@@ -297,7 +225,7 @@ class Provisioner:
         # Ids other runs recorded are theirs to settle (the leftover sweep does); this run's own answered ids are not.
         known = set(self.made) | (self.ledger.known_ids(exclude_run=self.ledger.run_id) if self.ledger else set())
         candidates = []
-        for model in self._namespace_models(client):
+        for model in namespace_models(client, self.config.namespace):
             created = model.get("created")
             if model["id"] in snapshot or model["id"] in known:
                 continue
@@ -314,7 +242,7 @@ class Provisioner:
             return None
         if not candidates:
             return None  # stays open: the next run (or the end of this one) looks again
-        # The listing already showed it as a custom model of the namespace (_namespace_models), new since the deploy.
+        # The listing already showed it as a custom model of the namespace (namespace_models), new since the deploy.
         model_id = str(candidates[0])
         if unusable_id(model_id):
             if attempt is not None:
@@ -351,7 +279,7 @@ class Provisioner:
         if first is not None and first.status == 404:
             self.forget(model_id)
             return False
-        problem = self._not_ours(first, model_id) if first is not None else None
+        problem = not_ours(first, model_id, self.config.namespace) if first is not None else None
         if problem is not None:
             self._leak(model_id, False, f"not deleted: {problem}", client)
             return True
@@ -369,8 +297,8 @@ class Provisioner:
         return True
 
     def _leak(self, model_id: str, deleted: bool, detail: str, client: HubClient) -> None:
-        url = client.base_url + f"/api/ai/models/{quote(model_id, safe='')}"
-        self.leaks.append(Leak(model_id, deleted, detail, curl_line("DELETE", url, "$OXEN_API_KEY")))
+        curl = curl_line("DELETE", client.base_url + model_path(model_id), Credential.KEY)
+        self.leaks.append(Leak(model_id, deleted, detail, curl))
 
     def sweep_leftovers(self) -> list[str]:
         """Delete what ended runs provisioned on this hub and never deleted; the ids that were still there."""
@@ -429,30 +357,3 @@ def _first_line(error: BaseException) -> str:
 
 def _adopted(model_id: str | None) -> str:
     return f"; it made {model_id!r}, which the run deletes at cleanup" if model_id else ""
-
-
-def _pick(answer: Exchange, path: tuple[str, str]) -> str:
-    where = ".".join(path)
-    problem = None
-    body: Any = None
-    if answer.status != 200:
-        location = answer.headers.get("location")
-        problem = f"answered {answer.status}" + (f" (Location: {location})" if location else "")
-    else:
-        try:
-            body = answer.json()
-        except ValueError:
-            problem = "answered a body that is not JSON"
-    value = body
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    if problem is None and (not isinstance(value, str) or not value):
-        problem = f"answered without a model id at {where}"
-    if problem:
-        raise ProvisioningError(
-            f"cannot provision a disposable model: {answer.method} {answer.path} {problem}\n"
-            f"  body: {excerpt(answer.text)}\n"
-            f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential)}"
-        )
-    assert isinstance(value, str)
-    return value

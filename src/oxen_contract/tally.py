@@ -73,32 +73,13 @@ class Tally:
     seen_fields: set[str] = field(default_factory=set)
     # What a careful hub would do where the docs are silent, and this one did not: a warning unless --strict-contract.
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    _clauses_of: dict[str, list[str]] = field(default_factory=dict)
     # The key of each failure, in the order of ``failures`` (a dict as an ordered set): ``merge`` needs them.
     _seen_failures: dict[tuple[str, str, int, str], None] = field(default_factory=dict)
     # Field path ("", "pricing", "deployments[]", ...) -> the names the model contract gives its members.
     _known: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def clauses_of(self, contract_name: str, strict: bool) -> list[str]:
-        """The schema clauses a validation against ``contract_name`` exercises."""
-        key = f"{contract_name}:{strict}"
-        if key not in self._clauses_of:
-            files = {
-                "model": ["model.schema.json"],
-                "model-list": ["model-list.schema.json#/type", "model-list.schema.json#/required", "model.schema.json"],
-                "search-answer": ["model-list.schema.json#/$defs/searchAnswer", "model.schema.json"],
-                "error": ["error.schema.json"],
-                "fine-tune-deploy": ["deploy.schema.json#/$defs/fineTuneDeployAnswer"],
-                "checkpoint-deploy": ["deploy.schema.json#/$defs/checkpointDeployAnswer", "model.schema.json"],
-            }[contract_name]
-            if strict and contract_name in ("model", "model-list", "search-answer"):
-                files.append("strict.schema.json")
-            prefixes = tuple(name if "#" in name else name + "#" for name in files)
-            self._clauses_of[key] = [clause for clause in self.contract.rules() if clause.startswith(prefixes)]
-        return self._clauses_of[key]
-
     def validated(self, contract_name: str, strict: bool, body: Any) -> None:
-        self.checked.update(self.clauses_of(contract_name, strict))
+        self.checked.update(self.contract.clauses(contract_name, strict))
         for model in _models(contract_name, body):
             self._drift(model)
 

@@ -49,10 +49,11 @@ def _rule(clause: str) -> str:
 def render_failure(exchange: Exchange, findings: Sequence[Finding], note: str = "") -> str:
     ids = f", id {exchange.model_id!r}" if exchange.model_id is not None else ""
     credential = "" if exchange.credential == Credential.KEY else f", credential: {exchange.credential}"
-    lines = [
-        f"Contract violation in {exchange.operation}: {exchange.method} {exchange.path}{ids}{credential}",
-        f"  answered {exchange.status} {exchange.content_type or '(no content type)'}",
-    ]
+    lines = [f"Contract violation in {exchange.operation}: {exchange.method} {exchange.path}{ids}{credential}"]
+    # Status 0: nothing whole came back (a timeout, a dropped connection): no status, headers or body to show.
+    answered = bool(exchange.status)
+    content_type = exchange.content_type or "(no content type)"
+    lines.append(f"  answered {exchange.status} {content_type}" if answered else "  no whole answer")
     shown = _shown_headers(exchange.headers)
     if shown:
         lines.append(f"  answer headers: {shown}")
@@ -64,7 +65,8 @@ def render_failure(exchange: Exchange, findings: Sequence[Finding], note: str = 
         lines.append(f"    actual{where}:   {finding.actual}")
     if note:
         lines.append(f"  {note}")
-    lines.append(f"  body: {excerpt(exchange.text)}")
+    if answered:
+        lines.append(f"  body: {excerpt(exchange.text)}")
     lines.append("  reproduce with:")
     lines.append(f"    {curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body)}")
     return "\n".join(lines)

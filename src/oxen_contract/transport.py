@@ -255,7 +255,8 @@ class RequestGuard:
 
     def _check_delete(self, path: str) -> None:
         segment = path[len(MODELS_PREFIX) :] if path.startswith(MODELS_PREFIX) else None
-        model_id = unquote(segment) if segment and "/" not in segment else None
+        # surrogateescape: the inverse of model_path, so an id that is not UTF-8 is compared as it was sent.
+        model_id = unquote(segment, errors="surrogateescape") if segment and "/" not in segment else None
         if model_id is None or model_id in (".", ".."):
             raise UnsafeRequest(f"refusing to send DELETE {path}: it names no single model")
         if model_id not in self._probing and model_id not in self.may_delete():

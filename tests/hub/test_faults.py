@@ -180,6 +180,7 @@ DIFFERING: dict[str, set[str]] = {
     "search-shows-other-namespaces": CROWDED,
     "retrieve-shows-other-namespaces": {"retrieve-foreign"},
     "list-shows-other-namespaces": {"list-foreign"},
+    "own-models-hidden": {"list", "search", "list-after"},
     "pricing-method-vanishes": MODEL_ANSWERS,
     "delete-error-statuses-wrong": {"delete-unknown", "delete-again", "delete-base", "delete-foreign"},
     "error-bodies-off-both-shapes": ERRORS,
@@ -431,6 +432,7 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     ),
     "retrieve-shows-other-namespaces": lambda s: s["retrieve-foreign"] == s["retrieve-custom"],
     "list-shows-other-namespaces": lambda s: _customs(s["list-foreign"]) == _customs(s["list"]),
+    "own-models-hidden": lambda s: _customs(s["list"]) == _customs(s["search"]) == _customs(s["list-after"]) == [],
     "pricing-method-vanishes": lambda s: all(
         "method" not in m["pricing"] for m in _all_models(s, MODEL_ANSWERS - {"delete"}) if m.get("pricing")
     ),

@@ -65,7 +65,7 @@ def _config() -> RunConfig:
         token=ApiKey(SECRET, "$OXEN_API_KEY"),
         other_token=ApiKey(OTHER_SECRET, "$OXEN_API_KEY_OTHER"),
         namespace="alice",
-        fine_tune=None,
+        fine_tunes=(),
         disposable_models=(),
         max_provisions=1,
         allow_protection_probes=False,

@@ -205,6 +205,8 @@ class _Hub:
     def _list(self, query: _Query, namespace: str | None) -> Reply:
         with self.store.read() as tx:
             models = tx.models(namespace, every_namespace=Switch.LIST_EVERY_NAMESPACE in self._switches)
+        if Switch.OWN_MODELS_HIDDEN in self._switches:
+            models = [m for m in models if m.owned_by != namespace]
         developer, action, provider = (query.get(key) for key in ("developer_name", "action", "provider_name"))
         if Switch.LIST_IGNORES_FILTERS in self._switches:
             return self._listing("list", models)
@@ -224,6 +226,8 @@ class _Hub:
             return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
         with self.store.read() as tx:
             models = tx.models(namespace, every_namespace=Switch.SEARCH_EVERY_NAMESPACE in self._switches)
+        if Switch.OWN_MODELS_HIDDEN in self._switches:
+            models = [m for m in models if m.owned_by != namespace]
         return self._listing("search", [model for model in models if not needle or model.matches(needle)])
 
     def _visible(self, model: Model, namespace: str | None) -> bool:

@@ -189,6 +189,7 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "retrieve-shows-other-namespaces": ("rule:own-model-hidden-from-other-namespaces",),
         "list-shows-other-namespaces": ("rule:own-model-hidden-from-other-namespaces",),
         "pricing-method-vanishes": ("rule:documented-fields-keep-coming",),
+        "own-models-hidden": ("rule:own-model-listed",),
         # Strict-only: a lenient-input warning by default; under --strict-contract the suite must name the rule.
         "invalid-query-accepted": (
             "rule:invalid-input-is-refused",

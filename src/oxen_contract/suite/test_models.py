@@ -111,6 +111,19 @@ def test_a_search_answers_only_listed_models(hub: Any, verifier: Any, listed_ids
         )
 
 
+def test_the_run_s_own_model_shows_in_its_list_and_in_a_search_for_it(
+    hub: Any, verifier: Any, shared_model: str
+) -> None:
+    # The docs list and search "models" without saying a custom model is among them: a warning, not a violation.
+    clause = "rule:own-model-listed"
+    listed = hub.list()
+    shown = [model["id"] for model in verifier.answer(listed)["data"]]
+    verifier.warn_unless(shared_model in shown, listed, clause, f"{shared_model!r} listed", "not listed")
+    searched = hub.search(shared_model.split("/")[-1])
+    found = [model["id"] for model in verifier.answer(searched)["data"]]
+    verifier.warn_unless(shared_model in found, searched, clause, f"{shared_model!r} found", found)
+
+
 def test_the_run_s_own_model_does_not_show_to_another_namespace(
     hub: Any, verifier: Any, shared_model: str, other_namespace_key: str
 ) -> None:

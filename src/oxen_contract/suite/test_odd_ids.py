@@ -18,6 +18,8 @@ ODD_IDS = {
     "nul": "nul\x00byte",
     "very-long": "x" * 10_000,
     "percent-encoded-looking": "%2F%00%ff",
+    # Sent as %FF: a path segment that is not UTF-8 once decoded.
+    "not-utf-8": "not-utf8-\udcff",
 }
 
 

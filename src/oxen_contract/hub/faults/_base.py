@@ -52,6 +52,7 @@ class Switch(enum.Enum):
     SEARCH_EVERY_NAMESPACE = "search answers every namespace's custom models"
     RETRIEVE_EVERY_NAMESPACE = "retrieve answers another namespace's custom models"
     LIST_EVERY_NAMESPACE = "the list answers every namespace's custom models"
+    OWN_MODELS_HIDDEN = "list and search never show the caller's own custom models"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]

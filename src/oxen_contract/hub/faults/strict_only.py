@@ -58,6 +58,13 @@ STRICT_ONLY: tuple[Fault, ...] = (
         ops={"list"},
         strict_only=True,
     ),
+    switch_fault(
+        "own-models-hidden",
+        "the caller's own custom model shows in its list and in a search for it",
+        Switch.OWN_MODELS_HIDDEN,
+        ops={"list", "search"},
+        strict_only=True,
+    ),
     # A documented field that stops coming breaks no schema (the contract requires nothing below the top level):
     # the run reports it as a vanished field.
     Fault(

@@ -1,0 +1,148 @@
+"""cassettes.py: what a recording keeps (one canonical hub, labels for keys) and when a stored request matches."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vcr.request
+from vcr.serialize import deserialize
+from vcr.serializers import yamlserializer
+
+from oxen_contract.cassettes import credential_matcher, payload_matcher, vcr_config_for
+from oxen_contract.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_HUB_URL, Mode, RunConfig
+from oxen_contract.exchange import LABELS, Credential, authorization
+from oxen_contract.transport import ApiKey
+
+HUB = "http://127.0.0.1:8123"
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
+
+
+def _config() -> RunConfig:
+    return RunConfig(
+        mode=Mode.RECORD,
+        hub_url=HUB,
+        local_hub=True,
+        token=ApiKey(LOCAL_TOKEN, Credential.KEY),
+        other_token=ApiKey(LOCAL_OTHER_TOKEN, Credential.OTHER),
+        namespace="alice",
+        fine_tunes=(),
+        disposable_models=(),
+        max_provisions=1,
+        allow_protection_probes=False,
+        strict_contract=False,
+        request_timeout=5.0,
+        ledger_path=None,
+        cassette_dir=CASSETTES,
+    )
+
+
+def _recorded(headers: dict[str, str], uri: str = f"{HUB}/api/ai/models", body: bytes = b"") -> Any:
+    return vcr_config_for(_config())["before_record_request"](vcr.request.Request("GET", uri, body, headers))
+
+
+@cache
+def _stored_requests() -> tuple[Any, ...]:
+    requests: list[Any] = []
+    for path in sorted(CASSETTES.rglob("*.yaml")):
+        stored, _ = deserialize(path.read_text(encoding="utf-8"), yamlserializer)
+        requests.extend(stored)
+    return tuple(requests)
+
+
+def test_a_recorded_request_names_the_replay_hub_whatever_hub_answered() -> None:
+    request = _recorded({}, uri=f"{HUB}/api/ai/models?search=x", body=f'{{"url": "{HUB}/x"}}'.encode())
+    assert request.uri == f"{REPLAY_HUB_URL}/api/ai/models?search=x"
+    assert request.body == f'{{"url": "{REPLAY_HUB_URL}/x"}}'.encode()
+
+
+def test_headers_that_differ_from_run_to_run_are_not_recorded() -> None:
+    sent = {
+        "Host": "127.0.0.1:8123",
+        "User-Agent": "python-httpx/0.28",
+        "X-Schemathesis-TestCaseId": "abc",
+        "X-Stainless-OS": "Linux",
+        "Accept": "application/json",
+    }
+    assert dict(_recorded(sent).headers) == {"Accept": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("sent", "recorded"),
+    [
+        (f"Bearer {LOCAL_TOKEN}", "Bearer $OXEN_API_KEY"),
+        (f"Bearer {LOCAL_OTHER_TOKEN}", "Bearer $OXEN_API_KEY_OTHER"),
+        (authorization(Credential.INVALID), "Bearer <invalid key>"),
+        (authorization(Credential.NOT_BEARER), "Basic <invalid key>"),
+        ("Bearer a-key-of-nobody", "Bearer <unknown key>"),
+    ],
+    ids=["key", "other-key", "invalid", "not-bearer", "unknown"],
+)
+def test_each_credential_is_recorded_in_the_spelling_the_stored_cassettes_replay_by(sent: str, recorded: str) -> None:
+    assert _recorded({"Authorization": sent}).headers["Authorization"] == recorded
+    assert recorded in {request.headers.get("authorization") for request in _stored_requests()}
+
+
+def test_every_stored_authorization_is_a_scheme_and_a_label() -> None:
+    values = {request.headers["authorization"] for request in _stored_requests() if "authorization" in request.headers}
+    assert values
+    assert [value for value in values if not any(value.endswith(f" {label}") for label in LABELS)] == []
+
+
+def test_a_stored_request_records_again_as_itself() -> None:
+    # vcrpy runs before_record_request on every request it loads, before it matches one.
+    record = vcr_config_for(_config())["before_record_request"]
+    for request in _stored_requests():
+        again = record(request)
+        assert (again.uri, dict(again.headers), again.body) == (request.uri, dict(request.headers), request.body)
+
+
+def test_a_response_keeps_no_date_server_or_cookie_and_names_the_replay_hub() -> None:
+    response: dict[str, Any] = {
+        "status": {"code": 307, "message": "Temporary Redirect"},
+        "headers": {
+            "Date": ["Thu, 01 Jan 2026 00:00:00 GMT"],
+            "Server": ["uvicorn"],
+            "Set-Cookie": ["session=abc"],
+            "Location": [f"{HUB}/api/ai/models/x"],
+        },
+        "body": {"string": f'{{"next": "{HUB}/api/ai/models?page=2"}}'.encode()},
+    }
+    stored = vcr_config_for(_config())["before_record_response"](response)
+    assert stored["headers"] == {"Location": [f"{REPLAY_HUB_URL}/api/ai/models/x"]}
+    assert stored["body"]["string"] == f'{{"next": "{REPLAY_HUB_URL}/api/ai/models?page=2"}}'.encode()
+    assert response["headers"]["Date"], "the live response is left as it was"
+
+
+def _request(headers: dict[str, str], body: bytes | str | None = b"") -> Any:
+    return vcr.request.Request("GET", f"{REPLAY_HUB_URL}/api/ai/models", body, headers)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"Authorization": "Bearer $OXEN_API_KEY"}, {}),
+        ({"Authorization": "Bearer $OXEN_API_KEY"}, {"Authorization": "Bearer $OXEN_API_KEY_OTHER"}),
+        ({"Authorization": "Bearer <invalid key>"}, {"Authorization": "Basic <invalid key>"}),
+    ],
+    ids=["key-and-none", "key-and-other", "bearer-and-basic"],
+)
+def test_requests_with_different_credentials_do_not_match(first: dict[str, str], second: dict[str, str]) -> None:
+    with pytest.raises(AssertionError, match="credential"):
+        credential_matcher(_request(first), _request(second))
+
+
+def test_requests_with_the_same_credential_match_whatever_the_header_s_case() -> None:
+    credential_matcher(
+        _request({"authorization": "Bearer $OXEN_API_KEY"}), _request({"Authorization": "Bearer $OXEN_API_KEY"})
+    )
+    credential_matcher(_request({}), _request({}))
+
+
+def test_no_body_and_an_empty_body_are_the_same_payload_and_others_differ() -> None:
+    payload_matcher(_request({}, None), _request({}, b""))
+    payload_matcher(_request({}, '{"a": 1}'), _request({}, b'{"a": 1}'))
+    with pytest.raises(AssertionError, match="bodies differ"):
+        payload_matcher(_request({}, b'{"a": 1}'), _request({}, b'{"a": 2}'))

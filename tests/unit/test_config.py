@@ -1,0 +1,140 @@
+"""config.py: one RunConfig per session, each setting from the command line, else the environment, else ini.
+
+Each test builds a real ``pytest.Config`` with the plugin's options (as a worker process would) in a folder of its
+own, so the project's ini and the caller's ``OXEN_*`` environment play no part.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from oxen_contract.config import LOCAL_FINE_TUNE, REPLAY_HUB_URL, FineTune, Mode, RunConfig, resolve
+from oxen_contract.exchange import Credential
+
+SECRET = "sk-oxen-config-test-0123456789"
+Resolve = Callable[..., RunConfig]
+
+
+@pytest.fixture
+def resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Resolve:
+    """Resolves a RunConfig from command-line ``args``, ``ini`` lines and ``env``, with no other OXEN_* variable."""
+    for name in os.environ:
+        if name.startswith("OXEN_"):
+            monkeypatch.delenv(name)
+
+    def run(*args: str, ini: str = "", env: dict[str, str] | None = None) -> RunConfig:
+        (tmp_path / "pytest.ini").write_text(f"[pytest]\n{ini}\n", encoding="utf-8")
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        # No capture and no assertion rewriting: parsing alone must not touch this session's file descriptors or hooks.
+        config = pytest.Config.fromdictargs(
+            {}, ["-s", "--assert=plain", "-p", "no:cacheprovider", *args, str(tmp_path)]
+        )
+        return resolve(config, rootdir=tmp_path)
+
+    return run
+
+
+def test_a_run_without_a_hub_replays_the_cassettes_as_they_were_recorded(resolved: Resolve) -> None:
+    run = resolved()
+    assert (run.mode, run.hub_url, run.live) == (Mode.REPLAY, REPLAY_HUB_URL, False)
+    assert (str(run.fine_tune), run.namespace, run.ledger_path) == (LOCAL_FINE_TUNE, "alice", None)
+    assert run.token.label == Credential.KEY
+
+
+@pytest.mark.parametrize(
+    ("option", "env", "ini", "expected"),
+    [
+        (None, None, None, 30.0),
+        (None, None, "9", 9.0),
+        (None, "7", "9", 7.0),
+        ("5", "7", "9", 5.0),
+    ],
+    ids=["default", "ini", "env-over-ini", "option-over-env"],
+)
+def test_a_setting_comes_from_the_option_then_the_environment_then_ini_then_the_default(
+    resolved: Resolve, option: str | None, env: str | None, ini: str | None, expected: float
+) -> None:
+    run = resolved(
+        *(("--request-timeout", option) if option else ()),
+        ini=f"oxen_request_timeout = {ini}" if ini else "",
+        env={"OXEN_CONTRACT_REQUEST_TIMEOUT": env} if env else None,
+    )
+    assert run.request_timeout == expected
+
+
+def test_a_live_run_holds_its_keys_behind_their_labels(resolved: Resolve, tmp_path: Path) -> None:
+    run = resolved("--hub-url", "https://hub.test/", env={"OXEN_API_KEY": SECRET, "OXEN_API_KEY_OTHER": SECRET + "b"})
+    assert (run.mode, run.hub_url) == (Mode.LIVE, "https://hub.test")
+    assert (run.token.label, run.other_token.label if run.other_token else None) == (Credential.KEY, Credential.OTHER)
+    assert SECRET not in repr(run)
+    assert run.ledger_path == tmp_path / ".oxen-contract" / "ledger.jsonl"
+
+
+def test_the_fine_tune_s_owner_is_the_namespace_unless_one_is_given(resolved: Resolve) -> None:
+    live = ("--hub-url", "https://hub.test", "--fine-tune", "carol/sandbox/ft-9@2")
+    assert resolved(*live, env={"OXEN_API_KEY": SECRET}).namespace == "carol"
+    assert resolved(*live, "--namespace", "dave", env={"OXEN_API_KEY": SECRET}).namespace == "dave"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (("--hub-url", "https://hub.test"), {}, "needs an API key: export OXEN_API_KEY"),
+        (("--local-hub", "--hub-url", "https://hub.test"), {}, "--local-hub starts its own hub"),
+        (("--record-mode=rewrite",), {}, "records from a live hub: add --hub-url URL or --local-hub"),
+        (("--hub-url", "hub.test"), {"OXEN_API_KEY": SECRET}, "--hub-url expects an http(s) URL"),
+        (("--hub-url", "https://hub.test", "--disposable-model", "m"), {"OXEN_API_KEY": SECRET}, "add --namespace NS"),
+        (("--max-provisions", "many"), {}, "--max-provisions expects a whole number; got 'many'"),
+        (("--request-timeout", "0"), {}, "--request-timeout must be positive; got '0'"),
+        (("--fine-tune", "alice/ft-1"), {}, "--fine-tune expects OWNER/REPO/FT_ID or OWNER/REPO/FT_ID@STEP"),
+        ((), {"OXEN_CONTRACT_STRICT": "maybe"}, "OXEN_CONTRACT_STRICT expects 1/true/yes or 0/false/no"),
+    ],
+    ids=[
+        "no-key",
+        "two-hubs",
+        "record-from-nothing",
+        "not-a-url",
+        "no-namespace",
+        "count",
+        "timeout",
+        "fine-tune",
+        "flag",
+    ],
+)
+def test_bad_input_is_a_usage_error_saying_what_is_accepted(
+    resolved: Resolve, args: tuple[str, ...], env: dict[str, str], says: str
+) -> None:
+    with pytest.raises(pytest.UsageError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        resolved(*args, env=env)
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--hub-url", f"https://user:{SECRET}@hub.test"), {"OXEN_API_KEY": "k"}),
+        (("--hub-url", "https://hub.test"), {"OXEN_API_KEY": f"{SECRET}\u200b"}),
+        (("--hub-url", "https://hub.test"), {"OXEN_API_KEY": "k", "OXEN_API_KEY_OTHER": f"{SECRET} x"}),
+    ],
+    ids=["password-in-url", "zero-width-in-key", "space-in-other-key"],
+)
+def test_a_refused_secret_is_never_echoed(resolved: Resolve, args: tuple[str, ...], env: dict[str, str]) -> None:
+    with pytest.raises(pytest.UsageError) as refused:
+        resolved(*args, env=env)
+    assert SECRET not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("alice/sandbox/ft-1", FineTune("alice", "sandbox", "ft-1")),
+        (" alice/sandbox/ft-1@12 ", FineTune("alice", "sandbox", "ft-1", 12)),
+    ],
+)
+def test_a_fine_tune_is_owner_repo_id_and_an_optional_checkpoint_step(text: str, parsed: FineTune) -> None:
+    assert FineTune.parse(text) == parsed
+    assert FineTune.parse(str(parsed)) == parsed
