@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from oxen_contract.cassettes import vcr_config_for
-from oxen_contract.config import Mode, RunConfig
+from oxen_contract.config import RunConfig
 from oxen_contract.hub import LocalHub
-from oxen_contract.transport import ApiKey
+from tests.configs import run_config
 
 from .conftest import Runner
 
@@ -58,22 +58,7 @@ def test_no_traceback_mode_shows_the_key(
 
 
 def _config() -> RunConfig:
-    return RunConfig(
-        mode=Mode.RECORD,
-        hub_url="http://127.0.0.1:8080",
-        local_hub=False,
-        token=ApiKey(SECRET, "$OXEN_API_KEY"),
-        other_token=ApiKey(OTHER_SECRET, "$OXEN_API_KEY_OTHER"),
-        namespace="alice",
-        fine_tunes=(),
-        disposable_models=(),
-        max_provisions=1,
-        allow_protection_probes=False,
-        strict_contract=False,
-        request_timeout=5.0,
-        ledger_path=None,
-        cassette_dir=Path("cassettes"),
-    )
+    return run_config("http://127.0.0.1:8080", SECRET, OTHER_SECRET)
 
 
 def test_cassettes_drop_cookies_and_scrub_the_key_from_every_header_and_body() -> None:

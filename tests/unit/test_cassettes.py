@@ -12,31 +12,16 @@ from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
 from oxen_contract.cassettes import credential_matcher, payload_matcher, vcr_config_for
-from oxen_contract.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_HUB_URL, Mode, RunConfig
+from oxen_contract.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_HUB_URL, RunConfig
 from oxen_contract.exchange import LABELS, Credential, authorization
-from oxen_contract.transport import ApiKey
+from tests.configs import run_config
 
 HUB = "http://127.0.0.1:8123"
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 
 
 def _config() -> RunConfig:
-    return RunConfig(
-        mode=Mode.RECORD,
-        hub_url=HUB,
-        local_hub=True,
-        token=ApiKey(LOCAL_TOKEN, Credential.KEY),
-        other_token=ApiKey(LOCAL_OTHER_TOKEN, Credential.OTHER),
-        namespace="alice",
-        fine_tunes=(),
-        disposable_models=(),
-        max_provisions=1,
-        allow_protection_probes=False,
-        strict_contract=False,
-        request_timeout=5.0,
-        ledger_path=None,
-        cassette_dir=CASSETTES,
-    )
+    return run_config(HUB, LOCAL_TOKEN, LOCAL_OTHER_TOKEN, local_hub=True, cassette_dir=CASSETTES)
 
 
 def _recorded(headers: dict[str, str], uri: str = f"{HUB}/api/ai/models", body: bytes = b"") -> Any:

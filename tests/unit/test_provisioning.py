@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from oxen_contract.client import Credential, HubClient
-from oxen_contract.config import FineTune, Mode, RunConfig
+from oxen_contract.config import FineTune, Mode
 from oxen_contract.ledger import Ledger
 from oxen_contract.provisioning import Provisioner, ProvisioningError, unusable_id
 from oxen_contract.transport import ApiKey, RequestGuard
+from tests.configs import run_config
 
 HUB = "http://hub.test"
 BASE = {"id": "gpt-4.1-mini", "object": "model", "created": 1, "owned_by": "oxen", "model_type": "base"}
@@ -62,21 +63,13 @@ def _provisioner(hub: FakeHub, *, max_provisions: int = 2, ledger: Ledger | None
     guard = RequestGuard(HUB, max_deploys=max_provisions, timeout=5)
     client = HubClient(HUB, {Credential.KEY: ApiKey("k", Credential.KEY)}, guard=guard, sleep=lambda _: None)
     client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
-    config = RunConfig(
+    config = run_config(
+        HUB,
+        "k",
         mode=Mode.LIVE,
-        hub_url=HUB,
-        local_hub=False,
-        token=ApiKey("k", Credential.KEY),
-        other_token=None,
-        namespace="alice",
         fine_tunes=(FineTune("alice", "sandbox", "ft-1"),),
-        disposable_models=(),
         max_provisions=max_provisions,
-        allow_protection_probes=False,
-        strict_contract=False,
-        request_timeout=5,
         ledger_path=ledger.path if ledger else None,
-        cassette_dir=Path("cassettes"),
     )
     return Provisioner(client, config, ledger, log=lambda _: None, sleep=lambda _: None)
 
