@@ -223,4 +223,7 @@ class HubClient:
 
     def deploy_checkpoint(self, owner: str, repo: str, fine_tune_id: str, step: int) -> Exchange:
         path = f"{fine_tune_path(owner, repo, fine_tune_id)}/checkpoints/{step}/deploy"
-        return self.send("deployCheckpoint", "POST", path, retry_statuses=())
+        # The documented body [S], naming the plainer of its two deployment types: a hub that cannot read it fails
+        # the deploy, where an empty body would not show it.
+        body = {"deployment_type": "normal"}
+        return self.send("deployCheckpoint", "POST", path, body=body, retry_statuses=())
