@@ -166,6 +166,7 @@ DIFFERING: dict[str, set[str]] = {
     "invalid-query-accepted": {"search-missing", "retrieve-bad-status"},
     # The model was deactivated before, and stays so until it is deleted.
     "activate-does-not-activate": {"activate-custom", "delete"},
+    "activate-and-deactivate-swapped": {"deactivate-custom", "activate-custom", "delete"},
     # Activate follows at once, and sets the status it was already at.
     "deactivate-does-not-deactivate": {"deactivate-custom"},
     # The scenario's unknown id is a plain one; see test_a_delete_of_an_odd_unknown_id_answers_500.
@@ -417,6 +418,10 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         s["delete"][0] == 307 and s["delete"][4] == f"http://hub.test{VICTIM_PATH}" and s["delete-again"][0] == 307
     ),
     "activate-does-not-activate": lambda s: _json(s["activate-custom"])["deployments"] == [{"status": "inactive"}],
+    "activate-and-deactivate-swapped": lambda s: (
+        _json(s["deactivate-custom"])["deployments"] == [{"status": "active"}]
+        and _json(s["activate-custom"])["deployments"] == [{"status": "inactive"}]
+    ),
     "deactivate-does-not-deactivate": lambda s: _json(s["deactivate-custom"])["deployments"] == [{"status": "active"}],
     "delete-of-odd-id-answers-500": lambda s: True,
     "list-filter-ignored": lambda s: s["list-filtered"] == s["list"],

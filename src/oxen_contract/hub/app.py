@@ -263,7 +263,8 @@ class _Hub:
             noop = Switch.ACTIVATE_NOOP if operation == "activate" else Switch.DEACTIVATE_NOOP
             if noop in self._switches:
                 return self._ok(operation, self._model(operation, model))
-            status = "active" if operation == "activate" else "inactive"
+            activating = (operation == "activate") != (Switch.ACTIVATE_SWAPPED in self._switches)
+            status = "active" if activating else "inactive"
             tx.set_status(model.id, status)
         return self._ok(operation, self._model(operation, model.with_status(status)))
 

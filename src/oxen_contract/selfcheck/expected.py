@@ -171,6 +171,7 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         # What activate and deactivate leave behind; a DELETE of an odd id; the list's filters.
         "activate-does-not-activate": ("rule:activate-activates",),
         "deactivate-does-not-deactivate": ("rule:deactivate-deactivates",),
+        "activate-and-deactivate-swapped": ("rule:activate-activates", "rule:deactivate-deactivates"),
         "delete-of-odd-id-answers-500": ("rule:unknown-id-delete-is-refused", "rule:no-server-error"),
         "list-filter-ignored": ("rule:list-filter-keeps-only-matches",),
         # The fine-tune deploy answer, which the suite checks before it uses the model it names.

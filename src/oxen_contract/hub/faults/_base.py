@@ -47,6 +47,7 @@ class Switch(enum.Enum):
     DRIP_RETRIEVE = "a retrieve answer is sent one byte every --drip-seconds"
     ACTIVATE_NOOP = "activate answers the model but leaves its deployments as they were"
     DEACTIVATE_NOOP = "deactivate answers the model but leaves its deployments as they were"
+    ACTIVATE_SWAPPED = "activate deactivates and deactivate activates"
     LIST_IGNORES_FILTERS = "the list ignores developer_name, action and provider_name"
     FILTER_DROPS_LAST = "a filtered list leaves out its last match"
     SEARCH_EVERY_NAMESPACE = "search answers every namespace's custom models"

@@ -53,6 +53,13 @@ ACTIVATE: tuple[Fault, ...] = tuple(
         ("activate", "inactive or deactivating", Switch.ACTIVATE_NOOP),
         ("deactivate", "active or deploying", Switch.DEACTIVATE_NOOP),
     )
+) + (
+    switch_fault(
+        "activate-and-deactivate-swapped",
+        "after activate, no deployment is inactive or deactivating; after deactivate, none is active or deploying",
+        Switch.ACTIVATE_SWAPPED,
+        ops={"activate", "deactivate"},
+    ),
 )
 
 LIST_FILTER_IGNORED = switch_fault(
