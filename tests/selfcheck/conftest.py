@@ -1,4 +1,9 @@
-"""The fault matrix is slow: its rows run only with OXEN_SELFCHECK=1, and then the mutation report is written."""
+"""The fault matrix is slow: its rows run only with OXEN_SELFCHECK=1, and then the mutation report is written.
+
+Rows run the longest first (by the last report's seconds, see ``oxen_contract.selfcheck.schedule``), and the fast
+tests after them, so that what is left at the end is short; each worker forks its runs from fork servers it ends when
+the session does.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +27,33 @@ def pytest_configure(config: pytest.Config) -> None:
         shutil.rmtree(_outcomes(config), ignore_errors=True)
 
 
+def _row_name(item: pytest.Item) -> str:
+    callspec = getattr(item, "callspec", None)
+    names = [value for value in callspec.params.values() if isinstance(value, str)] if callspec else []
+    return names[0] if names else "no-fault"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if not ENABLED and item.get_closest_marker("selfcheck"):
+    rows = [item for item in items if item.get_closest_marker("selfcheck")]
+    if not ENABLED:
+        for item in rows:
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+        return
+    from oxen_contract.selfcheck.schedule import longest_first, previous_seconds
+
+    # Every xdist worker collects the same order: the report is rewritten only once the session is over. The fast
+    # tests come last, where they fill the gaps the last rows leave.
+    by_name = {_row_name(item): item for item in rows}
+    order = longest_first(list(by_name), previous_seconds(_outcomes(config).parent / "selfcheck.json"))
+    others = [item for item in items if not item.get_closest_marker("selfcheck")]
+    items[:] = [*(by_name[name] for name in order), *others]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if ENABLED:
+        from oxen_contract.selfcheck.launchers import close_default_launchers
+
+        close_default_launchers()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ plain schemathesis, side by side) catches it, whether a benign variant draws a f
 fault passes by default and is caught under ``--strict-contract``, and whether a hostile hub gets a verdict out of
 the suite without harm. It exits 0 only when every row is as it must be (see ``runner.py``) and the hub without faults
 passes. Rows run in a
-thread pool: each row's work happens in child processes, so threads are enough to use every core.
+thread pool, the longest first (``schedule.py``): each row's work happens in child processes, forked from fork servers
+that imported their modules once (``launchers.py``), so threads are enough to use every core.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import NoReturn
 
 from .report import scores, write_report
 from .rows import NO_FAULT, Outcome
-from .runner import find_root, run_case
+from .runner import find_root, launcher_for, run_case
+from .schedule import longest_first, previous_seconds
 
 DEFAULT_OUT = Path("reports/selfcheck.md")
 
@@ -82,17 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         parser.error(str(exc))
     names = [NO_FAULT, *(name for name in known if not args.only or name in args.only)]
+    order = longest_first(names, previous_seconds(args.out.with_suffix(".json")))
     started = time.monotonic()
     done: dict[str, Outcome] = {}
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {
-            pool.submit(run_case, name, schemathesis=not args.no_schemathesis, root=root): name for name in names
-        }
-        for future in as_completed(futures):
-            outcome = future.result()
-            done[outcome.name] = outcome
-            seconds = outcome.suite.seconds + (outcome.strict.seconds if outcome.strict else 0.0)
-            _say(f"[{len(done)}/{len(names)}] {outcome.name} ({outcome.kind}): {outcome.verdict} ({seconds:.1f} s)")
+    launcher = launcher_for(root)
+    try:
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            futures = {
+                pool.submit(run_case, name, schemathesis=not args.no_schemathesis, root=root, launcher=launcher): name
+                for name in order
+            }
+            for future in as_completed(futures):
+                outcome = future.result()
+                done[outcome.name] = outcome
+                seconds = outcome.suite.seconds + (outcome.strict.seconds if outcome.strict else 0.0)
+                _say(f"[{len(done)}/{len(names)}] {outcome.name} ({outcome.kind}): {outcome.verdict} ({seconds:.1f} s)")
+    finally:
+        launcher.close()
     wall = time.monotonic() - started
     outcomes = [done[name] for name in names]
     command = shlex.join(["python", "-m", "oxen_contract.selfcheck", *(argv if argv is not None else sys.argv[1:])])

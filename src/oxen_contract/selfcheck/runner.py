@@ -3,8 +3,10 @@
 Everything runs in child processes: the hub (``python -m oxen_contract.hub --port 0``), the suite (``pytest
 tests/contract`` with its live options, exactly as a user runs it) and schemathesis (``st run``). A hub per run keeps
 runs independent (plain schemathesis deletes what it finds), and child processes let a thread pool or pytest-xdist
-run rows side by side on every core without sharing a ledger, a port or a GIL. What each row must show, and what
-its verdict is, lives in ``rows.py``; the hub hands its audit over as a JSON file (``--audit PATH``).
+run rows side by side on every core without sharing a ledger, a port or a GIL. By default each child is forked from a
+fork server that imported its command's modules once (``launchers.py``, ``forkserver.py``); ``OXEN_SELFCHECK_FORK=0``
+starts a fresh interpreter for each. What each row must show, and what its verdict is, lives in ``rows.py``; the hub
+hands its audit over as a JSON file (``--audit PATH``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .expected import EXPECTED_CLAUSES
+from .launchers import Launcher, default_launcher
 from .rows import NO_FAULT, Outcome, Safety, SchemathesisRun, SuiteRun
 
 __all__ = [
@@ -31,9 +33,11 @@ __all__ = [
     "failed_tests",
     "find_root",
     "judge_safety",
-    "warnings_listed",
+    "launcher_for",
     "run_case",
+    "suite_args",
     "verdict_line",
+    "warnings_listed",
 ]
 
 ALICE, BOB = "alice", "bob"
@@ -117,58 +121,88 @@ def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def suite_args(url: str, scratch: Path, *, strict: bool = False) -> list[str]:
+    """The suite's command line (after ``python -m pytest``) against ``url``, its ledger and report in ``scratch``."""
+    args = ["tests/contract", "--hub-url", url, "--disable-recording"]
+    args += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
+    args += ["--max-provisions", str(MAX_PROVISIONS), "--contract-report", str(Path(scratch, "contract-report.md"))]
+    args += ["--strict-contract"] if strict else []
+    # -v prints one line per test as it ends: that is how the first failure is timed.
+    return args + ["--request-timeout", str(REQUEST_TIMEOUT), "-p", "no:cacheprovider", "-v"]
+
+
+def launcher_for(root: Path) -> Launcher:
+    """The launcher of this process (``launchers.default_launcher``); its suite server warms up on the suite options."""
+    placeholder = Path(tempfile.gettempdir(), "oxen-selfcheck-warm")
+    return default_launcher(root, _clean_env({}), suite_args("http://127.0.0.1:9", placeholder))
+
+
 @contextmanager
-def hub(fault: str | None, audit: Path | None = None) -> Iterator[str]:
+def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None = None) -> Iterator[str]:
     """A fresh local hub with ``fault`` switched on, in a child process; yields its URL.
 
     With ``audit``, the hub writes there what reached it (``--audit``), as JSON, after each delete and deploy.
     """
-    command = [sys.executable, "-m", "oxen_contract.hub", "--port", "0", "--deterministic"]
-    command += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
-    command += ["--audit", str(audit)] if audit is not None else []
+    launcher = launcher or launcher_for(find_root())
+    args = ["--port", "0", "--deterministic"]
+    args += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
+    args += ["--audit", str(audit)] if audit is not None else []
     tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
     env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
     # stderr to a file: a pipe nobody reads could fill up and stall the hub.
-    with (
-        tempfile.TemporaryFile(mode="w+") as errors,
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True) as process,
-    ):
-        timer = threading.Timer(HUB_START_TIMEOUT, process.kill)
-        timer.start()
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        reading, writing = os.pipe()
         try:
-            line = process.stdout.readline() if process.stdout else ""
+            process = launcher.start("hub", args, env=env, cwd=Path.cwd(), stdout=writing, stderr=errors.fileno())
+        except BaseException:
+            os.close(reading)
+            raise
         finally:
-            timer.cancel()
-        try:
-            if "listening on " not in line:
-                process.kill()
-                process.wait()
-                errors.seek(0)
-                error = errors.read()
-                raise RuntimeError(f"the local hub did not start: {(line + error).strip() or 'no output'}")
-            yield line.rpartition("listening on ")[2].strip()
-        finally:
-            process.terminate()
+            os.close(writing)
+        with open(reading, encoding="utf-8", errors="replace") as stdout:
+            timer = threading.Timer(HUB_START_TIMEOUT, process.kill)
+            timer.start()
             try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                line = stdout.readline()
+            finally:
+                timer.cancel()
+            try:
+                if "listening on " not in line:
+                    process.kill()
+                    process.wait()
+                    errors.seek(0)
+                    error = errors.read()
+                    raise RuntimeError(f"the local hub did not start: {(line + error).strip() or 'no output'}")
+                yield line.rpartition("listening on ")[2].strip()
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
-def _stream(command: list[str], env: dict[str, str], cwd: Path, timeout: float) -> tuple[int, float, float | None, str]:
-    """Run ``command``; exit code, seconds, seconds until the first failing test line, and the whole output."""
+def _stream(
+    launcher: Launcher, kind: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float
+) -> tuple[int, float, float | None, str]:
+    """Run the command of ``kind``; exit code, seconds, seconds until the first failing test line, the whole output."""
     started = time.monotonic()
     first_failure: float | None = None
     lines: list[str] = []
-    with subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    ) as process:
+    reading, writing = os.pipe()
+    try:
+        process = launcher.start(kind, args, env=env, cwd=cwd, stdout=writing, stderr=writing)
+    except BaseException:
+        os.close(reading)
+        raise
+    finally:
+        os.close(writing)
+    with open(reading, encoding="utf-8", errors="replace") as output:
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
+            for line in output:
                 lines.append(line)
                 if first_failure is None and line.startswith("tests/") and _RESULT_LINE.search(line):
                     first_failure = time.monotonic() - started
@@ -181,20 +215,18 @@ def _stream(command: list[str], env: dict[str, str], cwd: Path, timeout: float) 
     return code, seconds, first_failure, "".join(lines)
 
 
-def run_suite(url: str, expected: tuple[str, ...], root: Path, *, strict: bool = False) -> SuiteRun:
+def run_suite(
+    url: str, expected: tuple[str, ...], root: Path, *, strict: bool = False, launcher: Launcher | None = None
+) -> SuiteRun:
     """The contract suite, live against ``url``, with the options and environment a user would give it."""
+    launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
         report = Path(scratch, "contract-report.md")
-        command = [sys.executable, "-m", "pytest", "tests/contract", "--hub-url", url, "--disable-recording"]
-        command += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
-        command += ["--max-provisions", str(MAX_PROVISIONS), "--contract-report", str(report)]
-        command += ["--strict-contract"] if strict else []
-        # -v prints one line per test as it ends: that is how the first failure is timed.
-        command += ["--request-timeout", str(REQUEST_TIMEOUT), "-p", "no:cacheprovider", "-v"]
         env = _clean_env(
             {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
         )
-        code, seconds, first, output = _stream(command, env, root, SUITE_TIMEOUT)
+        args = suite_args(url, Path(scratch), strict=strict)
+        code, seconds, first, output = _stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
         warned = warnings_listed(report.with_suffix(".json"))
     tests = failed_tests(output)
     return SuiteRun(
@@ -226,19 +258,20 @@ def warnings_listed(path: Path) -> tuple[str, ...] | None:
         return None
 
 
-def run_schemathesis(url: str, root: Path) -> SchemathesisRun:
-    """Plain schemathesis on openapi.yaml, every check, bounded examples, fixed seed."""
+def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) -> SchemathesisRun:
+    """Plain schemathesis (``st run``) on openapi.yaml, every check, bounded examples, fixed seed."""
     from ..contracts import load_contract
 
+    launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-st-") as scratch:
         report = Path(scratch, "report.json")
-        # `st` is a console script; calling its function through this interpreter does not depend on PATH.
-        launcher = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())"
-        command = [sys.executable, "-c", launcher, "run", str(load_contract().openapi_path), "--url", url]
-        command += ["--checks", "all", "-H", f"Authorization: Bearer {_TOKENS[ALICE]}", "--max-examples", "20"]
-        command += ["--seed", "1", "--request-timeout", str(REQUEST_TIMEOUT), "--no-color"]
-        command += ["--generation-database", "none", "--report", "json", "--report-json-path", str(report)]
-        code, seconds, _, output = _stream(command, _clean_env({}), Path(scratch), SCHEMATHESIS_TIMEOUT)
+        args = ["run", str(load_contract().openapi_path), "--url", url]
+        args += ["--checks", "all", "-H", f"Authorization: Bearer {_TOKENS[ALICE]}", "--max-examples", "20"]
+        args += ["--seed", "1", "--request-timeout", str(REQUEST_TIMEOUT), "--no-color"]
+        args += ["--generation-database", "none", "--report", "json", "--report-json-path", str(report)]
+        code, seconds, _, output = _stream(
+            launcher, "schemathesis", args, _clean_env({}), Path(scratch), SCHEMATHESIS_TIMEOUT
+        )
         failures: list[str] = []
         if report.is_file():
             data = json.loads(report.read_text(encoding="utf-8"))
@@ -249,12 +282,15 @@ def run_schemathesis(url: str, root: Path) -> SchemathesisRun:
     return SchemathesisRun(exit_code=code, seconds=round(seconds, 2), failures=tuple(failures), tail=output[-_TAIL:])
 
 
-def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) -> Outcome:
+def run_case(
+    name: str, *, schemathesis: bool = True, root: Path | None = None, launcher: Launcher | None = None
+) -> Outcome:
     """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``."""
     from ..hub import FAULTS
     from ..hub.faults import Switch
 
     root = root or find_root()
+    launcher = launcher or launcher_for(root)
     fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
     kind = NO_FAULT if fault is None else fault.kind
     expected = EXPECTED_CLAUSES.get(name, ()) if kind in ("fault", "strict-only") else ()
@@ -266,22 +302,26 @@ def run_case(name: str, *, schemathesis: bool = True, root: Path | None = None) 
 
     def plain_run() -> SchemathesisRun:
         # Its own fresh hub: plain schemathesis deletes what it finds, and must start from the state the suite saw.
-        with hub(hub_fault) as url:
-            return run_schemathesis(url, root)
+        with hub(hub_fault, launcher=launcher) as url:
+            return run_schemathesis(url, root, launcher=launcher)
 
-    # Both sides at once: each waits on its hub much of the time, so a row fills the cores better than in sequence.
-    with ThreadPoolExecutor(max_workers=1) as side, tempfile.TemporaryDirectory(prefix="oxen-selfcheck-audit-") as tmp:
-        pending = side.submit(plain_run) if plain_side else None
+    def strict_run() -> SuiteRun:
+        # Its own fresh hub too: the second run of a strict-only row starts from the state the first one saw.
+        with hub(hub_fault, launcher=launcher) as url:
+            return run_suite(url, expected, root, strict=True, launcher=launcher)
+
+    # Every run of a row at once, each against its own hub: each waits on its hub part of the time, so a row fills the
+    # cores better than in sequence, and no run sees what another did.
+    with ThreadPoolExecutor(max_workers=2) as side, tempfile.TemporaryDirectory(prefix="oxen-selfcheck-audit-") as tmp:
+        pending_plain = side.submit(plain_run) if plain_side else None
+        pending_strict = side.submit(strict_run) if kind == "strict-only" else None
         audit = Path(tmp, "audit.json") if guarded else None
-        with hub(hub_fault, audit) as url:
-            suite = run_suite(url, expected, root)
+        with hub(hub_fault, audit, launcher) as url:
+            suite = run_suite(url, expected, root, launcher=launcher)
         # Read once the hub has stopped: every request it answered is in the file.
         safety = judge_safety(audit) if audit is not None else None
-        strict = None
-        if kind == "strict-only":
-            with hub(hub_fault) as url:
-                strict = run_suite(url, expected, root, strict=True)
-        plain = pending.result() if pending is not None else None
+        strict = pending_strict.result() if pending_strict is not None else None
+        plain = pending_plain.result() if pending_plain is not None else None
     return Outcome(
         name=name,
         kind=kind,

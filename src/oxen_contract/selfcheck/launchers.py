@@ -1,0 +1,146 @@
+"""How the self-check starts a hub, a suite run or a plain schemathesis run: forked from a warm server, or fresh.
+
+Both launchers run the same command with the same arguments, environment, working directory and output descriptors,
+and hand back a child that ``subprocess.Popen`` could stand for (``pid``, ``send_signal``, ``terminate``, ``kill``,
+``wait``). ``FreshLauncher`` starts a new interpreter for each run (``python -m pytest``, ``st``'s command,
+``python -m oxen_contract.hub``): what the self-check did before, and what ``OXEN_SELFCHECK_FORK=0`` brings back.
+``ForkLauncher`` forks each run from a fork server of its kind (``forkserver.py``), which imported the command's modules
+once: the default where ``os.fork`` exists.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from .forkserver import KINDS, ForkServer
+
+__all__ = [
+    "Child",
+    "ForkLauncher",
+    "FreshLauncher",
+    "Launcher",
+    "close_default_launchers",
+    "default_launcher",
+    "fork_wanted",
+]
+
+FORK_ENV = "OXEN_SELFCHECK_FORK"
+# `st` is a console script; calling its function through this interpreter does not depend on PATH.
+_ST = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())"
+_COMMANDS = {
+    "suite": ("-m", "pytest"),
+    "schemathesis": ("-c", _ST),
+    "hub": ("-m", "oxen_contract.hub"),
+}
+
+
+class Child(Protocol):
+    pid: int
+
+    def send_signal(self, signum: int) -> None: ...
+
+    def terminate(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+class Launcher(Protocol):
+    def start(
+        self, kind: str, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, stdout: int, stderr: int
+    ) -> Child:
+        """Start the command of ``kind`` (``forkserver.KINDS``) with ``args``; ``env`` is its whole environment."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FreshLauncher:
+    """A new interpreter per run."""
+
+    def start(
+        self, kind: str, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, stdout: int, stderr: int
+    ) -> Child:
+        command = [sys.executable, *_COMMANDS[kind], *args]
+        return subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=stdout, stderr=stderr)
+
+    def close(self) -> None:
+        pass
+
+
+class ForkLauncher:
+    """A fork server per kind, all started (side by side) at the first run; ``close`` ends them."""
+
+    def __init__(self, root: Path, env: Mapping[str, str], suite_args: Sequence[str]) -> None:
+        self._root = root
+        self._env = dict(env)
+        self._suite_args = list(suite_args)
+        self._servers: dict[str, ForkServer] = {}
+        self._lock = threading.Lock()
+
+    def _server(self, kind: str) -> ForkServer:
+        with self._lock:
+            if not self._servers:
+                for name in KINDS:
+                    warm = self._suite_args if name == "suite" else ()
+                    self._servers[name] = ForkServer(name, cwd=self._root, env=self._env, warm_args=warm)
+            return self._servers[kind]
+
+    def start(
+        self, kind: str, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, stdout: int, stderr: int
+    ) -> Child:
+        return self._server(kind).start(args, env=env, cwd=cwd, stdout=stdout, stderr=stderr)
+
+    def server_pids(self) -> dict[str, int]:
+        """The pid of each fork server started (starting them if none is), by kind."""
+        self._server(KINDS[0])
+        with self._lock:
+            return {kind: server.pid for kind, server in self._servers.items()}
+
+    def wait_ready(self) -> None:
+        """Block until every fork server has imported its modules (the first run of each kind would wait for it)."""
+        for kind in KINDS:
+            self._server(kind).wait_ready()
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.close()
+
+
+def fork_wanted(environ: Mapping[str, str] | None = None) -> bool:
+    """Fork servers unless ``OXEN_SELFCHECK_FORK=0`` (or the platform has no ``os.fork``)."""
+    value = (os.environ if environ is None else environ).get(FORK_ENV, "1").strip().lower()
+    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and value not in ("0", "no", "false", "off")
+
+
+_DEFAULT: dict[Path, Launcher] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_launcher(root: Path, env: Mapping[str, str], suite_args: Sequence[str]) -> Launcher:
+    """The launcher of this process for checkout ``root``: made once, ended when the interpreter exits."""
+    with _DEFAULT_LOCK:
+        launcher = _DEFAULT.get(root)
+        if launcher is None:
+            launcher = ForkLauncher(root, env, suite_args) if fork_wanted() else FreshLauncher()
+            _DEFAULT[root] = launcher
+            atexit.register(launcher.close)
+        return launcher
+
+
+def close_default_launchers() -> None:
+    """End the fork servers of this process's launchers (a later run starts them again)."""
+    with _DEFAULT_LOCK:
+        launchers = list(_DEFAULT.values())
+    for launcher in launchers:
+        launcher.close()
