@@ -18,8 +18,8 @@ import time
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import NoReturn
 
+from ..argparsing import OneLineErrorParser, positive_count
 from .ledger import Accounting, account, read_ledger
 from .report import RunInfo, write_reports
 from .results import read_mutants
@@ -30,23 +30,8 @@ DEFAULT_OUT = Path("reports/mutants.md")
 DEFAULT_LEDGER = Path("contracts/MUTANTS.md")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: expected a positive integer")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m oxen_contract.mutants",
         description="Run mutmut over the local hub with the contract suite as the test, and write the mutation report "
         "(Markdown, and JSON beside it).",
@@ -62,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-children",
-        type=_positive,
+        type=positive_count("worker"),
         default=os.cpu_count() or 1,
         metavar="N",
         help="mutants tested at once (default: CPU count)",

@@ -19,8 +19,8 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import NoReturn
 
+from ..argparsing import OneLineErrorParser, positive_count
 from .report import scores, write_report
 from .rows import NO_FAULT, Outcome
 from .runner import find_root, launcher_for, run_case
@@ -29,31 +29,19 @@ from .schedule import longest_first, previous_seconds
 DEFAULT_OUT = Path("reports/selfcheck.md")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, no usage block, exit 2: what a CI log or a parent process shows as is.
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid job count {text!r}: expected a positive integer")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m oxen_contract.selfcheck",
         description="Run the contract suite and plain schemathesis against the local hub with each fault and benign "
         "variant, and write the mutation report (Markdown, and JSON beside it).",
     )
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this fault; repeatable")
     parser.add_argument(
-        "--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N", help="rows run at once (default: CPU count)"
+        "--jobs",
+        type=positive_count("job"),
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="rows run at once (default: CPU count)",
     )
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, metavar="PATH", help=f"Markdown report path (default: {DEFAULT_OUT})"
