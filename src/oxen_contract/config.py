@@ -7,6 +7,7 @@ accepted and what was received (never with a token in it).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -283,6 +284,12 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         fine_tunes, disposable, namespace = tuple(map(FineTune.parse, LOCAL_FINE_TUNES)), (), LOCAL_NAMESPACE
         allow_probes = True
     elif local_hub:
+        missing = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise pytest.UsageError(
+                f"--local-hub needs the local hub's extra ({', '.join(missing)} not installed): "
+                "pip install 'oxen-contract[hub]'"
+            )
         hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
         fine_tunes = fine_tunes or tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
         namespace = namespace or LOCAL_NAMESPACE

@@ -138,3 +138,35 @@ def test_a_refused_secret_is_never_echoed(resolved: Resolve, args: tuple[str, ..
 def test_a_fine_tune_is_owner_repo_id_and_an_optional_checkpoint_step(text: str, parsed: FineTune) -> None:
     assert FineTune.parse(text) == parsed
     assert FineTune.parse(str(parsed)) == parsed
+
+
+def test_local_hub_without_the_hub_extra_is_a_usage_error_naming_the_extra(
+    resolved: Resolve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    with pytest.raises(pytest.UsageError, match=r"uvicorn not installed.*oxen-contract\[hub\]"):
+        resolved("--local-hub")
+
+
+def test_fine_tune_given_twice_deploys_the_shared_model_from_the_first_and_deleted_models_from_the_second(
+    resolved: Resolve,
+) -> None:
+    run = resolved(
+        "--hub-url",
+        "https://hub.test",
+        "--fine-tune",
+        "a/r/ft",
+        "--fine-tune",
+        "a/r/ft@2",
+        env={"OXEN_API_KEY": SECRET},
+    )
+    assert (str(run.deploy_source(shared=True)), str(run.deploy_source(shared=False))) == ("a/r/ft", "a/r/ft@2")
+    with pytest.raises(pytest.UsageError, match="give it once, or twice"):
+        resolved(
+            "--hub-url",
+            "https://hub.test",
+            env={"OXEN_API_KEY": SECRET, "OXEN_CONTRACT_FINE_TUNE": "a/r/x,a/r/y,a/r/z"},
+        )
