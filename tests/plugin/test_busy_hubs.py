@@ -69,8 +69,9 @@ def test_a_correct_hub_that_answers_one_request_in_25_with_429_passes(run_suite:
     assert "CONTRACT HELD" in output
 
 
-def test_a_correct_hub_that_takes_a_tenth_of_a_second_more_per_answer_passes(run_suite: Runner) -> None:
-    with _serving(Slow(create_app(TOKENS), delay=0.1)) as url:
+def test_a_correct_hub_that_takes_30_ms_more_per_answer_passes(run_suite: Runner) -> None:
+    # Six times the local hub's own pace, over some 260 answers: slow is not unavailable.
+    with _serving(Slow(create_app(TOKENS), delay=0.03)) as url:
         status, output = _run(run_suite, url)
     assert status == 0, output[-3000:]
     assert "CONTRACT HELD" in output
