@@ -15,9 +15,8 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
@@ -29,6 +28,7 @@ from . import hostile
 from .audit import Audit, DeleteRecord, DeployRecord
 from .catalog import BASE_MODELS_BY_ID
 from .faults import Fault, Switch, resolve
+from .incoming import Query, base_url, path_text, raw_path
 from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, Reply, custom_model, render
 from .routing import Resource, Target
 from .routing import resolve as resolve_path
@@ -37,7 +37,6 @@ from .store import Store, Stored, Tx
 # The deterministic clock starts here (2026-01-01T00:00:00Z): the n-th thing created is registered at EPOCH + n.
 EPOCH = 1767225600
 _MAX_BODY = 64 * 1024
-_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 _STEP = re.compile(r"^[0-9]{1,12}$")
 _BOOLEANS = {"true", "false", "1", "0"}
 _DEPLOYMENT_TYPES = ("fast", "normal")
@@ -50,23 +49,6 @@ def _not_found(model_id: str) -> ApiError:
 
 def _invalid(detail: str) -> ApiError:
     return ApiError(400, "invalid_params", detail)
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    values: dict[str, str]
-
-    @classmethod
-    def parse(cls, query_string: bytes) -> _Query:
-        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
-        values: dict[str, str] = {}
-        for key, value in pairs:
-            # The first value wins, as in most frameworks.
-            values.setdefault(key, value)
-        return cls(values)
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
 
 
 class _Hub:
@@ -108,14 +90,14 @@ class _Hub:
     # Dispatch and auth -------------------------------------------------------------------------------------------
 
     async def _answer(self, request: Request) -> Reply:
-        resource = resolve_path(_raw_path(request))
+        resource = resolve_path(raw_path(request))
         target = None if resource is None else resource.methods.get(request.method)
         if target is None:
             reply = self._unrouted(request.method, resource)
             if request.method == "DELETE":
                 # A DELETE that missed every model route (a dot segment, an empty id) still reached the hub.
                 caller = self._namespace(request)
-                self._audit.record_delete(DeleteRecord.of(_path_text(request), None, caller, None, status=reply.status))
+                self._audit.record_delete(DeleteRecord.of(path_text(request), None, caller, None, status=reply.status))
             return reply
         namespace = self._namespace(request)
         if namespace is None and not self._anonymous_allowed(target.operation, request):
@@ -123,7 +105,7 @@ class _Hub:
             reply = self._error(target.operation, error)
             self._audit_unauthenticated(request, target, reply.status)
             return reply
-        query = _Query.parse(request.scope.get("query_string", b""))
+        query = Query.parse(request.scope.get("query_string", b""))
         if target.operation == "list":
             return self._list(query, namespace)
         if target.operation == "search":
@@ -161,9 +143,7 @@ class _Hub:
         elif target.operation == "delete":
             with self.store.read() as tx:
                 stored = tx.get(target.model_id) if target.valid else None
-            self._audit.record_delete(
-                DeleteRecord.of(_path_text(request), target.model_id, None, stored, status=status)
-            )
+            self._audit.record_delete(DeleteRecord.of(path_text(request), target.model_id, None, stored, status=status))
 
     # Answers, bent by the faults that apply ----------------------------------------------------------------------
 
@@ -202,7 +182,7 @@ class _Hub:
 
     # Operations --------------------------------------------------------------------------------------------------
 
-    def _list(self, query: _Query, namespace: str | None) -> Reply:
+    def _list(self, query: Query, namespace: str | None) -> Reply:
         with self.store.read() as tx:
             models = tx.models(namespace, every_namespace=Switch.LIST_EVERY_NAMESPACE in self._switches)
         if Switch.OWN_MODELS_HIDDEN in self._switches:
@@ -220,7 +200,7 @@ class _Hub:
             models = models[:-1]
         return self._listing("list", models)
 
-    def _search(self, query: _Query, namespace: str | None) -> Reply:
+    def _search(self, query: Query, namespace: str | None) -> Reply:
         needle = query.get("search")
         if not needle and Switch.SEARCH_WITHOUT_TERM not in self._switches:
             return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
@@ -233,7 +213,7 @@ class _Hub:
     def _visible(self, model: Model, namespace: str | None) -> bool:
         return model.is_base or model.owned_by == namespace
 
-    def _retrieve(self, target: Target, query: _Query, namespace: str | None) -> Reply:
+    def _retrieve(self, target: Target, query: Query, namespace: str | None) -> Reply:
         status = query.get("deployment_status")
         if status is not None and status != "live" and Switch.ANY_DEPLOYMENT_STATUS not in self._switches:
             return self._error("retrieve", _invalid("Query parameter 'deployment_status' accepts only 'live'"))
@@ -278,7 +258,7 @@ class _Hub:
         with self.store.write() as tx:
             stored = tx.get(target.model_id) if target.valid else None
             reply, deleted = self._delete_stored(tx, stored, target, namespace, request)
-        path = _path_text(request)
+        path = path_text(request)
         record = DeleteRecord.of(path, target.model_id, namespace, stored, status=reply.status, deleted=deleted)
         self._audit.record_delete(record)
         return reply
@@ -297,19 +277,19 @@ class _Hub:
         if model.is_base and Switch.DELETE_BASE not in switches:
             error = _invalid(f"Base models cannot be deleted: {model.id}")
             return self._error("delete", self._refusal(error, model.id)), False
-        location = hostile.redirect_location(switches, model, namespace, _base_url(request))
+        location = hostile.redirect_location(switches, model, namespace, base_url(request))
         if location is not None:
             return Reply(307, raw=b"", media_type=None, headers=(("Location", location),)), False
         deleted = Switch.KEEP_DELETED not in switches and tx.delete(model.id)
         return self._ok("delete", self._model("delete", model)), deleted
 
-    async def _deploy(self, request: Request, target: Target, query: _Query, namespace: str) -> Reply:
+    async def _deploy(self, request: Request, target: Target, query: Query, namespace: str) -> Reply:
         reply, created = await self._deploy_reply(request, target, query, namespace)
         self._audit.record_deploy(DeployRecord(target.operation, namespace, created, reply.status))
         return reply
 
     async def _deploy_reply(
-        self, request: Request, target: Target, query: _Query, namespace: str
+        self, request: Request, target: Target, query: Query, namespace: str
     ) -> tuple[Reply, str | None]:
         """The answer to a deploy, and the id of the model it created, if any."""
         operation = target.operation
@@ -343,7 +323,7 @@ class _Hub:
         if Switch.DEPLOY_503 in self._switches:
             return self._error(operation, hostile.UPSTREAM_TIMEOUT), created
         if operation == "deploy":
-            endpoint = f"{_base_url(request)}/api/ai{model.endpoint}"
+            endpoint = f"{base_url(request)}/api/ai{model.endpoint}"
             deployment = {"model_slug": model.id, "status": "deploying", "endpoint": endpoint}
             return self._ok(operation, {"deployment": deployment}), created
         payload = {
@@ -367,7 +347,7 @@ class _Hub:
             status = DEPLOYMENT_STATUSES[(serial - 1) % len(DEPLOYMENT_STATUSES)]
         return custom_model(base, model_id=model_id, fine_tune=fine_tune, step=step, created=created, status=status)
 
-    async def _checkpoint_problem(self, request: Request, target: Target, query: _Query) -> str | None:
+    async def _checkpoint_problem(self, request: Request, target: Target, query: Query) -> str | None:
         if not _STEP.match(target.step):
             return f"Path parameter 'step' must be an integer, got {target.step!r}"
         retry = query.get("retry")
@@ -390,25 +370,6 @@ class _Hub:
         if kind not in _DEPLOYMENT_TYPES:
             return "deployment_type must be 'fast' or 'normal'"
         return None
-
-
-def _raw_path(request: Request) -> bytes:
-    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode("utf-8", "replace")
-    return raw
-
-
-def _path_text(request: Request) -> str:
-    # Percent-escapes stay as sent: the audit shows what arrived, not what it meant.
-    return _raw_path(request).decode("utf-8", "replace")
-
-
-def _base_url(request: Request) -> str:
-    scheme = "https" if request.scope.get("scheme") == "https" else "http"
-    host = request.headers.get("host", "")
-    if not _HOST.match(host):
-        server = request.scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server else "localhost"
-    return f"{scheme}://{host}"
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
