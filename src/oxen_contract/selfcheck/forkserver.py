@@ -147,12 +147,7 @@ class ForkServer:
         finally:
             self._control.settimeout(None)
         if word != b"ready":
-            self._control.close()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            self._stop()
             self._errors.seek(0)
             detail = (word.decode(errors="replace") + self._errors.read().decode(errors="replace")).strip()
             self._errors.close()
@@ -197,10 +192,14 @@ class ForkServer:
 
     def close(self) -> None:
         """End the server: its children still running are killed (their ``wait`` gives ``-SIGKILL``)."""
+        self._stop()
+        self._errors.close()
+
+    def _stop(self) -> None:
+        # Closing the control socket tells the server to end; one that does not within 10 s is killed.
         self._control.close()
         try:
             self._process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
-        self._errors.close()
