@@ -110,11 +110,6 @@ class RunConfig:
     def live(self) -> bool:
         return self.mode != Mode.REPLAY
 
-    @property
-    def fine_tune(self) -> FineTune | None:
-        """The first fine-tune to deploy (its owner is the namespace when --namespace is not given)."""
-        return self.fine_tunes[0] if self.fine_tunes else None
-
     def deploy_source(self, *, shared: bool) -> FineTune:
         """The fine-tune the shared model (``shared``) or a model a test deletes is deployed from."""
         return self.fine_tunes[0] if shared else self.fine_tunes[-1]
@@ -278,10 +273,11 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     namespace = _setting(config, "namespace", "OXEN_CONTRACT_NAMESPACE", "oxen_namespace")
 
     other_token: str | None
+    local_fine_tunes = tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
     if mode == Mode.REPLAY:
         hub_url, token, other_token = REPLAY_HUB_URL, REPLAY_TOKEN, REPLAY_OTHER_TOKEN
         # The recorded run's provisioning is part of the cassettes: replay it as recorded.
-        fine_tunes, disposable, namespace = tuple(map(FineTune.parse, LOCAL_FINE_TUNES)), (), LOCAL_NAMESPACE
+        fine_tunes, disposable, namespace = local_fine_tunes, (), LOCAL_NAMESPACE
         allow_probes = True
     elif local_hub:
         missing = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
@@ -291,7 +287,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
                 "pip install 'oxen-contract[hub]'"
             )
         hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
-        fine_tunes = fine_tunes or tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
+        fine_tunes = fine_tunes or local_fine_tunes
         namespace = namespace or LOCAL_NAMESPACE
         allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
     else:

@@ -42,7 +42,7 @@ def resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Resolve:
 def test_a_run_without_a_hub_replays_the_cassettes_as_they_were_recorded(resolved: Resolve) -> None:
     run = resolved()
     assert (run.mode, run.hub_url, run.live) == (Mode.REPLAY, REPLAY_HUB_URL, False)
-    assert (str(run.fine_tune), run.namespace, run.ledger_path) == (LOCAL_FINE_TUNE, "alice", None)
+    assert (str(run.deploy_source(shared=True)), run.namespace, run.ledger_path) == (LOCAL_FINE_TUNE, "alice", None)
     assert run.token.label == Credential.KEY
 
 
