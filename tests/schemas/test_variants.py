@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from oxen_contract.contracts import CONTRACT_NAMES, Contract, load_contract
 
-NULLABLE = (
-    "description",
-    "developer",
-    "fine_tuning",
-    "image_url",
-    "released_at",
-    "request_schema",
-    "showcase",
-    "source_model",
-    "summary",
-)
+
+def _nullable_fields() -> tuple[str, ...]:
+    # Read from the contract, not copied: a field made nullable there is tested here without an edit.
+    schema = json.loads((load_contract().directory / "model.schema.json").read_text(encoding="utf-8"))
+
+    def allows_null(node: dict[str, Any]) -> bool:
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            node = schema["$defs"][ref.removeprefix("#/$defs/")]
+        kinds = node.get("type")
+        return kinds == "null" or (isinstance(kinds, list) and "null" in kinds)
+
+    return tuple(sorted(name for name, node in schema["properties"].items() if allows_null(node)))
+
+
+NULLABLE = _nullable_fields()
 OBJECTS = ("", "/capabilities", "/deployments/0", "/developer", "/fine_tuning", "/pricing", "/showcase")
 
 
