@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from oxen_contract.selfcheck.forkserver import ForkServer
-from oxen_contract.selfcheck.launchers import FreshLauncher, fork_wanted
+from oxen_contract.selfcheck.launchers import ForkLauncher, FreshLauncher, fork_wanted
 from oxen_contract.selfcheck.runner import _clean_env, find_root, suite_args
 from oxen_contract.selfcheck.schedule import guess_seconds, longest_first, previous_seconds, row_seconds
 
@@ -185,3 +185,13 @@ def test_without_a_report_rows_that_wait_or_run_twice_start_first(tmp_path: Path
 def test_oxen_selfcheck_fork_0_brings_fresh_interpreters_back() -> None:
     assert not fork_wanted({"OXEN_SELFCHECK_FORK": "0"})
     assert fork_wanted({"OXEN_SELFCHECK_FORK": "1"}) == fork_wanted({})
+
+
+def test_a_launcher_of_some_kinds_refuses_the_others_before_starting_a_server(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown kinds"):
+        ForkLauncher(tmp_path, {}, [], kinds=("suite", "st"))
+    launcher = ForkLauncher(tmp_path, {}, [], kinds=("suite",))
+    with pytest.raises(ValueError, match="starts no hub runs"):
+        launcher.start("hub", [], env={}, cwd=tmp_path, stdout=1, stderr=2)
+    assert launcher._servers == {}
+    launcher.close()

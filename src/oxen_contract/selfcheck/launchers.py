@@ -77,19 +77,27 @@ class FreshLauncher:
 
 
 class ForkLauncher:
-    """A fork server per kind, all started (side by side) at the first run; ``close`` ends them."""
+    """A fork server per kind of ``kinds``, all started (side by side) at the first run; ``close`` ends them."""
 
-    def __init__(self, root: Path, env: Mapping[str, str], suite_args: Sequence[str]) -> None:
+    def __init__(
+        self, root: Path, env: Mapping[str, str], suite_args: Sequence[str], *, kinds: Sequence[str] = KINDS
+    ) -> None:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown kinds {unknown}: expected some of {', '.join(KINDS)}")
         self._root = root
         self._env = dict(env)
         self._suite_args = list(suite_args)
+        self._kinds = tuple(kinds)
         self._servers: dict[str, ForkServer] = {}
         self._lock = threading.Lock()
 
     def _server(self, kind: str) -> ForkServer:
         with self._lock:
+            if kind not in self._kinds:
+                raise ValueError(f"this launcher starts no {kind} runs (only {', '.join(self._kinds)})")
             if not self._servers:
-                for name in KINDS:
+                for name in self._kinds:
                     warm = self._suite_args if name == "suite" else ()
                     self._servers[name] = ForkServer(name, cwd=self._root, env=self._env, warm_args=warm)
             return self._servers[kind]
@@ -101,13 +109,13 @@ class ForkLauncher:
 
     def server_pids(self) -> dict[str, int]:
         """The pid of each fork server started (starting them if none is), by kind."""
-        self._server(KINDS[0])
+        self._server(self._kinds[0])
         with self._lock:
             return {kind: server.pid for kind, server in self._servers.items()}
 
     def wait_ready(self) -> None:
         """Block until every fork server has imported its modules (the first run of each kind would wait for it)."""
-        for kind in KINDS:
+        for kind in self._kinds:
             self._server(kind).wait_ready()
 
     def close(self) -> None:
