@@ -4,7 +4,8 @@ Each fault of the local hub must fail the suite with a message that names the br
 and every benign variant must pass it. A strict-only fault must pass by default and fail under ``--strict-contract``,
 naming its clause. Against each hostile hub the suite must reach a verdict, and the hub's audit must show no harm.
 One test per row; run them with ``OXEN_SELFCHECK=1 pytest tests/selfcheck -n 2``. Rows other than hostile ones also
-run plain schemathesis for the report, without asserting anything about it.
+run plain schemathesis for the report, without asserting anything about it (``OXEN_SELFCHECK_SCHEMATHESIS=0``
+leaves it out, and the report says "not run").
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from oxen_contract.hub import FAULTS
 from oxen_contract.selfcheck import NO_FAULT, Outcome, run_case
 from oxen_contract.selfcheck.expected import KNOWN_MISSES
 from oxen_contract.selfcheck.rows import SuiteRun, exit_words, write_outcome
+
+from .conftest import PLAIN_SCHEMATHESIS
 
 pytestmark = pytest.mark.selfcheck
 
@@ -35,7 +38,7 @@ HOSTILE = [fault.name for fault in FAULTS if fault.kind == "hostile"]
 
 
 def _row(name: str, request: pytest.FixtureRequest, outcomes_dir: Path) -> Outcome:
-    outcome = run_case(name, root=Path(str(request.config.rootpath)))
+    outcome = run_case(name, schemathesis=PLAIN_SCHEMATHESIS, root=Path(str(request.config.rootpath)))
     write_outcome(outcome, outcomes_dir)
     return outcome
 
