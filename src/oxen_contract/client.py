@@ -26,20 +26,8 @@ from .exchange import (
     shown_id,
 )
 from .failures import HubTimeout
-from .transport import (
-    CLEANUP_REQUESTS,
-    RETRY_STATUSES,
-    AnswerTooLarge,
-    ApiKey,
-    BearerAuth,
-    DeadlineExceeded,
-    HubUnavailable,
-    RequestBudget,
-    RequestGuard,
-    guarded_httpx_client,
-    retry_delay,
-    send_with_retries,
-)
+from .retries import CLEANUP_REQUESTS, RETRY_STATUSES, HubUnavailable, RequestBudget, retry_delay, send_with_retries
+from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, guarded_httpx_client
 from .verdict import EXIT_HUB_UNAVAILABLE
 
 __all__ = [

@@ -25,7 +25,8 @@ from typing import Any, cast
 import openai
 import pydantic
 
-from .transport import ApiKey, BearerAuth, RequestBudget, RequestGuard, guarded_httpx_client
+from .retries import RequestBudget
+from .transport import ApiKey, BearerAuth, RequestGuard, guarded_httpx_client
 
 __all__ = ["Disagreement", "KnownIncompatibility", "SdkMismatch", "check_fits", "disagreements", "openai_client"]
 

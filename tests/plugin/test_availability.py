@@ -24,7 +24,6 @@ from oxen_contract.client import (
     HubClient,
     HubUnavailable,
     RequestBudget,
-    retry_delay,
 )
 from oxen_contract.hub.serve import bind, url_of
 from oxen_contract.transport import ApiKey, RequestGuard
@@ -124,11 +123,6 @@ def test_retry_wait_is_bounded_in_time() -> None:
     client = _client([(503, {"Retry-After": "3600"}), (200, {})], slept)
     assert client.list().status == 503
     assert slept == []
-
-
-def test_retry_after_as_an_http_date_is_honoured() -> None:
-    assert retry_delay({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0) == 0.0
-    assert retry_delay({"retry-after": "not a date"}, 2) == 2.0
 
 
 def test_max_requests_stops_sending_and_says_so(run_suite: Runner) -> None:
