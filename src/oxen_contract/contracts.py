@@ -68,6 +68,8 @@ _CLAUSES = {
 # The registry's key for each file. The files carry no $id on purpose: tools that read openapi.yaml from disk
 # (schemathesis, openapi-spec-validator) then resolve `model.schema.json` beside it, instead of fetching it from a URL.
 BASE_URI = "https://contracts.oxen-contract.dev/"
+# Distinct answers whose violations a Contract keeps (the oldest is dropped first).
+_SEEN_LIMIT = 256
 
 
 class ContractNotFound(RuntimeError):
@@ -154,6 +156,7 @@ class Contract:
             node_id: (name, path) for name, document in self.documents.items() for node_id, path in _walk(document, ())
         }
         self._clauses: dict[tuple[str, bool], tuple[str, ...]] = {}
+        self._seen: dict[tuple[str, bool, str], list[ClauseViolation]] = {}
 
     @property
     def openapi_path(self) -> Path:
@@ -191,6 +194,22 @@ class Contract:
 
     def violations(self, name: str, instance: Any, *, strict: bool = False) -> list[ClauseViolation]:
         """Every clause of contract ``name`` that ``instance`` breaks; empty when it conforms."""
+        # A run validates the same answers again and again (every list carries the same models): a validation is a
+        # pure function of the contract and the JSON text, so each distinct text is validated once.
+        try:
+            text = json.dumps(instance, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            return self._validate(name, instance, strict)
+        key = (name, strict, text)
+        found = self._seen.get(key)
+        if found is None:
+            found = self._validate(name, instance, strict)
+            if len(self._seen) >= _SEEN_LIMIT:
+                self._seen.pop(next(iter(self._seen)))
+            self._seen[key] = found
+        return list(found)
+
+    def _validate(self, name: str, instance: Any, strict: bool) -> list[ClauseViolation]:
         found: dict[tuple[str, str], ClauseViolation] = {}
         for error in self.validator(name, strict=strict).iter_errors(instance):
             for leaf in self._leaves(error):

@@ -54,3 +54,21 @@ def test_the_tally_counts_a_validation_as_a_check_of_each_clause_the_contract_na
     tally.validated("checkpoint-deploy", strict, {"model": {}})
     tally.validated("checkpoint-deploy", strict, {"model": {}})
     assert tally.checked == dict.fromkeys(CONTRACT.clauses("checkpoint-deploy", strict), 2)
+
+
+def test_an_answer_validated_again_gives_the_same_violations_whatever_its_key_order() -> None:
+    contract = load_contract()
+    broken = {"id": 7, "object": "model", "created": "yesterday", "owned_by": "alice"}
+    first = contract.violations("model", broken)
+    assert {v.clause for v in first} == {
+        "model.schema.json#/properties/id/type",
+        "model.schema.json#/properties/created/type",
+    }
+    first.clear()  # the caller's list is its own: the next answer is judged afresh
+    again = contract.violations("model", dict(reversed(list(broken.items()))))
+    assert [v.clause for v in again] == [v.clause for v in contract.violations("model", broken)]
+    assert len(again) == 2
+    # Equal as Python values, different as JSON: each is judged on its own (1.5 is no integer, True no number).
+    assert contract.violations("model", {**broken, "created": 1.5})[0].instance_pointer == "/created"
+    assert contract.violations("model", {**broken, "id": "m", "created": True})[0].clause.endswith("created/type")
+    assert contract.violations("model", {**broken, "id": "m", "created": 1}) == []
