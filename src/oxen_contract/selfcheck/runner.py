@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .expected import EXPECTED_CLAUSES
-from .launchers import Launcher, default_launcher
+from .launchers import Child, Launcher, default_launcher
 from .rows import NO_FAULT, Outcome, Safety, SchemathesisRun, SuiteRun
 
 __all__ = [
@@ -137,6 +137,33 @@ def launcher_for(root: Path) -> Launcher:
     return default_launcher(root, _clean_env({}), suite_args("http://127.0.0.1:9", placeholder))
 
 
+def _start_piped(
+    launcher: Launcher, kind: str, args: list[str], env: dict[str, str], cwd: Path, *, stderr: int | None = None
+) -> tuple[Child, int]:
+    """Start the command of ``kind`` with its stdout (and ``stderr``, unless given) into a pipe; the pipe's read end."""
+    reading, writing = os.pipe()
+    try:
+        errors = writing if stderr is None else stderr
+        process = launcher.start(kind, args, env=env, cwd=cwd, stdout=writing, stderr=errors)
+    except BaseException:
+        os.close(reading)
+        raise
+    finally:
+        os.close(writing)
+    return process, reading
+
+
+@contextmanager
+def _killed_after(seconds: float, process: Child) -> Iterator[None]:
+    """Kill ``process`` if the block still runs after ``seconds``."""
+    timer = threading.Timer(seconds, process.kill)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 @contextmanager
 def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None = None) -> Iterator[str]:
     """A fresh local hub with ``fault`` switched on, in a child process; yields its URL.
@@ -151,21 +178,10 @@ def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None 
     env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
     # stderr to a file: a pipe nobody reads could fill up and stall the hub.
     with tempfile.TemporaryFile(mode="w+") as errors:
-        reading, writing = os.pipe()
-        try:
-            process = launcher.start("hub", args, env=env, cwd=Path.cwd(), stdout=writing, stderr=errors.fileno())
-        except BaseException:
-            os.close(reading)
-            raise
-        finally:
-            os.close(writing)
+        process, reading = _start_piped(launcher, "hub", args, env, Path.cwd(), stderr=errors.fileno())
         with open(reading, encoding="utf-8", errors="replace") as stdout:
-            timer = threading.Timer(HUB_START_TIMEOUT, process.kill)
-            timer.start()
-            try:
+            with _killed_after(HUB_START_TIMEOUT, process):
                 line = stdout.readline()
-            finally:
-                timer.cancel()
             try:
                 if "listening on " not in line:
                     process.kill()
@@ -190,25 +206,13 @@ def _stream(
     started = time.monotonic()
     first_failure: float | None = None
     lines: list[str] = []
-    reading, writing = os.pipe()
-    try:
-        process = launcher.start(kind, args, env=env, cwd=cwd, stdout=writing, stderr=writing)
-    except BaseException:
-        os.close(reading)
-        raise
-    finally:
-        os.close(writing)
-    with open(reading, encoding="utf-8", errors="replace") as output:
-        timer = threading.Timer(timeout, process.kill)
-        timer.start()
-        try:
-            for line in output:
-                lines.append(line)
-                if first_failure is None and line.startswith("tests/") and _RESULT_LINE.search(line):
-                    first_failure = time.monotonic() - started
-            code = process.wait()
-        finally:
-            timer.cancel()
+    process, reading = _start_piped(launcher, kind, args, env, cwd)
+    with open(reading, encoding="utf-8", errors="replace") as output, _killed_after(timeout, process):
+        for line in output:
+            lines.append(line)
+            if first_failure is None and line.startswith("tests/") and _RESULT_LINE.search(line):
+                first_failure = time.monotonic() - started
+        code = process.wait()
     seconds = time.monotonic() - started
     if seconds >= timeout:
         lines.append(f"\n[selfcheck] killed after {timeout:.0f} s\n")
