@@ -1,0 +1,43 @@
+"""Made-up rows of the matrix, for the tests of the self-check's parsing, judging and report."""
+
+from __future__ import annotations
+
+from oxen_contract.hub.faults import FAULTS_BY_NAME
+from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT, Outcome
+from oxen_contract.selfcheck.rows import Safety, SchemathesisRun, SuiteRun
+
+
+def suite_run(
+    code: int, clauses: tuple[str, ...] = (), caught_by: str | None = None, warned: tuple[str, ...] = ()
+) -> SuiteRun:
+    failed = (caught_by,) if caught_by else ()
+    verdict = f"CONTRACT HELD: 3 checks (exit status {code})"
+    return SuiteRun(code, 5.0, 2.0 if code else None, clauses, failed, caught_by, "", verdict, warned)
+
+
+def outcome(
+    name: str,
+    code: int,
+    clauses: tuple[str, ...] = (),
+    *,
+    st: int = 1,
+    benign: bool = False,
+    strict: SuiteRun | None = None,
+    safety: Safety | None = None,
+    warned: tuple[str, ...] = (),
+) -> Outcome:
+    kind = NO_FAULT if name == NO_FAULT else "benign" if benign else FAULTS_BY_NAME[name].kind
+    expected = EXPECTED_CLAUSES.get(name, ()) if kind in ("fault", "strict-only") else ()
+    plain = SchemathesisRun(st, 6.0, ("ST103 Undocumented status code: DELETE /x",) if st else (), "")
+    plain_run = None if kind == "hostile" else plain
+    suite = suite_run(code, clauses, "tests/x.py::t", warned)
+    return Outcome(name, kind, "rule in words", expected, suite, plain_run, strict=strict, safety=safety)
+
+
+def safety(*, reached: tuple[str, ...] = (), deleted: tuple[str, ...] = (), deploys: int = 1) -> Safety:
+    return Safety(deploys, 3, ("alice:sandbox/ft-1-1",), reached, deleted)
+
+
+STRICT = "invalid-query-accepted"
+STRICT_CLAUSE = "rule:invalid-input-is-refused"
+PROD = "alice:sandbox/ft-1-prod"
