@@ -9,14 +9,11 @@ deploys are written to an ``Audit`` after they are answered, so that tests can s
 
 from __future__ import annotations
 
-import json
-import re
 import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
 import anyio
 from starlette.applications import Starlette
@@ -28,7 +25,7 @@ from . import hostile
 from .audit import Audit, DeleteRecord, DeployRecord
 from .catalog import BASE_MODELS_BY_ID
 from .faults import Fault, Switch, resolve
-from .incoming import Query, base_url, path_text, raw_path
+from .incoming import Query, base_url, checkpoint_problem, path_text, raw_path
 from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, Reply, custom_model, render
 from .routing import Resource, Target
 from .routing import resolve as resolve_path
@@ -36,10 +33,6 @@ from .store import Store, Stored, Tx
 
 # The deterministic clock starts here (2026-01-01T00:00:00Z): the n-th thing created is registered at EPOCH + n.
 EPOCH = 1767225600
-_MAX_BODY = 64 * 1024
-_STEP = re.compile(r"^[0-9]{1,12}$")
-_BOOLEANS = {"true", "false", "1", "0"}
-_DEPLOYMENT_TYPES = ("fast", "normal")
 _DEPLOYS = ("deploy", "deploy_checkpoint")
 
 
@@ -295,7 +288,7 @@ class _Hub:
         operation = target.operation
         step: int | None = None
         if operation == "deploy_checkpoint":
-            problem = await self._checkpoint_problem(request, target, query)
+            problem = await checkpoint_problem(request, target, query)
             if problem is not None:
                 return self._error(operation, _invalid(problem)), None
             step = int(target.step)
@@ -346,30 +339,6 @@ class _Hub:
         if Switch.CYCLE_STATUS in self._switches:
             status = DEPLOYMENT_STATUSES[(serial - 1) % len(DEPLOYMENT_STATUSES)]
         return custom_model(base, model_id=model_id, fine_tune=fine_tune, step=step, created=created, status=status)
-
-    async def _checkpoint_problem(self, request: Request, target: Target, query: Query) -> str | None:
-        if not _STEP.match(target.step):
-            return f"Path parameter 'step' must be an integer, got {target.step!r}"
-        retry = query.get("retry")
-        if retry is not None and retry.lower() not in _BOOLEANS:
-            return f"Query parameter 'retry' must be a boolean, got {retry!r}"
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > _MAX_BODY:
-                return "Request body is too large"
-        if not body.strip():
-            return None
-        try:
-            document: Any = json.loads(body)
-        except (ValueError, RecursionError):
-            return "Request body must be a JSON object"
-        if not isinstance(document, dict):
-            return "Request body must be a JSON object"
-        kind = document.get("deployment_type", "normal")
-        if kind not in _DEPLOYMENT_TYPES:
-            return "deployment_type must be 'fast' or 'normal'"
-        return None
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

@@ -1,20 +1,28 @@
-"""What the hub reads off a request as it was sent: the raw path, the query string, the base URL it was reached at.
+"""What the hub reads off a request as it was sent: raw path, query, base URL, a checkpoint deploy's options and body.
 
-Kept apart from ``app.py``, which decides the answers: these only read the ASGI scope, and read it the same way for
+Kept apart from ``app.py``, which decides the answers: these only read the request, and read it the same way for
 every route (ids are parsed from the raw path by ``routing.py``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-__all__ = ["Query", "base_url", "path_text", "raw_path"]
+from .routing import Target
+
+__all__ = ["Query", "base_url", "checkpoint_problem", "path_text", "raw_path"]
 
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_MAX_BODY = 64 * 1024
+_STEP = re.compile(r"^[0-9]{1,12}$")
+_BOOLEANS = {"true", "false", "1", "0"}
+_DEPLOYMENT_TYPES = ("fast", "normal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +59,29 @@ def base_url(request: Request) -> str:
         server = request.scope.get("server")
         host = f"{server[0]}:{server[1]}" if server else "localhost"
     return f"{scheme}://{host}"
+
+
+async def checkpoint_problem(request: Request, target: Target, query: Query) -> str | None:
+    """What is wrong with a checkpoint deploy's step, ``retry`` query and body, as an error detail; None if nothing."""
+    if not _STEP.match(target.step):
+        return f"Path parameter 'step' must be an integer, got {target.step!r}"
+    retry = query.get("retry")
+    if retry is not None and retry.lower() not in _BOOLEANS:
+        return f"Query parameter 'retry' must be a boolean, got {retry!r}"
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_BODY:
+            return "Request body is too large"
+    if not body.strip():
+        return None
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, RecursionError):
+        return "Request body must be a JSON object"
+    if not isinstance(document, dict):
+        return "Request body must be a JSON object"
+    kind = document.get("deployment_type", "normal")
+    if kind not in _DEPLOYMENT_TYPES:
+        return "deployment_type must be 'fast' or 'normal'"
+    return None
