@@ -90,15 +90,20 @@ def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     assert client.retrieve(leftover).status == 404
 
 
-def test_replay_with_missing_cassettes_says_they_are_out_of_date(run_suite: Runner, tmp_path: Path) -> None:
+def _replay_one_test(run_suite: Runner, cassettes: Path) -> str:
+    """Replays one test from ``cassettes``; it must end as a setup error (78, not a broken contract) naming the fix."""
     result = run_suite(
         "tests/contract/test_models.py::test_list_answers_the_list_contract",
         "--block-network",
-        env={"OXEN_CONTRACT_CASSETTE_DIR": str(tmp_path)},
+        env={"OXEN_CONTRACT_CASSETTE_DIR": str(cassettes)},
     )
-    assert result.returncode == 78  # a setup error, not a broken contract
-    assert "are out of date" in result.stdout
+    assert result.returncode == 78, result.stdout[-3000:]
     assert "tox -e record" in result.stdout
+    return result.stdout
+
+
+def test_replay_with_missing_cassettes_says_they_are_out_of_date(run_suite: Runner, tmp_path: Path) -> None:
+    assert "are out of date" in _replay_one_test(run_suite, tmp_path)
 
 
 def test_replay_of_a_corrupt_cassette_is_a_clear_error_that_changes_nothing(run_suite: Runner, tmp_path: Path) -> None:
@@ -107,14 +112,7 @@ def test_replay_of_a_corrupt_cassette_is_a_clear_error_that_changes_nothing(run_
     broken = cassettes / "test_models" / "test_list_answers_the_list_contract.yaml"
     broken.write_text("interactions: [\n  - {request: : :\n")
     before = broken.read_bytes()
-    result = run_suite(
-        "tests/contract/test_models.py::test_list_answers_the_list_contract",
-        "--block-network",
-        env={"OXEN_CONTRACT_CASSETTE_DIR": str(cassettes)},
-    )
-    assert result.returncode == 78  # a setup error, not a broken contract
-    assert "cannot be read" in result.stdout
-    assert "tox -e record" in result.stdout
+    assert "cannot be read" in _replay_one_test(run_suite, cassettes)
     assert broken.read_bytes() == before
 
 
