@@ -19,7 +19,7 @@ from oxen_contract.selfcheck import NO_FAULT, Outcome, run_case
 from oxen_contract.selfcheck.expected import KNOWN_MISSES
 from oxen_contract.selfcheck.rows import SuiteRun, exit_words, write_outcome
 
-from .conftest import PLAIN_SCHEMATHESIS
+from .session import PLAIN_SCHEMATHESIS
 
 pytestmark = pytest.mark.selfcheck
 
