@@ -6,9 +6,11 @@ default). CPU seconds are user + system time of every process a run used (hubs i
 cannot take less wall time than half its CPU seconds. Usage:
 
     python benchmarks/selfcheck_time.py [--runs N] [--row NAME ...] [--matrix] [--matrix-fresh]
+        [--matrix-without-schemathesis]
 
 ``--matrix`` also times the whole matrix (``python -m oxen_contract.selfcheck --jobs 2``, report written to a temporary
-directory), ``--matrix-fresh`` the same with fresh interpreters. Figures measured while other work holds the cores are
+directory), ``--matrix-fresh`` the same with fresh interpreters, ``--matrix-without-schemathesis`` the same without
+plain schemathesis (as ``tox`` runs the matrix). Figures measured while other work holds the cores are
 inflated.
 """
 
@@ -147,7 +149,7 @@ def _rows(label: str, launcher: Launcher, names: Sequence[str]) -> None:
         print(f"  {name:40s} {_row_line(outcome, wall, meter.read())}")
 
 
-def _matrix(fresh: bool) -> None:
+def _matrix(fresh: bool, plain: bool = True) -> None:
     env = dict(os.environ, OXEN_SELFCHECK_FORK="0" if fresh else "1")
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch, "selfcheck.md")
@@ -158,12 +160,14 @@ def _matrix(fresh: bool) -> None:
         before = _children_cpu()
         started = time.perf_counter()
         command = [sys.executable, "-m", "oxen_contract.selfcheck", "--jobs", "2", "--out", str(out)]
+        command += [] if plain else ["--no-schemathesis"]
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - started
         cpu = _children_cpu() - before
         scores = json.loads(out.with_suffix(".json").read_text())["scores"] if result.returncode in (0, 1) else {}
-    label = "fresh interpreters" if fresh else "fork servers"
-    print(f"\nwhole matrix, {label} (python -m oxen_contract.selfcheck --jobs 2):")
+    label = ("fresh interpreters" if fresh else "fork servers") + ("" if plain else ", without plain schemathesis")
+    shown = " ".join(["python -m oxen_contract.selfcheck --jobs 2", *command[len(command) if plain else -1 :]])
+    print(f"\nwhole matrix, {label} ({shown}):")
     print(f"  wall {wall:6.1f} s, CPU {cpu:6.1f} s (exit {result.returncode})")
     if scores:
         print(
@@ -181,6 +185,11 @@ def main() -> None:
     parser.add_argument("--row", action="append", default=[], metavar="NAME", help="rows to time (repeatable)")
     parser.add_argument("--matrix", action="store_true", help="also time the whole matrix with fork servers")
     parser.add_argument("--matrix-fresh", action="store_true", help="also time the whole matrix, fresh interpreters")
+    parser.add_argument(
+        "--matrix-without-schemathesis",
+        action="store_true",
+        help="also time the whole matrix with fork servers, without plain schemathesis (as tox's check session)",
+    )
     args = parser.parse_args()
     runs = args.runs
     print(f"start-up of a fresh interpreter (median of {runs}):")
@@ -210,6 +219,8 @@ def main() -> None:
         _matrix(fresh=False)
     if args.matrix_fresh:
         _matrix(fresh=True)
+    if args.matrix_without_schemathesis:
+        _matrix(fresh=False, plain=False)
 
 
 def _proc_cpu(pid: int) -> float:
