@@ -1,4 +1,4 @@
-"""Fixtures of the fault matrix; its session hooks are in ``session.py`` (the root conftest registers them)."""
+"""Fixtures of the fault matrix; its session hooks are in ``session.py`` (``tests/conftest.py`` holds them)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The fault matrix's session hooks: its rows run only with OXEN_SELFCHECK=1, and then the mutation report is written.
 
-Registered by the root ``conftest.py`` (``pytest_plugins``), not by ``tests/selfcheck/conftest.py``: under xdist the
-controller, which clears the last outcomes and writes the report, loads only the conftests of its command line, and
-`tox` runs the matrix in a session started as ``pytest`` (its ``testpaths``), which names no ``tests/selfcheck``.
+Made hooks by ``tests/conftest.py``, not by ``tests/selfcheck/conftest.py``: under xdist the controller, which clears
+the last outcomes and writes the report, loads only the conftests its command line reaches, and `tox` runs the matrix
+in a session started as ``pytest`` (its ``testpaths``), which does not reach ``tests/selfcheck/conftest.py``.
 
 Rows run the longest first (by the last report's seconds, see ``oxen_contract.selfcheck.schedule``), and the fast
 tests after them, so that what is left at the end is short; each worker forks its runs from fork servers it ends when
