@@ -7,7 +7,6 @@ SOURCES.md without a case here fails ``test_every_schema_clause_has_a_violation_
 from __future__ import annotations
 
 import copy
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,7 +61,7 @@ M = "model.schema.json#"
 
 def _cost_fields() -> tuple[str, ...]:
     # Read from the contract, not copied: a price field added there with the cost clause is broken here too.
-    schema = json.loads((load_contract().directory / "model.schema.json").read_text(encoding="utf-8"))
+    schema = load_contract().documents["model.schema.json"]
     pricing = schema["$defs"]["pricing"]["properties"]
     return tuple(name for name, node in pricing.items() if node.get("$ref") == "#/$defs/cost")
 

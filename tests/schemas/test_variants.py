@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from oxen_contract.contracts import CONTRACT_NAMES, Contract, load_contract
 
 def _nullable_fields() -> tuple[str, ...]:
     # Read from the contract, not copied: a field made nullable there is tested here without an edit.
-    schema = json.loads((load_contract().directory / "model.schema.json").read_text(encoding="utf-8"))
+    schema = load_contract().documents["model.schema.json"]
 
     def allows_null(node: dict[str, Any]) -> bool:
         ref = node.get("$ref", "")
