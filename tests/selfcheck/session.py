@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from oxen_contract.selfcheck.launchers import switched_on
+
 ENABLED = os.environ.get("OXEN_SELFCHECK") == "1"
 # Plain schemathesis runs beside the suite only for the report's comparison column, and asserts nothing: about half the
 # matrix's CPU. `tox` (its check env, which CI runs) sets OXEN_SELFCHECK_SCHEMATHESIS=0; `tox -e selfcheck` keeps it.
-_OFF = ("0", "no", "false", "off")
-PLAIN_SCHEMATHESIS = os.environ.get("OXEN_SELFCHECK_SCHEMATHESIS", "1").strip().lower() not in _OFF
+PLAIN_SCHEMATHESIS = switched_on("OXEN_SELFCHECK_SCHEMATHESIS")
 SKIP_REASON = "the fault matrix takes minutes: OXEN_SELFCHECK=1 pytest tests/selfcheck -n 2 (or tox -e selfcheck)"
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "close_default_launchers",
     "default_launcher",
     "fork_wanted",
+    "switched_on",
 ]
 
 FORK_ENV = "OXEN_SELFCHECK_FORK"
@@ -125,10 +126,15 @@ class ForkLauncher:
             server.close()
 
 
+def switched_on(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """A self-check switch: on unless the variable says 0, no, false or off (any case)."""
+    value = (os.environ if environ is None else environ).get(name, "1").strip().lower()
+    return value not in ("0", "no", "false", "off")
+
+
 def fork_wanted(environ: Mapping[str, str] | None = None) -> bool:
     """Fork servers unless ``OXEN_SELFCHECK_FORK=0`` (or the platform has no ``os.fork``)."""
-    value = (os.environ if environ is None else environ).get(FORK_ENV, "1").strip().lower()
-    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and value not in ("0", "no", "false", "off")
+    return hasattr(os, "fork") and hasattr(os, "pidfd_open") and switched_on(FORK_ENV, environ)
 
 
 _DEFAULT: dict[Path, Launcher] = {}
