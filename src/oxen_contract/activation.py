@@ -12,6 +12,7 @@ from .stash_keys import (
     GENERATION_THAWED,
     LEDGER_HELD,
     RUN_CONFIG,
+    SESSION_NOTES,
     SESSION_TALLY,
     SUITE_ACTIVE,
     SUITE_REQUESTED,
@@ -46,6 +47,10 @@ def activate_suite(config: pytest.Config) -> None:
     from .profiles import load_profile
 
     load_profile()
+    if run.ignored:
+        config.stash[SESSION_NOTES].append(
+            f"--replay: left unused, since a replay sends nothing to any hub: {', '.join(run.ignored)}"
+        )
     if run.mode == Mode.LIVE:
         # Live means live: never let pytest-recording answer from a cassette.
         config.option.disable_recording = True
@@ -65,14 +70,14 @@ def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
                 "read-only live runs may use it)."
             )
         return
-    from .ledger import Ledger, LedgerBusy
+    from .ledger import Ledger, LedgerBusy, LedgerUnusable
 
     assert run.ledger_path is not None
     ledger = Ledger(run.ledger_path, run.hub_url)
     try:
         ledger.acquire()
-    except LedgerBusy as busy:
-        raise pytest.UsageError(str(busy)) from None
+    except (LedgerBusy, LedgerUnusable) as problem:
+        raise pytest.UsageError(str(problem)) from None
     config.stash[LEDGER_HELD] = ledger
 
 

@@ -18,6 +18,7 @@ import schemathesis
 from .contracts import Contract, load_contract
 from .exchange import Exchange, carried, next_answer_id
 from .failures import ContractFailure, Finding
+from .provenance import DEPLOYED_ID
 from .tally import Tally
 from .text import render_value
 from .transport import ApiKey
@@ -36,9 +37,6 @@ OPERATION_CONTRACTS = {
     "deployCheckpoint": "checkpoint-deploy",
 }
 
-
-# Where each deploy route's answer names the new model.
-DEPLOYED_ID = {"deployFineTune": ("deployment", "model_slug"), "deployCheckpoint": ("model", "id")}
 # What activate and deactivate must leave behind ([O]): the deployment statuses they rule out.
 SWITCHED = {
     "activate": ("rule:activate-activates", ("inactive", "deactivating")),

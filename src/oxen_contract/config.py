@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from .exchange import Credential
+from .provenance import DEFAULT_CLOCK_SKEW
 from .transport import ApiKey
 
 __all__ = ["FineTune", "Mode", "RunConfig", "resolve"]
@@ -105,6 +106,10 @@ class RunConfig:
     # --history: earlier JSON reports, oldest first, for the HTML report's chart; and the files that were skipped.
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     history_skipped: tuple[str, ...] = ()
+    # How far the hub's clock may be from itself (its Date header vs a model's `created`): see provenance.py.
+    clock_skew: float = DEFAULT_CLOCK_SKEW
+    # Settings a replay asked for explicitly (--replay) left unused, by name and where they came from: said in the run.
+    ignored: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -230,13 +235,25 @@ def _url(raw: str) -> str:
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
         raise pytest.UsageError(f"--hub-url has a port that is not a number; got {raw!r}") from None
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if segments[-1:] == ["api"] or segments[-2:] == ["api", "ai"] or segments[-3:] == ["api", "ai", "models"]:
+        # The OpenAI SDK's base URL (HUB/api/ai) is a natural thing to paste, and every route would then 404.
+        root = url[: len(url) - len(parts.path)] + "/" + "/".join(segments[: segments.index("api")])
+        raise pytest.UsageError(
+            f"--hub-url takes the hub's root, the URL the API's paths (/api/ai/models, ...) are appended to; got "
+            f"{raw!r}. Try {root.rstrip('/')!r}"
+        )
+    if any(segment in (".", "..") or "%" in segment for segment in segments):
+        raise pytest.UsageError(f"--hub-url's path must be plain segments (no dot segments, no %-escapes); got {raw!r}")
     return url
 
 
 def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     """Read the session's settings and check them together; raise ``pytest.UsageError`` on bad input."""
-    local_hub = _flag(config, "local_hub", "OXEN_CONTRACT_LOCAL_HUB")
-    raw_url = _setting(config, "hub_url", "OXEN_HUB_URL", "oxen_hub_url")
+    # An explicit --replay is replay, whatever an ini file or the environment says: nothing they hold turns it live.
+    ignored = _replay_ignores(config) if config.getoption("replay", default=False) else None
+    local_hub = ignored is None and _flag(config, "local_hub", "OXEN_CONTRACT_LOCAL_HUB")
+    raw_url = None if ignored is not None else _setting(config, "hub_url", "OXEN_HUB_URL", "oxen_hub_url")
     if local_hub and raw_url:
         raise pytest.UsageError("--local-hub starts its own hub: drop --hub-url (or OXEN_HUB_URL), or drop --local-hub")
     record_mode = config.getoption("record_mode", default="none") or "none"
@@ -256,7 +273,9 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     if not cassette_dir.is_absolute():
         cassette_dir = rootdir / cassette_dir
 
-    fine_tune_raw = _setting(config, "fine_tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune")
+    fine_tune_raw = (
+        None if ignored is not None else _setting(config, "fine_tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune")
+    )
     # The option may be repeated; the environment and ini give several separated by commas.
     raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
     fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
@@ -356,4 +375,48 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             if (raw_cap := _setting(config, "max_requests", "OXEN_CONTRACT_MAX_REQUESTS", None)) is not None
             else None
         ),
+        clock_skew=_clock_skew(config),
+        ignored=ignored or (),
     )
+
+
+def _clock_skew(config: pytest.Config) -> float:
+    raw = _setting(config, "clock_skew", "OXEN_CONTRACT_CLOCK_SKEW", "oxen_clock_skew")
+    if raw is not None and str(raw).strip() in ("0", "0.0"):
+        return 0.0  # no skew at all is a choice, not a mistake
+    return _number("--clock-skew", raw, DEFAULT_CLOCK_SKEW)
+
+
+# What a replay leaves unused wherever it comes from: each would turn the run live, spend or delete.
+_LIVE_SETTINGS = (
+    ("hub_url", "--hub-url", "OXEN_HUB_URL", "oxen_hub_url"),
+    ("local_hub", "--local-hub", "OXEN_CONTRACT_LOCAL_HUB", None),
+    ("fine_tune", "--fine-tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune"),
+    ("disposable_models", "--disposable-model", "OXEN_CONTRACT_DISPOSABLE_MODELS", None),
+    ("namespace", "--namespace", "OXEN_CONTRACT_NAMESPACE", "oxen_namespace"),
+    ("ledger", "--ledger", "OXEN_CONTRACT_LEDGER", "oxen_ledger"),
+    (None, None, "OXEN_API_KEY", None),
+    (None, None, "OXEN_API_KEY_OTHER", None),
+)
+
+
+def _replay_ignores(config: pytest.Config) -> tuple[str, ...]:
+    """What an explicit --replay leaves unused (ini files, pyproject, environment); a usage error for options given."""
+    given = [
+        option
+        for dest, option, _, _ in _LIVE_SETTINGS
+        if dest and option and config.getoption(dest, default=None) not in (None, False, [], "")
+    ]
+    if given:
+        raise pytest.UsageError(f"--replay replays the cassettes: drop {', '.join(given)}")
+    record_mode = config.getoption("record_mode", default="none") or "none"
+    if record_mode != "none" and not config.getoption("disable_recording", default=False):
+        raise pytest.UsageError(f"--replay replays the cassettes: drop --record-mode={record_mode}")
+    ignored = []
+    source = Path(str(config.inipath)).name if config.inipath else "the ini file"
+    for _, _, env, ini in _LIVE_SETTINGS:
+        if os.environ.get(env, "").strip():
+            ignored.append(f"{env} (environment)")
+        if ini and config.getini(ini) not in (None, [], ""):
+            ignored.append(f"{ini} ({source})")
+    return tuple(ignored)

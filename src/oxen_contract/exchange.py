@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,11 +33,19 @@ __all__ = [
     "carried",
     "curl_line",
     "fine_tune_path",
+    "id_problem",
     "model_path",
     "next_answer_id",
 ]
 
 MODELS = "/api/ai/models"
+# Path segments under MODELS that are other routes ([S]'s favorites and featured too): no model can be named by them.
+ROUTE_NAMES = frozenset({"search", "favorites", "featured"})
+DOT_SEGMENTS = frozenset({".", ".."})
+# The characters a model id the run may delete is made of: the documented slugs' (`owner:repo/name-1.2`) and RFC 3986's
+# unreserved ones. Anything else ("%", "?", "#", "\\", spaces) can mean another path to a proxy that decodes twice or
+# normalises, so an id holding it is never one the run deletes.
+_DELETABLE_ID = re.compile(r"[A-Za-z0-9._~:/@+=,-]+")
 # The key sent when a test needs a credential the hub must refuse.
 INVALID_KEY = "not-a-valid-oxen-key"
 
@@ -102,6 +111,27 @@ def model_path(model_id: str, action: str | None = None) -> str:
     # surrogateescape: an id may carry bytes that are not UTF-8 (an odd-id probe's "\udcff" is sent as %FF).
     path = f"{MODELS}/{quote(model_id.encode('utf-8', 'surrogateescape'), safe='')}"
     return f"{path}/{action}" if action else path
+
+
+def id_problem(model_id: object) -> str | None:
+    """Why ``model_id`` cannot be the id of a model the run deletes, or None: the one rule, for every caller.
+
+    It must be one path segment once encoded that decodes to itself: made only of the characters a documented slug
+    uses (so no ``%`` that a proxy could decode a second time, no ``?`` or ``#``), no dot segment anywhere (a
+    normalising proxy would climb out of the model route), and not a route name.
+    """
+    if not isinstance(model_id, str) or not model_id:
+        return "no id"
+    if model_id in DOT_SEGMENTS or model_id in ROUTE_NAMES:
+        return f"{model_id!r} is not one path segment that names a model"
+    if not _DELETABLE_ID.fullmatch(model_id):
+        return (
+            f"{model_id!r} holds a character outside a model slug's (letters, digits and ._~:/@+=,-): a proxy that "
+            "decodes or normalises the path could send its DELETE to another model"
+        )
+    if any(part in DOT_SEGMENTS for part in model_id.split("/")):
+        return f"{model_id!r} holds a dot segment, which a proxy may normalise into another path"
+    return None
 
 
 _ANSWER_IDS = itertools.count(1)

@@ -14,7 +14,16 @@ import pytest
 
 from .activation import activate_suite, say
 from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
-from .stash_keys import HUB_CLIENT, HUB_URL_SEEN, LEDGER_HELD, RUN_CONFIG, SESSION_LEAKS, SESSION_NOTES, SESSION_TALLY
+from .stash_keys import (
+    HUB_CLIENT,
+    HUB_URL_SEEN,
+    LEDGER_HELD,
+    RUN_CONFIG,
+    SESSION_LEAKS,
+    SESSION_NOTES,
+    SESSION_TALLY,
+    SESSION_UNSETTLED,
+)
 
 # Every fixture, for the plugin's star import (which would skip the underscored one).
 __all__ = [
@@ -193,7 +202,9 @@ def provisioner(
         made.sweep_leaks()
     notes.extend(made.notes)
     notes.extend(leak.line() for leak in made.leaks)
+    notes.extend(unsettled.line() for unsettled in made.unsettled)
     config.stash[SESSION_LEAKS] = [dataclasses.asdict(leak) for leak in made.leaks]
+    config.stash[SESSION_UNSETTLED] = [unsettled.to_json() for unsettled in made.unsettled]
     notes.append(
         f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions} "
         f"({request_guard.deploy_posts} deploy request(s) sent)"
@@ -223,7 +234,7 @@ def _shared_model_id(provisioner: Any, session_cassette: Any) -> Iterator[list[s
 @pytest.fixture
 def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list[str]) -> str:
     """A disposable custom model shared by tests that must not delete it; made once per session."""
-    from .provisioning import ProvisionsExhausted
+    from .failures import ProvisionsExhausted
 
     if not _shared_model_id:
         try:
@@ -237,7 +248,7 @@ def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list
 @pytest.fixture
 def disposable_model(provisioner: Any) -> Iterator[str]:
     """A fresh disposable custom model the test may delete; deleted afterwards if the test did not."""
-    from .provisioning import ProvisionsExhausted
+    from .failures import ProvisionsExhausted
 
     try:
         model_id = provisioner.fresh_model()

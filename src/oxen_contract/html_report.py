@@ -262,9 +262,19 @@ def _leaks(report: dict[str, Any]) -> str:
                 f"<pre><code>{_e(leak.get('curl', ''))}</code></pre></li>"
             )
     body = f"<ul>{''.join(items)}</ul>" if items else _NONE
+    unsettled = [
+        f"<li>{_e(entry.get('deploy', ''))}: {_e(entry.get('detail', ''))}"
+        + "".join(
+            f" {_code(c.get('id', ''))} (created {_e(repr(c.get('created')))})" for c in entry.get("candidates", [])
+        )
+        + "</li>"
+        for entry in report.get("unsettled") or []
+    ]
     return (
         '<section id="leaks"><h2>Leaks</h2><p>Models the run made that were still on the hub at its end.</p>'
-        f"{body}</section>"
+        f"{body}<h3>Unsettled deploys</h3><p>Deploys whose model the run could neither prove its own nor rule out: "
+        f"nothing was deleted for them; a person should look.</p>"
+        f"{f'<ul>{chr(10).join(unsettled)}</ul>' if unsettled else _NONE}</section>"
     )
 
 

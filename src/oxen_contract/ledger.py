@@ -4,14 +4,19 @@ A run holds an exclusive lock on the ledger for as long as it lives, so two runs
 manual run during the nightly) never sweep each other's models: while the lock is held, every entry of another run
 belongs to a run that is over. Entries are JSON lines::
 
-    {"hub", "run", "at", "event": "intent", "attempt", "fine_tune", "snapshot"}   before a deploy POST
-    {"hub", "run", "at", "event": "answered", "attempt", "id"}                    the deploy answer named this id
-    {"hub", "run", "at", "event": "provisioned", "attempt", "id"}                 verified: the run may delete it
-    {"hub", "run", "at", "event": "closed", "attempt", ["run_of_intent"]}         the deploy's outcome is settled
+    {"hub", "run", "at", "event": "intent", "attempt", "fine_tune", "snapshot", "hub_before", "hub_clock", "timeout"}
+    {"hub", "run", "at", "event": "answered", "attempt", "id"}                the deploy answer named this id
+    {"hub", "run", "at", "event": "provisioned", "attempt", "id", "created"}  proved the run's: it may delete it
+    {"hub", "run", "at", "event": "closed", "attempt", ["run_of_intent", "adopted", "candidates"]}
     {"hub", "run", "at", "event": "deleted", "id"}
+    {"hub", "run", "at", "event": "released", "id", "reason"}   not deleted, and no run can prove it: a person's now
 
-An intent that was never closed (a deploy that timed out or answered 5xx, a kill between answer and record) is
-reconciled by listing the namespace for the model it made; ``snapshot`` is what the namespace held before.
+``at`` is the runner's clock; ``hub_before`` is the hub's own time (its ``Date``) when the deploy was sent, which is
+what a model's ``created`` is compared with (``provenance.py``), and ``created`` is the model's own, so that a later
+run deletes a leftover only if the hub still answers the same model under that id. An intent never closed (a deploy
+that timed out, a kill between answer and record) is reconciled by the next run. Lines written before those fields
+existed still read; they prove less, so the run deletes less on their word (``provisioning.py``). A line of any other
+shape is never guessed at: it is kept, and reported with its line number for a person to check.
 """
 
 from __future__ import annotations
@@ -21,15 +26,22 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Intent", "Ledger", "LedgerBusy", "Outstanding"]
+__all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Outstanding", "Unreadable"]
+
+_EVENTS = frozenset({"intent", "answered", "provisioned", "closed", "deleted", "released"})
 
 
 class LedgerBusy(Exception):
     """Another run holds the ledger; its message says which, and what to do."""
+
+
+class LedgerUnusable(Exception):
+    """The ledger's path cannot hold a ledger (a folder, a path under a file, no write access)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +52,42 @@ class Intent:
     attempt: int
     at: float
     snapshot: frozenset[str]
+    # The hub's time when the deploy was sent, from the Date of the list read just before (``hub_clock``), or the
+    # run's clock where the hub sent none; None in a line written before the ledger recorded it.
+    hub_before: float | None = None
+    hub_clock: bool = False
+    timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeftModel:
+    """A model an ended run proved its own and never recorded as deleted."""
+
+    run: str
+    model_id: str
+    # Its ``created`` when it was proved; None in a line written before the ledger recorded it.
+    created: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A ledger line this version cannot read as an entry: kept as it is, and shown to a person."""
+
+    line: int
+    text: str
+
+    def describe(self, path: Path) -> str:
+        shown = self.text if len(self.text) <= 160 else self.text[:159] + "…"
+        return f"{path}:{self.line} is not a ledger entry this version reads (kept as it is): {shown}"
 
 
 @dataclass(slots=True)
 class Outstanding:
-    """What earlier runs left: verified models never deleted, and deploys never settled."""
+    """What earlier runs left: proved models never deleted, deploys never settled, and lines that could not be read."""
 
-    models: list[str] = field(default_factory=list)
+    models: list[LeftModel] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -62,9 +102,13 @@ class Ledger:
         return self.path.with_name(self.path.name + ".lock")
 
     def acquire(self) -> None:
-        """Take the run's exclusive lock; LedgerBusy if another live run holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.lock_path.open("a+", encoding="utf-8")
+        """Take the run's exclusive lock; LedgerBusy if another live run holds it, LedgerUnusable if it cannot be."""
+        self._check_usable()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.lock_path.open("a+", encoding="utf-8")
+        except OSError as error:
+            raise LedgerUnusable(f"--ledger {self.path}: cannot hold the ledger there ({error.strerror})") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -80,6 +124,23 @@ class Ledger:
         handle.write(f"run {self.run_id} (pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')})\n")
         handle.flush()
         self._lock = handle
+
+    def _check_usable(self) -> None:
+        """Refuse, before the run, a path that can never hold the ledger: a run must not fail at its first deploy."""
+        problem = None
+        folder = self.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if self.path.is_dir():
+            problem = "it is a folder"
+        elif not folder.is_dir():
+            problem = f"{folder} is a file, not a folder"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"{folder} is not a writable folder"
+        elif self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            problem = "the file exists and cannot be read and written"
+        if problem:
+            raise LedgerUnusable(f"--ledger {self.path}: cannot hold the ledger there ({problem})")
 
     def release(self) -> None:
         if self._lock is not None:
@@ -102,46 +163,106 @@ class Ledger:
             file.flush()
             os.fsync(file.fileno())
 
-    def _entries(self) -> list[dict[str, Any]]:
+    def _lines(self) -> Iterator[tuple[int, str]]:
         if not self.path.is_file():
-            return []
+            return
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                yield number, line
+
+    def _entries(self, unreadable: list[Unreadable] | None = None) -> list[dict[str, Any]]:
+        """The entries of this hub, each checked for the shape its event needs; the others go to ``unreadable``."""
         found = []
-        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for number, line in self._lines():
             try:
                 entry = json.loads(line)
             except ValueError:
-                continue  # a half-written line from a killed run: the lines after it still count
-            if isinstance(entry, dict) and entry.get("hub") == self.hub_url:
+                entry = None  # a half-written line from a killed run, or an edit: the lines after it still count
+            if not isinstance(entry, dict) or not isinstance(entry.get("hub"), str) or not _well_formed(entry):
+                if unreadable is not None:
+                    unreadable.append(Unreadable(number, line.strip()))
+                continue
+            if entry["hub"] == self.hub_url:
                 found.append(entry)
         return found
 
     def known_ids(self, *, exclude_run: str | None = None) -> set[str]:
-        """Every id a run (but ``exclude_run``) recorded on this hub: answered, provisioned or deleted."""
-        return {
-            entry["id"]
-            for entry in self._entries()
-            if isinstance(entry.get("id"), str) and (exclude_run is None or entry.get("run") != exclude_run)
-        }
+        """Every id an entry of a run (but ``exclude_run``) names on this hub: answered, proved, deleted, candidate."""
+        known: set[str] = set()
+        for entry in self._entries():
+            if exclude_run is not None and entry["run"] == exclude_run:
+                continue
+            if isinstance(entry.get("id"), str):
+                known.add(entry["id"])
+            if isinstance(entry.get("adopted"), str):
+                known.add(entry["adopted"])
+            known.update(i for i in entry.get("candidates") or () if isinstance(i, str))
+        return known
 
     def outstanding(self, *, include_own: bool = False) -> Outstanding:
-        """Models verified and never deleted, and intents never closed, of runs other than this one."""
-        pending: dict[str, None] = {}
+        """Models proved and never deleted, and intents never closed, of runs other than this one."""
+        unreadable: list[Unreadable] = []
+        pending: dict[str, LeftModel] = {}
         intents: dict[tuple[str, int], Intent] = {}
-        for entry in self._entries():
-            run = str(entry.get("run", ""))
-            event, model_id, attempt = entry.get("event"), entry.get("id"), entry.get("attempt")
-            if event == "deleted" and isinstance(model_id, str):
+        for entry in self._entries(unreadable):
+            run, event = str(entry["run"]), entry["event"]
+            model_id, attempt = str(entry.get("id")), entry.get("attempt")
+            if event in ("deleted", "released"):
                 pending.pop(model_id, None)
             elif isinstance(attempt, int) and event in ("provisioned", "closed"):
                 # A close may be written by a later run, in the name of the run whose deploy it settles.
                 intents.pop((str(entry.get("run_of_intent") or run), attempt), None)
             if run == self.run_id and not include_own:
                 continue
-            if event == "provisioned" and isinstance(model_id, str):
-                pending[model_id] = None
-            elif event == "intent" and isinstance(attempt, int):
-                snapshot = entry.get("snapshot")
-                ids = frozenset(i for i in snapshot if isinstance(i, str)) if isinstance(snapshot, list) else None
-                if ids is not None:
-                    intents[(run, attempt)] = Intent(run, attempt, float(entry.get("at", 0)), ids)
-        return Outstanding(models=list(pending), intents=list(intents.values()))
+            if event == "provisioned":
+                pending[model_id] = LeftModel(run, model_id, entry.get("created"))
+            elif event == "intent":
+                intents[(run, int(entry["attempt"]))] = _intent(entry)
+        return Outstanding(models=list(pending.values()), intents=list(intents.values()), unreadable=unreadable)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _optional(entry: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> bool:
+    value = entry.get(key)
+    return value is None or (isinstance(value, kind) and not isinstance(value, bool))
+
+
+def _well_formed(entry: dict[str, Any]) -> bool:
+    """Whether ``entry`` has every field its event needs, each of the type the readers above rely on."""
+    event = entry.get("event")
+    if event not in _EVENTS or not isinstance(entry.get("run"), str) or not _number(entry.get("at")):
+        return False
+    attempt_ok = isinstance(entry.get("attempt"), int) and not isinstance(entry.get("attempt"), bool)
+    if event == "intent":
+        snapshot = entry.get("snapshot")
+        return (
+            attempt_ok
+            and isinstance(snapshot, list)
+            and all(isinstance(item, str) for item in snapshot)
+            and (entry.get("hub_before") is None or _number(entry.get("hub_before")))
+            and (entry.get("timeout") is None or _number(entry.get("timeout")))
+        )
+    if event in ("answered", "provisioned"):
+        return isinstance(entry.get("id"), str) and _optional(entry, "created", int)
+    if event == "closed":
+        candidates = entry.get("candidates")
+        return attempt_ok and (candidates is None or isinstance(candidates, list))
+    return isinstance(entry.get("id"), str)  # deleted, released
+
+
+def _intent(entry: dict[str, Any]) -> Intent:
+    hub_before = entry.get("hub_before")
+    timeout = entry.get("timeout")
+    return Intent(
+        run=entry["run"],
+        attempt=entry["attempt"],
+        at=float(entry["at"]),
+        snapshot=frozenset(entry["snapshot"]),
+        hub_before=float(hub_before) if hub_before is not None else None,
+        hub_clock=entry.get("hub_clock") is True,
+        timeout=float(timeout) if timeout is not None else None,
+    )

@@ -19,6 +19,8 @@ LEDGER = "--ledger"
 CONTRACT_REPORT = "--contract-report"
 MAX_REQUESTS = "--max-requests"
 ALLOW_PARTIAL = "--allow-partial"
+REPLAY = "--replay"
+CLOCK_SKEW = "--clock-skew"
 
 MARKERS = {
     "contract": "talks to the hub (live, recorded or replayed): needs the oxen-contract plugin's hub fixtures",
@@ -34,7 +36,18 @@ def add_options(parser: pytest.Parser) -> None:
         "--allow-partial); 1 contract violations; 75 hub unavailable; 78 setup error (the contract could not be "
         "checked: undeployable fine-tune, refused key, damaged cassette, delete never checked); 4 usage error",
     )
-    group.addoption(HUB_URL, dest="hub_url", help="Run live against the hub at this URL (env OXEN_HUB_URL).")
+    group.addoption(
+        REPLAY,
+        dest="replay",
+        action="store_true",
+        help="Replay the cassettes, whatever an ini file or the environment says (a hub URL, fine-tune or key there "
+        "is named and left unused).",
+    )
+    group.addoption(
+        HUB_URL,
+        dest="hub_url",
+        help="Run live against the hub at this URL: its root, to which /api/ai/models is appended (env OXEN_HUB_URL).",
+    )
     group.addoption(
         LOCAL_HUB, dest="local_hub", action="store_true", help="Start the local reference hub and run live against it."
     )
@@ -116,6 +129,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="Let a run pass (exit 0) though the delete operation's 200 and 404 answers went unchecked; its summary "
         "line says so. Without it such a run is a setup error (env OXEN_CONTRACT_ALLOW_PARTIAL).",
     )
+    group.addoption(
+        CLOCK_SKEW,
+        dest="clock_skew",
+        metavar="SECONDS",
+        help="How far a model's `created` may be before the hub's time of the deploy that made it (its Date header) "
+        "and still be that deploy's model, default 180 (env OXEN_CONTRACT_CLOCK_SKEW).",
+    )
     for name, help_text in (
         ("oxen_hub_url", "hub URL for live runs"),
         ("oxen_fine_tune", "OWNER/REPO/FT_ID[@STEP] to deploy for disposable models"),
@@ -124,6 +144,7 @@ def add_options(parser: pytest.Parser) -> None:
         ("oxen_namespace", "the namespace of OXEN_API_KEY"),
         ("oxen_ledger", "path of the provisioning ledger"),
         ("oxen_cassette_dir", "directory of the cassettes (default: cassettes/ at the rootdir)"),
+        ("oxen_clock_skew", "seconds a deploy's model's `created` may precede the hub's time of the deploy"),
     ):
         parser.addini(name, help_text, default="")
 
@@ -145,4 +166,6 @@ SUITE_OPTIONS = (
     "allow_partial",
     "baseline",
     "history",
+    "replay",
+    "clock_skew",
 )

@@ -1,19 +1,19 @@
-"""Disposable custom models: deployed within --max-provisions, verified before use, recorded, always cleaned up.
+"""Disposable custom models: deployed within --max-provisions, proved the run's before use, recorded, cleaned up.
 
 The suite is pointed at real hubs, where deploying costs money and deleting the wrong model loses someone's work. So:
 
-- an id joins the deletable set only once verified: one path segment once encoded (never ``.``, ``..`` or a route
-  name), absent from the list read just before the deploy, and retrieved as a custom model the run's namespace
-  owns. A deploy answer that names anything else (an existing model, a base model, a dot) is a provisioning error
-  that names what the hub answered, and nothing is deleted;
+- an id joins the deletable set only once proved the run's (``provenance.py``: the one rule). A deploy answer that
+  names anything else (an existing model, a base model, a dot, an encoded spelling, a model older than the deploy)
+  is a provisioning error that names the evidence that failed, and nothing is deleted;
 - every deploy POST counts against --max-provisions, is never retried on 5xx or a timeout, and is written to the
-  ledger before it is sent; one that fails is reconciled by listing the namespace for the model it made;
-- ``dispose`` verifies again before it deletes, and a DELETE that is refused or fails is a leak, not "deleted";
+  ledger before it is sent. No status code alone says a deploy made nothing (a gateway may answer 409 or 502 after
+  the upstream deployed): whatever a deploy answers but a usable 200, the namespace is listed at once for the model
+  it may have made. One candidate in the deploy's time window, proved, is adopted and deleted at cleanup; none
+  settles the deploy; several, or one that cannot be placed in time, adopt nothing and are named for a person;
+- ``dispose`` proves again before it deletes, and a DELETE that is refused, fails or is not sent is a leak with a
+  curl line, never "deleted";
 - at the end every model the run made that is still there is a ``LEAK``: deleted if it can be, else listed with a
-  curl line to delete it by hand.
-
-Which ids pass is ``ownership.py``'s judgement; this module keeps the books: deploys, intents, what was verified and
-what is still owed.
+  curl line to delete it by hand; every deploy the run could not settle is an ``UNSETTLED`` line.
 """
 
 from __future__ import annotations
@@ -26,18 +26,32 @@ from typing import Any
 
 from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
 from .config import FineTune, RunConfig
-from .exchange import Credential, curl_line, model_path
+from .exchange import Credential, curl_line, id_problem, model_path
 from .failures import ProvisioningError, ProvisionsExhausted
-from .ledger import Intent, Ledger
-from .ownership import deployed_id, listed_ids, namespace_models, not_ours, retrieved_as_ours, unusable_id
+from .ledger import Intent, Ledger, LeftModel
+from .provenance import (
+    Candidate,
+    DeployEvidence,
+    HubTime,
+    created_of,
+    deployed_id,
+    listed_models,
+    not_ours,
+    reconcile,
+    shown_candidates,
+    why_not_disposable,
+    why_not_the_deploys,
+)
 from .text import excerpt
+from .transport import UnsafeRequest
 
-__all__ = ["Leak", "Ledger", "Provisioner", "ProvisioningError", "ProvisionsExhausted", "unusable_id"]
+__all__ = ["Leak", "Provisioner", "Unsettled"]
 
-# A model a crashed run's deploy made was registered about when the intent was written (hub and runner clocks
-# may disagree a little); a model registered far from it is someone else's.
-_RECONCILE_BEFORE = 120.0
-_RECONCILE_AFTER = 900.0
+# A fresh deploy may need a moment before retrieve finds it.
+_READY_POLLS = 10
+_READY_PAUSE = 1.0
+# What a failed request of cleanup or reconciliation raises: it is noted, and the run goes on to its verdict.
+_NOT_SENT_OR_ANSWERED = (HubTimeout, HubUnavailable, UnsafeRequest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +69,42 @@ class Leak:
         return f"LEAK {self.model_id!r}: still on the hub ({self.detail}); delete it with: {self.curl}"
 
 
+@dataclass(frozen=True, slots=True)
+class Unsettled:
+    """A deploy whose model the run could neither prove nor rule out: nothing was deleted; a person should look."""
+
+    deploy: str
+    detail: str
+    candidates: tuple[Candidate, ...] = ()
+
+    def line(self) -> str:
+        named = f"; candidates: {shown_candidates(self.candidates)}" if self.candidates else ""
+        return f"UNSETTLED {self.deploy}: {self.detail}; nothing was deleted{named} (check by hand)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deploy": self.deploy,
+            "detail": self.detail,
+            "candidates": [{"id": c.model_id, "created": c.created} for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """The ids a list answer held, and the hub's time of that answer."""
+
+    ids: frozenset[str]
+    time: HubTime
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenDeploy:
+    """A deploy this run sent whose outcome is not settled yet."""
+
+    attempt: int
+    before: _Listing
+
+
 @dataclass(slots=True)
 class Provisioner:
     """Hands out model ids the run may delete; never more deploy POSTs than --max-provisions."""
@@ -67,27 +117,33 @@ class Provisioner:
     made: list[str] = field(default_factory=list)
     deleted: set[str] = field(default_factory=set)
     leaks: list[Leak] = field(default_factory=list)
+    unsettled: list[Unsettled] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
     # Checks a 200 deploy answer against the contract before it is used (Verifier.deploy_answer); raises if broken.
     check_answer: Callable[[Exchange], None] | None = None
     _verified: set[str] = field(default_factory=set)
-    # Verified in this run (deployed, reconciled or given): deletable even when cleanup cannot retrieve them.
-    _made_here: set[str] = field(default_factory=set)
+    # What each proved model's `created` was when proved: cleanup deletes it only if the hub still answers the same.
+    _created: dict[str, int] = field(default_factory=dict)
     _given: deque[str] = field(default_factory=deque)
-    _open_intents: dict[int, frozenset[str]] = field(default_factory=dict)
+    _open: dict[int, _OpenDeploy] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
 
     @property
     def owns(self) -> frozenset[str]:
-        """Every id this run may delete: verified, and deployed by it or named with --disposable-model."""
+        """Every id this run may delete: proved, and deployed by it or named with --disposable-model."""
         return frozenset(self._verified)
 
     @property
     def cleanup(self) -> HubClient:
         return self.client.for_cleanup()
+
+    @property
+    def skew(self) -> float:
+        return self.config.clock_skew
 
     def unavailable_reason(self) -> str | None:
         if not self.config.can_provision:
@@ -102,155 +158,304 @@ class Provisioner:
     # -- handing out -------------------------------------------------------------------------------------------
 
     def fresh_model(self, *, shared: bool = False) -> str:
-        """A model id nobody else uses, verified, that the caller may delete."""
+        """A model id nobody else uses, proved the run's, that the caller may delete."""
         reason = self.unavailable_reason()
         if reason:
             raise ProvisionsExhausted(reason)
         if self._given:
-            model_id = self._given.popleft()
-            self._verify(model_id, self.client, listed_before=frozenset(), what="--disposable-model")
-            return model_id
+            return self._take_given(self._given.popleft())
         return self._deploy(self.config.deploy_source(shared=shared))
 
+    def _take_given(self, model_id: str) -> str:
+        answer = self._retrieve_fresh(model_id, self.client)
+        problem = why_not_disposable(model_id, answer, self.config.namespace)
+        if problem:
+            raise ProvisioningError(f"cannot use --disposable-model {model_id!r}: {problem}. Nothing was deleted.")
+        self._prove(model_id, created_of(answer.json_or_none()))
+        return model_id
+
+    def _list_now(self, client: HubClient) -> tuple[_Listing, list[Any]] | None:
+        """What the list answers now, with the hub's time of the answer; None when it answers no list."""
+        answer = client.list()
+        models = listed_models(answer)
+        if models is None:
+            return None
+        ids = frozenset(m["id"] for m in models if isinstance(m, dict) and isinstance(m.get("id"), str))
+        return _Listing(ids, HubTime.of(answer, self.clock)), models
+
+    def _listed_before(self) -> _Listing:
+        answer = self.client.list()
+        models = listed_models(answer)
+        if models is None:
+            raise ProvisioningError(
+                f"cannot provision a disposable model: the list read before deploying answered {answer.status}, not "
+                f"a list of models, so a deploy answer could not be told from an existing model\n"
+                f"  body: {excerpt(answer.text)}"
+            )
+        ids = frozenset(m["id"] for m in models if isinstance(m, dict) and isinstance(m.get("id"), str))
+        return _Listing(ids, HubTime.of(answer, self.clock))
+
     def _deploy(self, fine_tune: FineTune) -> str:
-        listed_before = listed_ids(self.client)
+        before = self._listed_before()
         while True:
             if self.deploys >= self.config.max_provisions:
                 raise ProvisionsExhausted(f"--max-provisions {self.config.max_provisions} reached")
             self.deploys += 1
-            attempt = self.deploys
-            snapshot = listed_before
-            self._open_intents[attempt] = snapshot
+            deploy = _OpenDeploy(self.deploys, before)
+            self._open[deploy.attempt] = deploy
             if self.ledger:
-                self.ledger.record("intent", attempt=attempt, fine_tune=str(fine_tune), snapshot=sorted(snapshot))
-            try:
-                answer = (
-                    self.client.deploy_fine_tune(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id)
-                    if fine_tune.step is None
-                    else self.client.deploy_checkpoint(
-                        fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step
-                    )
+                self.ledger.record(
+                    "intent",
+                    attempt=deploy.attempt,
+                    fine_tune=str(fine_tune),
+                    snapshot=sorted(before.ids),
+                    hub_before=before.time.at,
+                    hub_clock=before.time.from_hub,
+                    timeout=self.config.request_timeout,
                 )
-            except HubTimeout as timeout:
-                adopted = self._reconcile(attempt, snapshot)
+            try:
+                answer = self._send_deploy(fine_tune)
+            except (HubTimeout, HubUnavailable) as error:
+                what = f"got no answer ({_first_line(error)})"
+                adopted = self._settle(deploy, what)
                 raise ProvisioningError(
-                    f"cannot provision a disposable model: the deploy {timeout.reason}; it is not retried, since "
-                    f"the hub may have deployed anyway{_adopted(adopted)}"
+                    f"cannot provision a disposable model: the deploy {what}; it is not retried, since the hub may "
+                    f"have deployed anyway{_adopted(adopted)}"
                 ) from None
-            if answer.status == 429 and answer.headers.get("retry-after") and self.deploys < self.config.max_provisions:
-                # Refused before anything was made: one more attempt, counted like the first.
-                self._close(attempt)
+            self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
+            if answer.status == 200:
+                return self._use(deploy, answer)
+            # No status alone says the deploy made nothing: a gateway may answer 4xx or 5xx after the upstream acted.
+            adopted = self._settle(deploy, f"answered {answer.status}")
+            retry = answer.status == 429 and answer.headers.get("retry-after") and adopted is None
+            if retry and self.deploys < self.config.max_provisions:
+                # Refused, and nothing new in the namespace: one more attempt, counted like the first, measured
+                # against the list read to reconcile (the freshest before-the-deploy there is).
                 self.sleep(min(retry_delay(answer.headers, 0), 30.0))
+                before = self._listed_before()
                 continue
-            break
-        self.log(f"deploy {attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
-        if answer.status == 200 and self.check_answer is not None:
+            raise ProvisioningError(
+                f"cannot provision a disposable model: {answer.method} {answer.path} answered {answer.status}"
+                f"{_adopted(adopted)}\n"
+                f"  body: {excerpt(answer.text)}\n"
+                f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential, answer.request_body)}"
+            )
+
+    def _send_deploy(self, fine_tune: FineTune) -> Exchange:
+        if fine_tune.step is None:
+            return self.client.deploy_fine_tune(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id)
+        return self.client.deploy_checkpoint(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step)
+
+    def _use(self, deploy: _OpenDeploy, answer: Exchange) -> str:
+        """The model a 200 deploy answer names, once proved the deploy's; else settle the deploy and say why not."""
+        if self.check_answer is not None:
             try:
                 self.check_answer(answer)
             except AssertionError:
                 # A broken answer may still have come with a model: find it, so that cleanup deletes it.
-                self._reconcile(attempt, snapshot)
+                self._settle(deploy, "answered 200 with an answer that breaks the contract")
                 raise
         try:
-            model_id = deployed_id(answer, ("deployment", "model_slug") if fine_tune.step is None else ("model", "id"))
-            if self.ledger:
-                self.ledger.record("answered", attempt=attempt, id=model_id)
-            try:
-                self._verify(
-                    model_id, self.client, listed_before=listed_before, what="the deploy answer", answer=answer
-                )
-            except (HubTimeout, HubUnavailable) as error:
-                raise ProvisioningError(
-                    f"cannot verify the deployed model {model_id!r}: retrieving it failed ({_first_line(error)})"
-                ) from None
+            model_id = deployed_id(answer)
         except ProvisioningError as error:
-            if 400 <= answer.status < 500:
-                self._close(attempt)  # refused: a 4xx made nothing
-                raise
-            adopted = self._reconcile(attempt, snapshot)
+            adopted = self._settle(deploy, "answered 200 naming no model")
             raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
-        self._adopt(attempt, model_id)
-        self.log(f"provisioned {model_id!r} from fine-tune {fine_tune} ({self.deploys}/{self.config.max_provisions})")
+        if self.ledger:
+            self.ledger.record("answered", attempt=deploy.attempt, id=model_id)
+        try:
+            retrieved = self._retrieve_fresh(model_id, self.client) if not id_problem(model_id) else None
+        except (HubTimeout, HubUnavailable) as error:
+            # Left open: the end of the run reconciles it, when the hub may answer again.
+            raise ProvisioningError(
+                f"cannot prove the deployed model {model_id!r} the run's: retrieving it failed ({_first_line(error)})"
+            ) from None
+        problem = id_problem(model_id) if retrieved is None else self._why_not(model_id, retrieved, deploy)
+        if problem is not None:
+            named = Unsettled(
+                f"deploy attempt {deploy.attempt}",
+                f"answered 200 naming {model_id!r}, which is not proved the deploy's: {problem}",
+                (Candidate(model_id, created_of(retrieved.json_or_none()) if retrieved else None),),
+            )
+            adopted = self._settle(deploy, f"answered 200 naming {model_id!r}, which is not proved its", named)
+            raise ProvisioningError(
+                f"cannot use the deploy answer: {answer.method} {answer.path} answered {answer.status} naming "
+                f"{model_id!r}: {problem}. Nothing was deleted{_adopted(adopted)}.\n"
+                f"  body: {excerpt(answer.text)}\n"
+                f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential, answer.request_body)}"
+            )
+        assert retrieved is not None
+        self._adopt(deploy.attempt, model_id, created_of(retrieved.json_or_none()))
+        self.log(f"provisioned {model_id!r} ({self.deploys}/{self.config.max_provisions})")
         return model_id
 
-    def _adopt(self, attempt: int | None, model_id: str) -> None:
+    def _why_not(self, model_id: str, retrieved: Exchange, deploy: _OpenDeploy) -> str | None:
+        evidence = DeployEvidence(deploy.before.ids, deploy.before.time, self._foreign(), self.skew)
+        return why_not_the_deploys(model_id, retrieved, self.config.namespace, evidence)
+
+    def _foreign(self) -> frozenset[str]:
+        """Ids that other runs' ledger entries name: never this run's, whatever a deploy answers."""
+        return frozenset(self.ledger.known_ids(exclude_run=self.ledger.run_id)) if self.ledger else frozenset()
+
+    def _retrieve_fresh(self, model_id: str, client: HubClient) -> Exchange:
+        """Retrieve ``model_id``, waiting a little for a fresh deploy to show."""
+        for poll in range(_READY_POLLS):
+            answer = client.retrieve(model_id)
+            if answer.status != 404:
+                break
+            if poll + 1 < _READY_POLLS:
+                self.sleep(_READY_PAUSE)
+        return answer
+
+    def _prove(self, model_id: str, created: int | None) -> None:
         self._verified.add(model_id)
-        self._made_here.add(model_id)
+        if created is not None:
+            self._created[model_id] = created
+
+    def _adopt(self, attempt: int | None, model_id: str, created: int | None) -> None:
+        self._prove(model_id, created)
         self.made.append(model_id)
         if self.ledger:
-            self.ledger.record("provisioned", attempt=attempt, id=model_id)
+            self.ledger.record("provisioned", attempt=attempt, id=model_id, created=created)
         if attempt is not None:
-            self._open_intents.pop(attempt, None)
+            self._open.pop(attempt, None)
 
-    def _close(self, attempt: int) -> None:
-        self._open_intents.pop(attempt, None)
+    def _close(self, attempt: int, run_of_intent: str | None = None, **settled: Any) -> None:
+        """Settle a deploy: this run's (``run_of_intent`` None), or an ended run's in that run's name."""
+        if run_of_intent is None:
+            self._open.pop(attempt, None)
         if self.ledger:
-            self.ledger.record("closed", attempt=attempt)
-
-    # -- verification ------------------------------------------------------------------------------------------
-
-    def _verify(
-        self,
-        model_id: str,
-        client: HubClient,
-        *,
-        listed_before: frozenset[str],
-        what: str,
-        answer: Exchange | None = None,
-    ) -> None:
-        """Raise ProvisioningError unless ``model_id`` is a custom model of the run's namespace that was not there."""
-        problem = unusable_id(model_id)
-        if problem is None and model_id in listed_before:
-            problem = "a model that was already listed before the deploy (the run did not make it)"
-        if problem is None:
-            problem = retrieved_as_ours(client, model_id, self.config.namespace, self.sleep)
-        if problem is None:
-            self._verified.add(model_id)
-            self._made_here.add(model_id)
-            return
-        shown = f"{answer.method} {answer.path} answered {answer.status}" if answer else f"{model_id!r}"
-        raise ProvisioningError(
-            f"cannot use {what}: {shown} naming {model_id!r}: {problem}. Nothing was deleted.\n"
-            + (f"  body: {excerpt(answer.text)}\n" if answer else "")
-            + (f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential)}" if answer else "")
-        )
+            extra = {"run_of_intent": run_of_intent} if run_of_intent else {}
+            self.ledger.record("closed", attempt=attempt, **extra, **settled)
 
     # -- reconciliation ----------------------------------------------------------------------------------------
 
-    def _reconcile(
-        self, attempt: int | None, snapshot: frozenset[str], *, window: tuple[float, float] | None = None
-    ) -> str | None:
-        """Find the model a deploy made though its answer did not say: the one new custom model of the namespace."""
+    def _settle(self, deploy: _OpenDeploy, what: str, named: Unsettled | None = None) -> str | None:
+        """Look for the model a deploy that ``what`` may have made: adopt it once proved, else settle or name it.
+
+        ``named``: the model the deploy's answer named but the run could not prove the deploy's; unless another model
+        is adopted, it is named for a person, since it may be the deploy's after all (a hub whose clock is off).
+        """
+        label = f"deploy attempt {deploy.attempt}"
         client = self.cleanup
-        # Ids other runs recorded are theirs to settle (the leftover sweep does); this run's own answered ids are not.
-        known = set(self.made) | (self.ledger.known_ids(exclude_run=self.ledger.run_id) if self.ledger else set())
-        candidates = []
-        for model in namespace_models(client, self.config.namespace):
-            created = model.get("created")
-            if model["id"] in snapshot or model["id"] in known:
-                continue
-            if window and not (isinstance(created, int) and window[0] <= created <= window[1]):
-                continue
-            candidates.append(model["id"])
-        if len(candidates) > 1:
+        try:
+            found = self._list_now(client)
+        except _NOT_SENT_OR_ANSWERED as error:
             self.notes.append(
-                f"deploy attempt {attempt} may have made one of {candidates}: not deleted, since the run cannot tell "
-                "which (if one is yours, delete it by hand)"
+                f"{label} {what}; the list read to reconcile it failed ({_first_line(error)}): looked at again at the "
+                "end of the run"
             )
-            if attempt is not None:
-                self._close(attempt)
             return None
-        if not candidates:
-            return None  # stays open: the next run (or the end of this one) looks again
-        # The listing already showed it as a custom model of the namespace (namespace_models), new since the deploy.
-        model_id = str(candidates[0])
-        if unusable_id(model_id):
-            if attempt is not None:
-                self._close(attempt)
+        if found is None:
+            self.notes.append(
+                f"{label} {what}; the list read to reconcile it answered no list: looked at again at the end of the run"
+            )
             return None
-        self._adopt(attempt, model_id)
-        self.log(f"reconciled deploy attempt {attempt}: it made {model_id!r}, which the run will delete")
-        return model_id
+        listing, models = found
+        known = set(self.made) | (self.ledger.known_ids() if self.ledger else set())
+        result = reconcile(
+            models,
+            self.config.namespace,
+            snapshot=deploy.before.ids,
+            known=known,
+            start=deploy.before.time,
+            end=listing.time,
+            skew=self.skew,
+        )
+        if result.nothing and named is not None:
+            self._close(deploy.attempt, adopted=None)
+            self._name_unsettled(named.deploy, named.detail, named.candidates)
+            return None
+        if result.nothing:
+            self._close(deploy.attempt, adopted=None)
+            self.notes.append(
+                f"{label} {what}; no new custom model of {self.config.namespace!r} was created "
+                f"{result.window_shown()} (the deploy, and the list read to reconcile it, less and plus "
+                f"{self.skew:g} s): taken to have made nothing (if one shows up later, it may be this deploy's)"
+            )
+            return None
+        one = result.one
+        if one is not None:
+            try:
+                retrieved = client.retrieve(one.model_id)
+            except _NOT_SENT_OR_ANSWERED as error:
+                problem: str | None = f"retrieving it failed ({_first_line(error)})"
+            else:
+                problem = self._why_not(one.model_id, retrieved, deploy)
+            if problem is None:
+                self._adopt(deploy.attempt, one.model_id, created_of(retrieved.json_or_none()))
+                self.log(f"reconciled {label}: it made {one.model_id!r}, which the run deletes at cleanup")
+                return one.model_id
+            detail = f"{what}; the one new model {result.window_shown()} is not proved its: {problem}"
+        else:
+            detail = f"{what}; more than one new custom model, or one whose `created` cannot be placed in time"
+        self._name_unsettled(label, detail, (*result.placed, *result.unplaced))
+        if named is not None:
+            self._name_unsettled(named.deploy, named.detail, named.candidates)
+        self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in (*result.placed, *result.unplaced)])
+        return None
+
+    def _name_unsettled(self, label: str, detail: str, candidates: tuple[Candidate, ...]) -> None:
+        unsettled = Unsettled(label, detail, candidates)
+        self.unsettled.append(unsettled)
+        self.log(unsettled.line())
+
+    def _settle_earlier(self, intent: Intent) -> None:
+        """Reconcile a deploy an ended run never settled, by the hub times its ledger lines recorded."""
+        label = f"deploy attempt {intent.attempt} of run {intent.run}"
+        client = self.cleanup
+        try:
+            found = self._list_now(client)
+        except _NOT_SENT_OR_ANSWERED as error:
+            self.notes.append(f"{label} is unsettled; the list read to reconcile it failed ({_first_line(error)})")
+            return
+        if found is None:
+            self.notes.append(f"{label} is unsettled; the list read to reconcile it answered no list")
+            return
+        _, models = found
+        legacy = intent.hub_before is None
+        # The deploy's exchange ended within its run's --request-timeout: its model was made by then.
+        start = HubTime(intent.at if legacy else float(intent.hub_before or 0), intent.hub_clock)
+        end = HubTime(start.at + (intent.timeout or self.config.request_timeout), start.from_hub)
+        known = set(self.made) | (self.ledger.known_ids(exclude_run=intent.run) if self.ledger else set())
+        result = reconcile(
+            models,
+            self.config.namespace,
+            snapshot=intent.snapshot,
+            known=known,
+            start=start,
+            end=end,
+            skew=self.skew,
+        )
+        adopted = None
+        one = result.one
+        if result.nothing:
+            pass
+        elif one is not None and not legacy:
+            evidence = DeployEvidence(intent.snapshot, start, frozenset(known) - {one.model_id}, self.skew)
+            try:
+                retrieved = client.retrieve(one.model_id)
+                problem = why_not_the_deploys(one.model_id, retrieved, self.config.namespace, evidence)
+            except _NOT_SENT_OR_ANSWERED as error:
+                problem = f"retrieving it failed ({_first_line(error)})"
+            if problem is None:
+                self._adopt(None, one.model_id, created_of(retrieved.json_or_none()))
+                adopted = one.model_id
+                self.log(f"reconciled {label}: it made {one.model_id!r}, which the run deletes")
+            else:
+                self._name_unsettled(
+                    label, f"the one new model {result.window_shown()} is not proved its: {problem}", result.placed
+                )
+        else:
+            why = (
+                "its ledger line predates the hub times this version records, so no model can be proved its"
+                if legacy
+                else "more than one new custom model, or one whose `created` cannot be placed in time"
+            )
+            self._name_unsettled(label, why, (*result.placed, *result.unplaced))
+        if self.ledger:
+            # Settled in the name of the run that wrote it, so that no later run looks again.
+            candidates = [c.model_id for c in (*result.placed, *result.unplaced)]
+            self._close(intent.attempt, run_of_intent=intent.run, adopted=adopted, candidates=candidates)
 
     # -- cleanup -------------------------------------------------------------------------------------------------
 
@@ -261,51 +466,67 @@ class Provisioner:
             self.ledger.record("deleted", id=model_id)
 
     def dispose(self, model_id: str) -> bool:
-        """Delete ``model_id`` if it is still there and still ours; True when it was still there.
+        """Delete ``model_id`` if it is still there and still the run's; True when it was still there.
 
-        Runs on the cleanup budget. A DELETE that is refused or fails leaves a ``Leak`` with a curl line.
+        Runs on the cleanup budget. A DELETE that is refused, fails or is not sent leaves a ``Leak`` with a curl line.
         """
         if model_id not in self.owns:
-            raise ProvisioningError(f"refusing to delete {model_id!r}: this run did not provision and verify it")
+            raise ProvisioningError(f"refusing to delete {model_id!r}: this run did not provision and prove it")
         client = self.cleanup
         try:
-            first: Exchange | None = client.retrieve(model_id)
-        except (HubTimeout, HubUnavailable) as error:
-            first = None
-            if model_id not in self._made_here:
-                # A leftover of an earlier run is deleted only once shown to be the namespace's custom model still.
-                self._leak(model_id, False, f"not deleted: retrieving it failed ({_first_line(error)})", client)
-                return True
-        if first is not None and first.status == 404:
+            first = client.retrieve(model_id)
+        except _NOT_SENT_OR_ANSWERED as error:
+            self._leak(model_id, f"not deleted: retrieving it failed ({_first_line(error)})", client)
+            return True
+        if first.status == 404:
             self.forget(model_id)
             return False
-        problem = not_ours(first, model_id, self.config.namespace) if first is not None else None
+        problem = not_ours(first, model_id, self.config.namespace) or self._changed(model_id, first)
         if problem is not None:
-            self._leak(model_id, False, f"not deleted: {problem}", client)
+            self._leak(model_id, f"not deleted: {problem}", client, final=True)
             return True
         try:
             answer = client.delete(model_id)
-        except (HubTimeout, HubUnavailable) as error:
-            self._leak(model_id, False, f"its DELETE failed: {_first_line(error)}", client)
+        except _NOT_SENT_OR_ANSWERED as error:
+            self._leak(model_id, f"its DELETE failed: {_first_line(error)}", client)
             return True
         if answer.status in (200, 404):
             self.forget(model_id)
             self.log(f"cleanup: deleted {model_id!r} (answered {answer.status})")
             return True
-        self._leak(model_id, False, f"its DELETE answered {answer.status}", client)
+        self._leak(model_id, f"its DELETE answered {answer.status}", client)
         self.log(f"cleanup: could not delete {model_id!r}: its DELETE answered {answer.status}")
         return True
 
-    def _leak(self, model_id: str, deleted: bool, detail: str, client: HubClient) -> None:
+    def _changed(self, model_id: str, retrieved: Exchange) -> str | None:
+        """Why the model under ``model_id`` is not the one the run proved (its `created` moved), or None."""
+        proved = self._created.get(model_id)
+        now = created_of(retrieved.json_or_none())
+        if proved is None or now == proved:
+            return None
+        return f"its `created` is {now!r}, not {proved!r} as when the run proved it: another model now has that id"
+
+    def _leak(self, model_id: str, detail: str, client: HubClient, *, final: bool = False) -> None:
+        """Name a model the run made and could not delete.
+
+        ``final``: no later run could prove it either, so the ledger releases it to a person instead of handing it to
+        every later run again.
+        """
         curl = curl_line("DELETE", client.base_url + model_path(model_id), Credential.KEY)
-        self.leaks.append(Leak(model_id, deleted, detail, curl))
+        self.leaks.append(Leak(model_id, False, detail, curl))
+        if final and self.ledger:
+            self.ledger.record("released", id=model_id, reason=detail)
 
     def sweep_leftovers(self) -> list[str]:
-        """Delete what ended runs provisioned on this hub and never deleted; the ids that were still there."""
+        """Delete what ended runs proved their own and never deleted; the ids that were still there."""
         if not self.ledger:
             return []
         self.log(f"checking the ledger {self.ledger.path} for models an earlier run left behind")
         outstanding = self.ledger.outstanding()
+        for line in outstanding.unreadable:
+            self._name_unsettled(
+                "a ledger line", line.describe(self.ledger.path) + "; if it names a model, it may be a leftover", ()
+            )
         if (outstanding.models or outstanding.intents) and not self.config.namespace:
             # Without the key's namespace no leftover can be shown to be the run's own: delete nothing.
             self.notes.append(
@@ -314,31 +535,31 @@ class Provisioner:
             )
             return []
         for intent in outstanding.intents:
-            self._reconcile_earlier(intent)
-        found = []
-        for model_id in outstanding.models:
-            if unusable_id(model_id):
-                continue
-            self._verified.add(model_id)
-            self.made.append(model_id)
-            if self.dispose(model_id):
-                found.append(model_id)
-        return found
+            self._settle_earlier(intent)
+        return [left.model_id for left in outstanding.models if self._sweep(left)]
 
-    def _reconcile_earlier(self, intent: Intent) -> None:
-        window = (intent.at - _RECONCILE_BEFORE, intent.at + _RECONCILE_AFTER)
-        adopted = self._reconcile(None, intent.snapshot, window=window)
-        if self.ledger:
-            # Settled in the name of the run that wrote it, so that no later run looks again.
-            self.ledger.record("closed", attempt=intent.attempt, run_of_intent=intent.run, adopted=adopted)
+    def _sweep(self, left: LeftModel) -> bool:
+        if id_problem(left.model_id):
+            return False
+        client = self.cleanup
+        if left.created is None:
+            # Written before the ledger kept `created`: nothing shows the model under that id is still the same.
+            self._leak(
+                left.model_id,
+                f"left by run {left.run}, whose ledger line predates the `created` this version records: not deleted, "
+                "since the run cannot prove the model under that id is the one it made",
+                client,
+                final=True,
+            )
+            return True
+        self._prove(left.model_id, left.created)
+        self.made.append(left.model_id)
+        return self.dispose(left.model_id)
 
     def sweep_leaks(self) -> list[str]:
         """At session end: settle open deploys, then delete every model this run made that is still there."""
-        for attempt, snapshot in list(self._open_intents.items()):
-            try:
-                self._reconcile(attempt, snapshot)
-            except (HubTimeout, HubUnavailable) as error:
-                self.notes.append(f"deploy attempt {attempt} could not be reconciled: {_first_line(error)}")
+        for deploy in list(self._open.values()):
+            self._settle(deploy, "was never settled during the run")
         leaked = []
         for model_id in list(self.made):
             if model_id in self.deleted:

@@ -185,6 +185,18 @@ def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> st
         else:
             lines.append(f"- **`{leak['model_id']}` is still on the hub** ({leak['detail']}); delete it with:")
             lines += ["", "  ```sh", f"  {leak['curl']}", "  ```"]
+    unsettled = data.get("unsettled") or []
+    lines += ["", "## Unsettled deploys", ""]
+    lines += ["Deploys whose model the run could neither prove its own nor rule out: nothing was deleted for them; a "]
+    lines[-1] += "person should look."
+    lines.append("")
+    if not unsettled:
+        lines.append("None.")
+    for entry in unsettled:
+        named = ", ".join(f"`{c['id']}` (created {c['created']!r})" for c in entry.get("candidates", []))
+        lines.append(
+            f"- {_cell(entry['deploy'])}: {_cell(entry['detail'])}" + (f"; candidates: {named}" if named else "")
+        )
     lines += ["", "## Clauses", "", "| clause | rule | checked | broken |", "|---|---|---|---|"]
     for clause, entry in data["clauses"].items():
         mark = "**" if entry["broken"] else ""

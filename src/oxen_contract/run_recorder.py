@@ -20,11 +20,13 @@ from .stash_keys import (
     SESSION_LEAKS,
     SESSION_NOTES,
     SESSION_TALLY,
+    SESSION_UNSETTLED,
     STARTED,
     VERDICT,
     WORKER_LEAKS,
     WORKER_TALLIES,
     WORKER_TALLY,
+    WORKER_UNSETTLED,
 )
 from .verdict import RunFacts, Verdict, decide, skip_reasons
 
@@ -102,6 +104,7 @@ class RunRecorder:
             self.config.stash[WORKER_TALLIES].append((str(node.gateway.id), output[WORKER_TALLY]))
         leaks = self.config.stash.setdefault(SESSION_LEAKS, [])
         leaks.extend(output.get(WORKER_LEAKS, []))
+        self.config.stash.setdefault(SESSION_UNSETTLED, []).extend(output.get(WORKER_UNSETTLED, []))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -150,6 +153,7 @@ def finish(session: pytest.Session) -> None:
         # An xdist worker hands its tally to the controller, which gives the verdict.
         config.workeroutput[WORKER_TALLY] = config.stash[SESSION_TALLY].to_json()
         config.workeroutput[WORKER_LEAKS] = config.stash.get(SESSION_LEAKS, [])
+        config.workeroutput[WORKER_UNSETTLED] = config.stash.get(SESSION_UNSETTLED, [])
         return
     found = _verdict(session)
     if found is None:
@@ -166,6 +170,7 @@ def finish(session: pytest.Session) -> None:
         if run.local_hub and HUB_URL_SEEN in config.stash:
             meta["hub"] = f"local reference hub at {config.stash[HUB_URL_SEEN]}"
         meta["leaks"] = config.stash.get(SESSION_LEAKS, [])
+        meta["unsettled"] = config.stash.get(SESSION_UNSETTLED, [])
         meta["tests"] = {
             "passed": recorder.facts.passed,
             "failed": recorder.facts.contract_failures + recorder.facts.other_failures,

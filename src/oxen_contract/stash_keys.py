@@ -26,6 +26,8 @@ LAST_PROBE = pytest.StashKey[float]()
 HUB_CLIENT = pytest.StashKey["HubClient"]()
 LEDGER_HELD = pytest.StashKey["Ledger"]()
 SESSION_LEAKS = pytest.StashKey[list[dict[str, Any]]]()
+# Deploys the run could neither prove nor rule out (provisioning.Unsettled), as JSON: named in the report.
+SESSION_UNSETTLED = pytest.StashKey[list[dict[str, Any]]]()
 RUN_RECORDER = pytest.StashKey["RunRecorder"]()
 VERDICT = pytest.StashKey[Verdict]()
 WORKER_TALLIES = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
@@ -37,3 +39,4 @@ DEFERRED_USAGE_ERROR = pytest.StashKey[pytest.UsageError]()
 GENERATION_THAWED = pytest.StashKey[Callable[[], None]]()
 WORKER_TALLY = "oxen_contract_tally"
 WORKER_LEAKS = "oxen_contract_leaks"
+WORKER_UNSETTLED = "oxen_contract_unsettled"

@@ -193,7 +193,7 @@ def test_no_history_draws_no_chart_and_a_clean_run_says_none(runs: list[dict[str
     page = render_html(runs[0])
     assert "<svg" not in page
     _parse(page)
-    assert page.count('<p class="none">None.</p>') == 2  # failures and leaks
+    assert page.count('<p class="none">None.</p>') == 3  # failures, leaks and unsettled deploys
 
 
 def test_the_chart_counts_this_run_once_when_the_history_holds_it_too(runs: list[dict[str, Any]]) -> None:

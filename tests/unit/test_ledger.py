@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from oxen_contract.ledger import Ledger, LedgerBusy
+from oxen_contract.ledger import Ledger, LedgerBusy, LedgerUnusable
 
 HUB = "https://staging.example"
 
@@ -27,8 +28,10 @@ def test_an_append_after_a_half_written_line_starts_on_a_line_of_its_own(tmp_pat
     path.write_text('{"hub": "https://staging.example", "run": "dead", "event": "provisioned", "id": "a:b/c-1"')
     ledger = Ledger(path, HUB)
     ledger.record("provisioned", attempt=1, id="a:b/c-2")
-    later = Ledger(path, HUB)
-    assert later.outstanding().models == ["a:b/c-2"]
+    later = Ledger(path, HUB).outstanding()
+    assert [left.model_id for left in later.models] == ["a:b/c-2"]
+    # The half-written line is kept, and named for a person to check: it may name a model.
+    assert [line.line for line in later.unreadable] == [1]
 
 
 def test_outstanding_holds_ended_runs_models_and_open_intents_never_the_runs_own(tmp_path: Path) -> None:
@@ -46,10 +49,77 @@ def test_outstanding_holds_ended_runs_models_and_open_intents_never_the_runs_own
     current.record("provisioned", attempt=1, id="a:b/ft-9")
 
     outstanding = current.outstanding()
-    assert outstanding.models == ["a:b/ft-1"]
+    assert [left.model_id for left in outstanding.models] == ["a:b/ft-1"]
     assert [(intent.run, intent.attempt) for intent in outstanding.intents] == [("ended", 2)]
     assert outstanding.intents[0].snapshot == frozenset({"x", "a:b/ft-1"})
 
     current.record("closed", attempt=2, run_of_intent="ended")
     assert current.outstanding().intents == []
-    assert "a:b/ft-9" in current.outstanding(include_own=True).models
+    assert "a:b/ft-9" in [left.model_id for left in current.outstanding(include_own=True).models]
+
+
+def test_hub_times_and_created_are_read_back_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ended = Ledger(path, HUB, run_id="ended")
+    ended.record("intent", attempt=1, fine_tune="a/b/ft", snapshot=[], hub_before=100.0, hub_clock=True, timeout=30)
+    ended.record("provisioned", attempt=2, id="a:b/ft-2", created=123)
+    outstanding = Ledger(path, HUB).outstanding()
+    [intent] = outstanding.intents
+    assert (intent.hub_before, intent.hub_clock, intent.timeout) == (100.0, True, 30.0)
+    assert [(left.model_id, left.created) for left in outstanding.models] == [("a:b/ft-2", 123)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"hub": HUB, "run": "x", "event": "provisioned", "at": None, "id": "a:b/c"},
+        {"hub": HUB, "run": "x", "event": "provisioned", "at": 1, "id": 7},
+        {"hub": HUB, "run": "x", "event": "intent", "at": 1, "attempt": "1", "snapshot": []},
+        {"hub": HUB, "run": "x", "event": "intent", "at": 1, "attempt": 1, "snapshot": "a"},
+        {"hub": HUB, "run": "x", "event": "intent", "at": 1, "attempt": 1, "snapshot": [], "hub_before": "noon"},
+        {"hub": HUB, "run": 3, "event": "deleted", "at": 1, "id": "a:b/c"},
+        {"hub": HUB, "run": "x", "event": "exploded", "at": 1},
+        {"hub": None, "run": "x", "event": "deleted", "at": 1, "id": "a:b/c"},
+        ["not", "an", "object"],
+    ],
+    ids=[
+        "at-null",
+        "id-a-number",
+        "attempt-a-string",
+        "snapshot-a-string",
+        "hub-time-a-word",
+        "run-a-number",
+        "unknown-event",
+        "no-hub",
+        "a-list",
+    ],
+)
+def test_a_line_of_the_wrong_shape_is_kept_and_reported_with_its_number_never_read_as_an_entry(
+    tmp_path: Path, line: object
+) -> None:
+    path = tmp_path / "ledger.jsonl"
+    good = {"hub": HUB, "run": "ended", "event": "provisioned", "at": 1, "attempt": 1, "id": "a:b/ft-1"}
+    path.write_text(json.dumps(good) + "\n" + json.dumps(line) + "\n")
+    outstanding = Ledger(path, HUB).outstanding()
+    assert [left.model_id for left in outstanding.models] == ["a:b/ft-1"]
+    assert [(bad.line, bad.text) for bad in outstanding.unreadable] == [(2, json.dumps(line))]
+    assert path.read_text().splitlines()[1] == json.dumps(line)
+
+
+def test_a_released_model_is_owed_by_no_later_run(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ended = Ledger(path, HUB, run_id="ended")
+    ended.record("provisioned", attempt=1, id="a:b/ft-1")
+    Ledger(path, HUB, run_id="later").record("released", id="a:b/ft-1", reason="cannot be proved")
+    assert Ledger(path, HUB).outstanding().models == []
+
+
+@pytest.mark.parametrize("where", ["folder", "under-a-file"])
+def test_a_path_that_cannot_hold_a_ledger_is_refused_before_the_run_and_changes_nothing(
+    tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "file").write_text("precious")
+    path = tmp_path if where == "folder" else tmp_path / "file" / "ledger.jsonl"
+    with pytest.raises(LedgerUnusable, match="cannot hold the ledger there"):
+        Ledger(path, HUB).acquire()
+    assert (tmp_path / "file").read_text() == "precious"

@@ -72,7 +72,7 @@ _LATER_IMPORTS: dict[str, tuple[str, ...]] = {
         "oxen_contract.html_report",
         "oxen_contract.ledger",
         "oxen_contract.openai_compat",
-        "oxen_contract.ownership",
+        "oxen_contract.provenance",
         "oxen_contract.profiles",
         "oxen_contract.provisioning",
         "oxen_contract.report",

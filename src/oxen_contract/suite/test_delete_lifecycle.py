@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
-from oxen_contract.failures import ContractFailure
-from oxen_contract.provisioning import ProvisionsExhausted
+from oxen_contract.failures import ContractFailure, ProvisionsExhausted
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract, pytest.mark.destructive]
 

@@ -1,0 +1,257 @@
+"""provenance.py: the one rule that makes a model the run's, and the reconciliation window, rule by rule."""
+
+from __future__ import annotations
+
+import json
+from email.utils import formatdate
+from typing import Any
+
+import pytest
+
+from oxen_contract.exchange import Credential, Exchange, id_problem, model_path
+from oxen_contract.failures import ProvisioningError
+from oxen_contract.provenance import (
+    DeployEvidence,
+    HubTime,
+    deployed_id,
+    is_ours,
+    not_ours,
+    reconcile,
+    why_not_disposable,
+    why_not_the_deploys,
+)
+
+NOW = 1_767_225_600
+SKEW = 180.0
+MINE = {
+    "id": "alice:sandbox/ft-1-3",
+    "object": "model",
+    "created": NOW + 5,
+    "owned_by": "alice",
+    "model_type": "custom",
+}
+DEPLOY_PATH = "/api/repos/alice/sandbox/fine_tunes/ft-1/deploy"
+
+
+def _answer(
+    status: int,
+    body: Any,
+    path: str = model_path(MINE["id"]),
+    *,
+    operation: str = "retrieveModel",
+    date: float | None = NOW + 10,
+    **headers: str,
+) -> Exchange:
+    text = body if isinstance(body, str) else json.dumps(body)
+    if date is not None:
+        headers["date"] = formatdate(date, usegmt=True)
+    if "date_header" in headers:
+        headers["date"] = headers.pop("date_header")
+    return Exchange(operation, "GET", f"https://hub.test{path}", path, None, Credential.KEY, status, headers, text)
+
+
+def _evidence(**changes: Any) -> DeployEvidence:
+    fields: dict[str, Any] = {
+        "listed_before": frozenset({"gpt-4.1-mini"}),
+        "sent_at": HubTime(NOW, True),
+        "foreign": frozenset(),
+        "skew": SKEW,
+    }
+    return DeployEvidence(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    ("model_id", "says"),
+    [
+        ("alice:sandbox/ft-1-3", None),
+        ("alice:sandbox/ft-1.v2", None),
+        (".", "not one path segment"),
+        ("..", "not one path segment"),
+        ("search", "not one path segment"),
+        ("featured", "not one path segment"),
+        ("", "no id"),
+        (None, "no id"),
+        ("alice%3Asandbox%2Fft-1-prod", "holds a character outside"),
+        ("alice:sandbox/ft-1?x", "holds a character outside"),
+        ("alice:sandbox/ft-1#x", "holds a character outside"),
+        ("alice:sandbox\\ft-1", "holds a character outside"),
+        (" alice:sandbox/ft-1", "holds a character outside"),
+        ("alice:sandbox/ft-1\n", "holds a character outside"),
+        ("alice:sandbox/../ft-1-prod", "dot segment"),
+        ("alice:sandbox/.", "dot segment"),
+    ],
+)
+def test_an_id_is_deletable_only_as_one_segment_that_decodes_to_itself(model_id: Any, says: str | None) -> None:
+    problem = id_problem(model_id)
+    assert (problem is None) if says is None else (problem is not None and says in problem)
+
+
+@pytest.mark.parametrize(
+    ("model", "namespace", "ours"),
+    [
+        (MINE, "alice", True),
+        ({key: value for key, value in MINE.items() if key != "model_type"}, "alice", True),
+        (MINE, "bob", False),
+        (MINE, None, False),
+        ({**MINE, "model_type": "base"}, "alice", False),
+        ({**MINE, "owned_by": "oxen"}, "oxen", False),
+        ({**MINE, "id": 7}, "alice", False),
+        ("not a model", "alice", False),
+    ],
+    ids=[
+        "custom-of-namespace",
+        "type-unstated",
+        "other-namespace",
+        "no-namespace",
+        "base",
+        "oxen",
+        "no-id",
+        "not-a-dict",
+    ],
+)
+def test_a_model_is_ours_only_as_a_custom_model_of_the_namespace(model: Any, namespace: str | None, ours: bool) -> None:
+    assert is_ours(model, namespace) == ours
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (_answer(200, MINE), None),
+        (_answer(404, {"error": {}}), "retrieving it answered 404"),
+        (_answer(200, {**MINE, "id": "alice:sandbox/ft-1-4"}), "did not answer that model"),
+        (_answer(200, "not json"), "did not answer that model"),
+        (_answer(200, {**MINE, "owned_by": "bob"}), "owned by 'bob' of type 'custom'"),
+    ],
+    ids=["ours", "gone", "another-model", "not-json", "another-owner"],
+)
+def test_a_retrieve_answer_says_why_the_model_is_not_ours(answer: Exchange, says: str | None) -> None:
+    problem = not_ours(answer, MINE["id"], "alice")
+    assert (problem is None) if says is None else (problem is not None and says in problem)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "retrieved", "evidence", "says"),
+    [
+        (MINE["id"], _answer(200, MINE), _evidence(), None),
+        # The hub's clock and its Date may disagree a little: within the skew, still the deploy's.
+        (MINE["id"], _answer(200, {**MINE, "created": NOW - 170}), _evidence(), None),
+        (MINE["id"], _answer(200, {**MINE, "created": NOW - 30 * 86400}), _evidence(), "before the deploy was sent"),
+        (MINE["id"], _answer(200, {**MINE, "created": NOW - 181}), _evidence(), "before the deploy was sent"),
+        (MINE["id"], _answer(200, {**MINE, "created": NOW + 10 + 181}), _evidence(), "after the hub's time"),
+        (MINE["id"], _answer(200, {**MINE, "created": str(NOW)}), _evidence(), "not a Unix time"),
+        (MINE["id"], _answer(200, {**MINE, "created": True}), _evidence(), "not a Unix time"),
+        (MINE["id"], _answer(200, MINE), _evidence(listed_before=frozenset({MINE["id"]})), "already listed"),
+        (MINE["id"], _answer(200, MINE), _evidence(foreign=frozenset({MINE["id"]})), "another run's ledger"),
+        (MINE["id"], _answer(200, {**MINE, "owned_by": "bob"}), _evidence(), "owned by 'bob'"),
+        ("alice%3Asandbox%2Fft-1-prod", _answer(200, MINE), _evidence(), "holds a character outside"),
+    ],
+    ids=[
+        "proved",
+        "within-the-skew",
+        "a-month-old-model",
+        "just-past-the-skew",
+        "created-in-the-future",
+        "created-a-string",
+        "created-a-bool",
+        "listed-before",
+        "another-run-s",
+        "another-namespace-s",
+        "encoded-spelling",
+    ],
+)
+def test_a_deploy_answer_s_model_is_the_run_s_only_when_every_rule_holds(
+    model_id: str, retrieved: Exchange, evidence: DeployEvidence, says: str | None
+) -> None:
+    problem = why_not_the_deploys(model_id, retrieved, "alice", evidence)
+    assert (problem is None) if says is None else (problem is not None and says in problem), problem
+
+
+def test_a_given_disposable_model_needs_only_the_id_and_retrieve_rules() -> None:
+    old = _answer(200, {**MINE, "created": 1})
+    assert why_not_disposable(MINE["id"], old, "alice") is None
+    assert "owned by 'bob'" in str(why_not_disposable(MINE["id"], _answer(200, {**MINE, "owned_by": "bob"}), "alice"))
+
+
+def test_the_hub_s_time_is_its_date_header_or_the_run_s_clock_where_it_sends_none() -> None:
+    assert HubTime.of(_answer(200, MINE, date=NOW)) == HubTime(NOW, True)
+    assert HubTime.of(_answer(200, MINE, date=None), clock=lambda: 42.0) == HubTime(42.0, False)
+    assert HubTime.of(_answer(200, MINE, date=None, date_header="yesterday"), clock=lambda: 7.0) == HubTime(7.0, False)
+    assert HubTime.of(None, clock=lambda: 7.0) == HubTime(7.0, False)
+    assert "the run's clock" in HubTime(7.0, False).describe()
+
+
+def _model(model_id: str, created: Any, owner: str = "alice") -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": owner, "model_type": "custom"}
+
+
+def test_reconciliation_places_new_custom_models_of_the_namespace_in_the_deploy_s_window() -> None:
+    listed = [
+        _model("alice:sandbox/ft-1-old", NOW - 30 * 86400),  # made long before
+        _model("alice:sandbox/ft-1-9", NOW + 20),  # the deploy's
+        _model("alice:sandbox/ft-1-later", NOW + 5000),  # made after the list read
+        _model("bob:sandbox/ft-1-9", NOW + 20, owner="bob"),  # another namespace
+        _model("alice:sandbox/ft-1-known", NOW + 20),  # named in a ledger
+        _model("alice:sandbox/ft-1-listed", NOW + 20),  # listed before the deploy
+        {"id": "gpt-4.1-mini", "object": "model", "created": NOW, "owned_by": "oxen", "model_type": "base"},
+    ]
+    found = reconcile(
+        listed,
+        "alice",
+        snapshot=frozenset({"alice:sandbox/ft-1-listed"}),
+        known=["alice:sandbox/ft-1-known"],
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=SKEW,
+    )
+    assert [c.model_id for c in found.placed] == ["alice:sandbox/ft-1-9"]
+    assert found.one is not None and found.one.model_id == "alice:sandbox/ft-1-9"
+    assert found.window == (NOW - SKEW, NOW + 60 + SKEW)
+
+
+@pytest.mark.parametrize(
+    ("listed", "nothing"),
+    [
+        ([], True),
+        ([_model("a:s/1", NOW + 1), _model("a:s/2", NOW + 2)], False),
+        ([_model("a:s/1", NOW + 1), _model("a:s/2", "yesterday")], False),
+        ([_model("a:s/2", None)], False),
+    ],
+    ids=["none", "two-in-the-window", "one-placed-one-not", "one-that-cannot-be-placed"],
+)
+def test_reconciliation_adopts_nothing_when_it_cannot_tell_which_model_is_the_deploy_s(
+    listed: list[dict[str, Any]], nothing: bool
+) -> None:
+    found = reconcile(
+        listed,
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=SKEW,
+    )
+    assert found.one is None
+    assert found.nothing == nothing
+
+
+def test_a_deploy_answer_names_the_model_it_made_at_its_route_s_place() -> None:
+    slug = _answer(200, {"deployment": {"model_slug": MINE["id"]}}, DEPLOY_PATH, operation="deployFineTune")
+    assert deployed_id(slug) == MINE["id"]
+    checkpoint = _answer(200, {"model": {"id": "m"}}, DEPLOY_PATH, operation="deployCheckpoint")
+    assert deployed_id(checkpoint) == "m"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("<html>", "answered a body that is not JSON"),
+        ({"deployment": {"model_slug": ""}}, "answered without a model id at deployment.model_slug"),
+        ({"deployment": []}, "answered without a model id at deployment.model_slug"),
+    ],
+    ids=["not-json", "empty-id", "wrong-shape"],
+)
+def test_a_deploy_answer_without_a_model_id_is_a_provisioning_error_showing_the_answer(body: Any, says: str) -> None:
+    answer = _answer(200, body, DEPLOY_PATH, operation="deployFineTune")
+    with pytest.raises(ProvisioningError, match=says) as refused:
+        deployed_id(answer)
+    assert f"reproduce with: curl -X GET https://hub.test{DEPLOY_PATH}" in str(refused.value)
