@@ -47,6 +47,7 @@ def activate_suite(config: pytest.Config) -> None:
     from .profiles import load_profile
 
     load_profile()
+    config.stash[SESSION_NOTES].extend(f"warning: {line}" for line in run.setting_warnings)
     if run.ignored:
         config.stash[SESSION_NOTES].append(
             f"--replay: left unused, since a replay sends nothing to any hub: {', '.join(run.ignored)}"

@@ -86,6 +86,35 @@ def _problem_with(data: Any) -> str | None:
             isinstance(failure.get(key), str) for key in ("operation", "clause", "method")
         ):
             return "not a contract report of this suite (a failure without operation, clause and method)"
+    return _deeper_problem(data)
+
+
+def _counts_ok(entry: Any) -> bool:
+    return isinstance(entry, dict) and all(
+        isinstance(entry.get(key, 0), int) and not isinstance(entry.get(key, 0), bool) for key in ("broken", "checked")
+    )
+
+
+def _deeper_problem(data: dict[str, Any]) -> str | None:
+    """What ``changes_since`` would trip over, said before it runs: every part it reads, of the type it reads."""
+    bad = [clause for clause, entry in data["clauses"].items() if not _counts_ok(entry)]
+    if bad:
+        return f"not a contract report of this suite (clause {bad[0]!r} holds no checked and broken counts)"
+    drift = data["drift"]
+    unknown, values, seen = drift.get("unknown_fields", {}), drift.get("open_values", {}), drift.get("seen_fields", [])
+    if not isinstance(unknown, dict) or not all(isinstance(entry, dict) for entry in unknown.values()):
+        return "not a contract report of this suite (drift.unknown_fields is not a table of fields)"
+    if not isinstance(values, dict) or not all(
+        isinstance(entries, dict) and all(isinstance(entry, dict) for entry in entries.values())
+        for entries in values.values()
+    ):
+        return "not a contract report of this suite (drift.open_values is not a table of values)"
+    if not isinstance(seen, list) or not all(isinstance(name, str) for name in seen):
+        return "not a contract report of this suite (drift.seen_fields is not a list of field names)"
+    lenient = data.get("lenient_inputs", {})
+    entries = lenient.get("entries", []) if isinstance(lenient, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        return "not a contract report of this suite (lenient_inputs.entries is not a list of entries)"
     return None
 
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import schemathesis
 
 from .contracts import Contract, load_contract
-from .exchange import Exchange, carried, next_answer_id
+from .exchange import Exchange, carried, decoded, next_answer_id
 from .failures import ContractFailure, Finding
 from .provenance import DEPLOYED_ID
 from .tally import Tally
@@ -103,8 +103,9 @@ class Verifier:
         self.tally.rule("rule:body-is-json")
         try:
             return exchange.json()
-        except ValueError:
-            self.fail(exchange, [Finding("rule:body-is-json", "a JSON document", render_value(exchange.text[:80]))])
+        except ValueError as error:
+            actual = f"{error} in {render_value(exchange.text[:80])}"
+            self.fail(exchange, [Finding("rule:body-is-json", "a JSON document", actual)])
 
     def conforms(self, exchange: Exchange, contract_name: str, body: Any) -> None:
         violations = self.contract.violations(contract_name, body, strict=self.strict)
@@ -256,6 +257,7 @@ def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) 
     raw_body: Any = request.body
     body = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body
     model_id = (case.path_parameters or {}).get("id")
+    text, problem = decoded(response.content or b"")
     # One answer, however many checks look at it: its id rides on the request object schemathesis keeps.
     answer_id = getattr(request, "_oxen_answer_id", None)
     if answer_id is None:
@@ -272,9 +274,10 @@ def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) 
         credential=verifier.label(_text(request.headers.get("Authorization"))),
         status=response.status_code,
         headers={key.lower(): values[0] for key, values in response.headers.items() if values},
-        text=response.text or "",
+        text=text,
         request_body=body if isinstance(body, str) else None,
         answer_id=answer_id,
+        body_problem=problem,
     )
 
 

@@ -21,12 +21,21 @@ from .exchange import (
     Credential,
     Exchange,
     authorization,
+    decoded,
     fine_tune_path,
     model_path,
     shown_id,
 )
 from .failures import HubTimeout
-from .retries import CLEANUP_REQUESTS, RETRY_STATUSES, HubUnavailable, RequestBudget, retry_delay, send_with_retries
+from .retries import (
+    CLEANUP_REQUESTS,
+    PROBE_REQUESTS,
+    RETRY_STATUSES,
+    HubUnavailable,
+    RequestBudget,
+    retry_delay,
+    send_with_retries,
+)
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, guarded_httpx_client
 from .verdict import EXIT_HUB_UNAVAILABLE
 
@@ -70,8 +79,15 @@ class HubClient:
 
     def for_cleanup(self) -> HubClient:
         """The same client on a budget of its own, so that cleanup runs after --max-requests is spent."""
+        return self._on_budget(RequestBudget(CLEANUP_REQUESTS, purpose="the cleanup budget of"))
+
+    def for_probes(self) -> HubClient:
+        """The same client on a budget of its own, so that a failure is sorted after --max-requests is spent."""
+        return self._on_budget(RequestBudget(PROBE_REQUESTS, purpose="the probe budget of"))
+
+    def _on_budget(self, budget: RequestBudget) -> HubClient:
         twin = copy.copy(self)
-        twin.budget = RequestBudget(CLEANUP_REQUESTS, purpose="the cleanup budget of")
+        twin.budget = budget
         return twin
 
     def close(self) -> None:
@@ -137,6 +153,7 @@ class HubClient:
             label=f"{method} {url}",
             retry_statuses=retry_statuses,
         )
+        text, problem = decoded(response.content)
         return Exchange(
             operation=operation,
             method=method,
@@ -146,8 +163,9 @@ class HubClient:
             credential=credential,
             status=response.status_code,
             headers={key.lower(): value for key, value in response.headers.items()},
-            text=response.text,
+            text=text,
             request_body=content,
+            body_problem=problem,
         )
 
     def probe(self) -> str | None:
@@ -162,13 +180,22 @@ class HubClient:
             return f"GET {self.base_url}{MODELS} answered {answer.status}"
         return None
 
-    def key_refused(self) -> str | None:
-        """Why the run's key cannot be used (the hub refuses it on the list, which any valid key may read); or None."""
+    def not_ready(self) -> str | None:
+        """Why the run cannot use this hub as configured (a key it refuses, a URL that is not its root); or None.
+
+        The list is the one operation any valid key may call, so its answer tells a refused key and a wrong base URL
+        apart from anything the contract says.
+        """
         answer = self.list()
         if answer.status in (401, 403):
             return (
                 f"the hub refuses OXEN_API_KEY: GET {self.base_url}{MODELS}, which any valid key may read, answered "
                 f"{answer.status}. Check the key, and that --hub-url is the hub it belongs to"
+            )
+        if answer.status == 404:
+            return (
+                f"GET {self.base_url}{MODELS} answered 404: no models API at that URL. --hub-url must be the hub's "
+                "root, the URL /api/ai/models is appended to (e.g. https://hub.oxen.ai, not .../api/ai)"
             )
         return None
 

@@ -110,6 +110,8 @@ class RunConfig:
     clock_skew: float = DEFAULT_CLOCK_SKEW
     # Settings a replay asked for explicitly (--replay) left unused, by name and where they came from: said in the run.
     ignored: tuple[str, ...] = ()
+    # Local files that only shape the report (baseline, history) and could not be used: said in the run.
+    setting_warnings: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -179,16 +181,21 @@ def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
     history = _setting(config, "history", "OXEN_CONTRACT_HISTORY", None)
     if (baseline or history) and not report:
         raise pytest.UsageError("--baseline and --history shape the report: add --contract-report PATH")
+    # A baseline or history only shapes the report: one that cannot be read is said, and the run goes on without it,
+    # so that one truncated file never keeps a nightly red (the nightly's baseline is last night's report).
+    warnings: list[str] = []
     if baseline:
         try:
             found["baseline"] = load_baseline(baseline)
         except BaselineError as error:
-            raise pytest.UsageError(str(error)) from None
+            warnings.append(f"{error}; the report is written without a baseline")
     if history:
         if not Path(str(history)).is_dir():
-            raise pytest.UsageError(f"--history {history}: not a folder of earlier JSON reports")
-        reports, skipped = load_history(history)
-        found["history"], found["history_skipped"] = tuple(reports), tuple(skipped)
+            warnings.append(f"--history {history}: not a folder of earlier JSON reports; the report has no history")
+        else:
+            reports, skipped = load_history(history)
+            found["history"], found["history_skipped"] = tuple(reports), tuple(skipped)
+    found["setting_warnings"] = tuple(warnings)
     return found
 
 

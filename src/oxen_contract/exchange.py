@@ -32,10 +32,12 @@ __all__ = [
     "authorization",
     "carried",
     "curl_line",
+    "decoded",
     "fine_tune_path",
     "id_problem",
     "model_path",
     "next_answer_id",
+    "parse_json",
 ]
 
 MODELS = "/api/ai/models"
@@ -157,20 +159,44 @@ class Exchange:
     request_body: str | None = None
     # Which answer this is: the Verifier counts an answer once, however many checks (and Exchange views) it gets.
     answer_id: int = field(default_factory=lambda: next(_ANSWER_IDS), compare=False)
+    # Why the body's bytes are no JSON text whatever they hold (not UTF-8, RFC 8259 8.1); "" when they decode.
+    body_problem: str = ""
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "")
 
     def json(self) -> Any:
-        """The body as JSON; raises ``ValueError`` when it is not JSON."""
-        return json.loads(self.text)
+        """The body as JSON; ``ValueError`` when it is not (not UTF-8, NaN or Infinity, nested past the parser)."""
+        if self.body_problem:
+            raise ValueError(self.body_problem)
+        return parse_json(self.text)
 
     def json_or_none(self) -> Any:
         try:
             return self.json()
         except ValueError:
             return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def parse_json(text: str) -> Any:
+    """``text`` as JSON, strictly: ``ValueError`` for anything RFC 8259 does not allow, or too deep to parse."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply to parse") from None
+
+
+def decoded(content: bytes) -> tuple[str, str]:
+    """An answer's body as text, and why it is no JSON text ("" if it is UTF-8): the two every Exchange carries."""
+    try:
+        return content.decode("utf-8"), ""
+    except UnicodeDecodeError as error:
+        return content.decode("utf-8", "replace"), f"not UTF-8 (byte {error.start}), which JSON text must be"
 
 
 def authorization(credential: str) -> str | None:

@@ -19,6 +19,7 @@ from .stash_keys import (
     HUB_URL_SEEN,
     LEDGER_HELD,
     RUN_CONFIG,
+    SESSION_CLEANUP,
     SESSION_LEAKS,
     SESSION_NOTES,
     SESSION_TALLY,
@@ -163,7 +164,7 @@ def hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> N
     if reason:
         request.session.shouldstop = f"hub unavailable: {reason}"
         raise HubUnavailable(reason)
-    refused = hub.key_refused()
+    refused = hub.not_ready()
     if refused:
         request.session.shouldstop = refused
         raise SetupError(refused)
@@ -205,6 +206,7 @@ def provisioner(
     notes.extend(unsettled.line() for unsettled in made.unsettled)
     config.stash[SESSION_LEAKS] = [dataclasses.asdict(leak) for leak in made.leaks]
     config.stash[SESSION_UNSETTLED] = [unsettled.to_json() for unsettled in made.unsettled]
+    config.stash[SESSION_CLEANUP] = made.cleanup_said()
     notes.append(
         f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions} "
         f"({request_guard.deploy_posts} deploy request(s) sent)"

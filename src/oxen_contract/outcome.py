@@ -1,6 +1,11 @@
-"""How a run ends: the text of a failed test, "hub unavailable" told apart from a broken contract, the report's header.
+"""How a failed test is sorted: contract, outage, rate-limited route, setup, or the suite's own fault; and its text.
 
-The plugin's hooks call these; keeping the logic here leaves ``plugin.py`` to wiring.
+The verdict depends on telling these apart, and each is told from what the test raised, with at most one health probe
+of the hub (``triage``): a route that drops its connection or keeps answering 429 while the hub answers its probe is
+that route's problem, not an outage; a gateway error or a timeout while the hub does not answer is an outage, not a
+broken contract. Expected conditions (outage, setup, a rate-limited route) show one line, not a traceback; a failure
+of a clause shows the failure text; an exception no rule explains keeps its traceback, since it is a bug of the suite.
+The report's header (``report_meta``) lives here too: what ran, against what, with which versions.
 """
 
 from __future__ import annotations
@@ -8,6 +13,8 @@ from __future__ import annotations
 import datetime
 import platform
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -17,66 +24,113 @@ from .failures import chain
 if TYPE_CHECKING:
     from .tally import Tally
 
-__all__ = ["chain", "classify", "failure_text", "report_meta", "tally_timeouts"]
+__all__ = ["Triage", "chain", "failure_text", "report_meta", "tally_timeouts", "triage"]
+
+# The answers of a hub that is down (or of the gateway before it): worth a probe before calling them a violation.
+_AVAILABILITY_STATUSES = (0, 502, 503, 504)
 
 
-def failure_text(nodeid: str, error: BaseException, run: RunConfig) -> str | None:
-    """What a failed test should show instead of a traceback, or None to keep pytest's own text."""
-    from .cassette_damage import cassette_problem
-    from .client import HubTimeout
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """What kind of failure a test had, in one line, and what the test's report shows instead of a traceback."""
+
+    # "contract", "outage", "rate-limited", "setup" or "suite"
+    kind: str
+    detail: str
+    # The test's report text; None keeps pytest's own (a traceback, for the suite's own faults).
+    text: str | None = None
+    # The hub is down: stop the session, the remaining tests would only say so again.
+    stop: bool = False
+
+
+def failure_text(nodeid: str, error: BaseException) -> str | None:
+    """The text of the clauses ``error`` broke, without Hypothesis notes or our frames; None if it broke none."""
     from .failures import ContractFailure
 
-    problem = cassette_problem(error, nodeid, run.cassette_dir)
-    if problem is not None:
-        return problem
-    # The failure text is the product: show it whole, without Hypothesis notes or our own frames.
-    found = [e for e in chain(error) if isinstance(e, (ContractFailure, HubTimeout))]
+    found = [e for e in chain(error) if isinstance(e, ContractFailure)]
     if not found:
         return None
     return f"{nodeid}\n\n" + "\n\n".join(dict.fromkeys(str(e) for e in found))
 
 
-def classify(error: BaseException, nodeid: str, run: RunConfig) -> tuple[str, str]:
-    """What kind of failure ``error`` is, and a one-line detail: outage, setup, contract or other.
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
-    A cassette that cannot be replayed (damaged, or without the request) is a setup error: the contract went unchecked.
+
+def _expected(nodeid: str, kind: str, detail: str, *, stop: bool = False) -> Triage:
+    words = {"outage": "HUB UNAVAILABLE", "rate-limited": "RATE-LIMITED", "setup": "SETUP ERROR"}[kind]
+    return Triage(kind, detail, f"{nodeid}\n\n{words}: {detail}", stop)
+
+
+def triage(
+    error: BaseException, nodeid: str, run: RunConfig, tally: Tally | None, probe: Callable[[], str | None] | None
+) -> Triage:
+    """Sort what a failed test raised; ``probe`` (live runs) says why the hub is unavailable, or None if it answers.
+
+    ``probe`` is called at most once.
     """
     from .cassette_damage import cassette_problem
-    from .client import HubTimeout, HubUnavailable
+    from .client import HubUnavailable
     from .failures import ContractFailure, SetupError
+    from .transport import UnsafeRequest
 
     problem = cassette_problem(error, nodeid, run.cassette_dir)
     if problem is not None:
-        return "setup", problem.splitlines()[0]
-
+        return Triage("setup", problem.splitlines()[0], f"{nodeid}\n\n{problem}")
     found = list(chain(error))
-    for kind, types in (
-        ("outage", HubUnavailable),
-        ("setup", SetupError),
-        ("contract", (ContractFailure, HubTimeout)),
-    ):
-        match = next((e for e in found if isinstance(e, types)), None)
-        if match is not None:
-            return kind, _first_line(match)
-    return "other", _first_line(error)
+    unavailable = next((e for e in found if isinstance(e, HubUnavailable)), None)
+    if unavailable is not None:
+        return _unavailable(unavailable, nodeid, tally, probe if run.live else None)
+    setup = next((e for e in found if isinstance(e, SetupError)), None)
+    if setup is not None:
+        return _expected(nodeid, "setup", _first_line(setup))
+    failure = next((e for e in found if isinstance(e, ContractFailure)), None)
+    if failure is not None:
+        if run.live and probe is not None and failure.exchange.status in _AVAILABILITY_STATUSES:
+            reason = probe()
+            if reason:
+                return _expected(nodeid, "outage", reason, stop=True)
+        return Triage("contract", _first_line(failure), failure_text(nodeid, error))
+    import pytest
+
+    # A plain assertion of a suite test, pytest.fail, or a request the guard refused to send (a hub's lure): each
+    # is about what the hub answered.
+    judged = (AssertionError, pytest.fail.Exception, UnsafeRequest)
+    checked = next((e for e in found if isinstance(e, judged)), None)
+    if checked is not None:
+        return Triage("contract", _first_line(checked))
+    return Triage("suite", f"{nodeid}: {type(error).__name__}: {_first_line(error)}")
 
 
-def dropped_route(error: BaseException, tally: Tally) -> str | None:
+def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[], str | None] | None) -> Triage:
+    """A request that got no usable answer: an outage, unless the hub answers its probe meanwhile."""
+    reason = probe() if probe is not None else _first_line(error)
+    if reason:
+        return _expected(nodeid, "outage", reason, stop=True)
+    if error.rate_limited:
+        return _expected(nodeid, "rate-limited", error.rate_limited)
+    text = dropped_route(error, tally) if tally is not None else None
+    if text is not None:
+        return Triage("contract", text.splitlines()[0], f"{nodeid}\n\n{text}")
+    return _expected(nodeid, "outage", _first_line(error), stop=True)
+
+
+def dropped_route(error: Any, tally: Tally) -> str | None:
     """The failure text for a route that dropped its connection while the hub answers its probe; counted, too."""
-    from .client import Exchange, HubUnavailable
+    from .client import Exchange
     from .failures import Finding
     from .text import render_failure
 
-    dropped = next((e for e in chain(error) if isinstance(e, HubUnavailable) and e.request), None)
-    if dropped is None or dropped.request is None:
+    if error.request is None:
         return None
-    operation, method, url, credential = dropped.request
+    operation, method, url, credential = error.request
     path = "/" + url.split("://", 1)[-1].partition("/")[2]
     exchange = Exchange(operation, method, url, path, None, credential, 0, {}, "")
     finding = Finding(
         "rule:no-server-error",
         "an answer (the hub answers its health probe meanwhile)",
-        f"the connection was dropped: {_first_line(dropped)}",
+        f"the connection was dropped: {_first_line(error)}",
     )
     tally.failed(exchange, finding.clause, finding.expected, finding.actual, "")
     return render_failure(exchange, [finding])
@@ -89,11 +143,6 @@ def tally_timeouts(error: BaseException, tally: Tally) -> None:
     for timeout in (e for e in chain(error) if isinstance(e, HubTimeout)):
         for finding in timeout.findings:
             tally.failed(timeout.exchange, finding.clause, finding.expected, finding.actual, finding.at)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _versions() -> str:

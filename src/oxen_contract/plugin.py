@@ -20,19 +20,14 @@ from .activation import activate_suite
 from .config import Mode, resolve
 from .fixtures import *  # noqa: F403 - pytest finds a plugin's fixtures among its module's names
 from .options import MARKERS, SUITE_OPTIONS, add_options
-from .outcome import classify, dropped_route, failure_text, tally_timeouts
-from .run_recorder import RunRecorder, clauses_of_the_test, finish
+from .run_recorder import RunRecorder, finish, judge_report
 from .stash_keys import (
     DEFERRED_USAGE_ERROR,
     GENERATION_THAWED,
-    HUB_CLIENT,
-    LAST_PROBE,
     LEDGER_HELD,
-    PROBE_INTERVAL,
     RUN_CONFIG,
     RUN_RECORDER,
     SESSION_NOTES,
-    SESSION_TALLY,
     STARTED,
     SUITE_ACTIVE,
     SUITE_REQUESTED,
@@ -50,7 +45,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     config.stash[SESSION_NOTES] = []
     config.stash[STARTED] = time.time()
-    config.stash[LAST_PROBE] = 0.0
     config.stash[WORKER_TALLIES] = []
     recorder = RunRecorder(config)
     config.stash[RUN_RECORDER] = recorder
@@ -107,42 +101,19 @@ def pytest_runtest_makereport(
     report = yield
     if item.get_closest_marker("contract") is None:
         return report
-    # Properties travel with the report (to xdist's controller too, and into JUnit): what the verdict needs.
-    properties: list[tuple[str, object]] = [("oxen_contract", report.when)]
-    # On the item: JUnit XML takes a test case's properties from its teardown report, which copies the item's.
-    item.user_properties += clauses_of_the_test(item, report.when, call)
-    if call.excinfo is not None and report.failed:
-        run = item.config.stash[RUN_CONFIG]
-        error = call.excinfo.value
-        text = failure_text(item.nodeid, error, run)
-        if text is not None:
-            report.longrepr = text
-        kind, detail = classify(error, item.nodeid, run)
-        config = item.config
-        tally_timeouts(error, config.stash[SESSION_TALLY])
-        if kind != "outage" and run.live and kind != "setup":
-            # A hub that is down fails every test: probe it (now and then) to tell an outage from a broken contract.
-            hub = config.stash.get(HUB_CLIENT, None)
-            if hub is not None and time.monotonic() - config.stash[LAST_PROBE] >= PROBE_INTERVAL:
-                config.stash[LAST_PROBE] = time.monotonic()
-                reason = hub.probe()
-                if reason:
-                    kind, detail = "outage", reason
-        if kind == "outage" and run.live:
-            # One route that drops its connection while the hub answers its health probe is that route's failure.
-            hub = config.stash.get(HUB_CLIENT, None)
-            text = dropped_route(error, config.stash[SESSION_TALLY]) if hub is not None and not hub.probe() else None
-            if text is not None:
-                kind, detail = "contract", text.splitlines()[0]
-                report.longrepr = f"{item.nodeid}\n\n{text}"
-        if kind == "outage":
-            item.session.shouldstop = f"hub unavailable: {detail}"
-        properties += [("oxen_kind", kind), ("oxen_detail", detail)]
-    report.user_properties = [*report.user_properties, *properties]
+    try:
+        judge_report(item, call, report)
+    except Exception as error:  # noqa: BLE001 - a hook that raises is an INTERNALERROR, which hides the verdict
+        detail = f"{item.nodeid}: the suite's report hook failed: {type(error).__name__}: {error}"
+        report.user_properties = [*report.user_properties, ("oxen_contract", report.when)]
+        if report.failed:
+            report.user_properties += [("oxen_kind", "suite"), ("oxen_detail", detail)]
     return report
 
 
-@pytest.hookimpl(tryfirst=True)
+# Last: pytest's runner tears the session's fixtures down in its own sessionfinish, and cleanup (the provisioner's
+# teardown) must be over before the verdict and the report say what it did, interrupted runs included.
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     finish(session)
 

@@ -128,6 +128,8 @@ class Provisioner:
     _created: dict[str, int] = field(default_factory=dict)
     _given: deque[str] = field(default_factory=deque)
     _open: dict[int, _OpenDeploy] = field(default_factory=dict)
+    # Fine-tunes whose deploy answered 403 or 404 ("Fine-tune not found"): the run's setup, never tried again.
+    _refused: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
@@ -196,6 +198,8 @@ class Provisioner:
         return _Listing(ids, HubTime.of(answer, self.clock))
 
     def _deploy(self, fine_tune: FineTune) -> str:
+        if str(fine_tune) in self._refused:
+            raise ProvisioningError(self._refused[str(fine_tune)])
         before = self._listed_before()
         while True:
             if self.deploys >= self.config.max_provisions:
@@ -234,6 +238,12 @@ class Provisioner:
                 self.sleep(min(retry_delay(answer.headers, 0), 30.0))
                 before = self._listed_before()
                 continue
+            if answer.status in (403, 404) and adopted is None:
+                # The fine-tune does not exist or is not the key's: no later test may spend a deploy to learn it again.
+                self._refused[str(fine_tune)] = (
+                    f"cannot provision a disposable model: the fine-tune {fine_tune} cannot be deployed (its deploy "
+                    f"answered {answer.status}); check --fine-tune and that OXEN_API_KEY belongs to {fine_tune.owner}"
+                )
             raise ProvisioningError(
                 f"cannot provision a disposable model: {answer.method} {answer.path} answered {answer.status}"
                 f"{_adopted(adopted)}\n"
@@ -570,6 +580,14 @@ class Provisioner:
                 if len(self.leaks) == before:
                     self.leaks.append(Leak(model_id, True, "a test left it", ""))
         return leaked
+
+    def cleanup_said(self) -> str:
+        """What cleanup did, in words: how many of the models the run made are gone, and which are left."""
+        left = [leak.model_id for leak in self.leaks if not leak.deleted]
+        gone = sum(1 for model_id in self.made if model_id in self.deleted)
+        said = f"the run made {len(self.made)} model(s) and deleted {gone}; left {len(left)}"
+        said += f" ({', '.join(repr(model_id) for model_id in left)})" if left else ""
+        return said + (f"; {len(self.unsettled)} unsettled deploy(s) named above" if self.unsettled else "")
 
 
 def _first_line(error: BaseException) -> str:

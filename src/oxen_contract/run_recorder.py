@@ -1,22 +1,30 @@
 """The verdict's facts, gathered from every report of the suite (serial, or sent by xdist workers), and its end.
 
 Each report of the suite's tests carries properties (``oxen_contract``, ``oxen_kind``, ``oxen_detail``, and the clause
-ids for JUnit) set where the test ran; ``RunRecorder`` sorts them into ``verdict.RunFacts``, and ``finish`` turns those
-and the tally into the verdict, the exit status and the report.
+ids for JUnit) set where the test ran (``judge_report``); ``RunRecorder`` counts every report as pytest's own summary
+line does and sorts the failures into ``verdict.RunFacts``; ``finish`` turns those and the tally into the verdict, the
+exit status and the report, after pytest tore the session's fixtures down (so that cleanup is in it).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from .outcome import report_meta
+from .outcome import report_meta, tally_timeouts, triage
 from .stash_keys import (
     CHECKED_BEFORE,
+    HUB_CLIENT,
     HUB_URL_SEEN,
+    LAST_PROBE,
+    PROBE_CLIENT,
+    PROBE_INTERVAL,
     RUN_CONFIG,
     RUN_RECORDER,
+    SESSION_CLEANUP,
     SESSION_LEAKS,
     SESSION_NOTES,
     SESSION_TALLY,
@@ -30,7 +38,7 @@ from .stash_keys import (
 )
 from .verdict import RunFacts, Verdict, decide, skip_reasons
 
-__all__ = ["RunRecorder", "clauses_of_the_test", "finish"]
+__all__ = ["RunRecorder", "clauses_of_the_test", "finish", "judge_report"]
 
 
 def clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None]) -> list[tuple[str, object]]:
@@ -45,8 +53,7 @@ def clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None
         return []
     before = item.stash.get(CHECKED_BEFORE, {})
     checked = sorted(clause for clause, count in tally.checked.items() if count > before.get(clause, 0))
-    from .failures import ContractFailure
-    from .outcome import chain
+    from .failures import ContractFailure, chain
 
     broken = sorted(
         {
@@ -62,38 +69,98 @@ def clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None
     return found
 
 
+def _prober(config: pytest.Config) -> Callable[[], str | None] | None:
+    """A health probe of the hub on its own budget, sent at most once per PROBE_INTERVAL (a later call reuses it)."""
+    hub = config.stash.get(HUB_CLIENT, None)
+    if hub is None:
+        return None
+
+    def probe() -> str | None:
+        last_at, last_reason = config.stash.get(LAST_PROBE, (float("-inf"), None))
+        if time.monotonic() - last_at < PROBE_INTERVAL:
+            return last_reason
+        client = config.stash.setdefault(PROBE_CLIENT, hub.for_probes())
+        try:
+            reason = client.probe()
+        except pytest.skip.Exception:
+            reason = None  # the probe budget is spent: the failure is sorted by what it raised alone
+        config.stash[LAST_PROBE] = (time.monotonic(), reason)
+        return reason
+
+    return probe
+
+
+def judge_report(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Give a report of the suite's tests what the verdict needs (kind, detail, clauses) and its failure text."""
+    from .retries import RequestsSpent
+
+    properties: list[tuple[str, object]] = [("oxen_contract", report.when)]
+    # On the item: JUnit XML takes a test case's properties from its teardown report, which copies the item's.
+    item.user_properties += clauses_of_the_test(item, report.when, call)
+    error = call.excinfo.value if call.excinfo is not None else None
+    if report.skipped and isinstance(error, RequestsSpent):
+        properties.append(("oxen_kind", "budget"))
+    elif error is not None and report.failed:
+        config = item.config
+        tally = config.stash.get(SESSION_TALLY, None)
+        if tally is not None:
+            tally_timeouts(error, tally)
+        found = triage(error, item.nodeid, config.stash[RUN_CONFIG], tally, _prober(config))
+        if found.text is not None:
+            report.longrepr = found.text
+        if found.stop:
+            item.session.shouldstop = f"hub unavailable: {found.detail}"
+        properties += [("oxen_kind", found.kind), ("oxen_detail", found.detail)]
+    report.user_properties = [*report.user_properties, *properties]
+
+
 class RunRecorder:
-    """Sorts every report of the contract suite (serial, or sent by xdist workers) into the verdict's facts."""
+    """Counts and sorts every report of the contract suite (serial, or from xdist workers) into the verdict's facts."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.facts = RunFacts(live=False)
         self.items = 0
+        self.deselected = 0
         self.skip_reasons: list[str] = []
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected += sum(1 for item in items if item.get_closest_marker("contract") is not None)
+
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        self.facts.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
         if "oxen_contract" not in properties:
             return
         facts = self.facts
-        if report.when == "setup":
+        if report.when == "setup" and not hasattr(report, "context"):
             self.items += 1
-        if report.passed and report.when == "call":
-            facts.passed += 1
-        elif report.skipped:
-            facts.skipped += 1
+        # Counted as pytest's own summary line counts (subtests, xfails, errors apart), so that they never disagree.
+        category = self.config.hook.pytest_report_teststatus(report=report, config=self.config)[0]
+        if category:
+            facts.counts[category] = facts.counts.get(category, 0) + 1
+        if report.skipped:
             self.skip_reasons.append(_skip_reason(report))
+            facts.budget_skips += properties.get("oxen_kind") == "budget"
         elif report.failed:
-            kind, detail = str(properties.get("oxen_kind", "other")), str(properties.get("oxen_detail", ""))
-            if kind == "outage":
-                facts.unavailable = facts.unavailable or detail
-            elif kind == "setup":
-                if detail not in facts.setup_errors:
-                    facts.setup_errors.append(detail)
-            elif kind == "contract":
-                facts.contract_failures += 1
-            else:
-                facts.other_failures += 1
+            self._sort_failure(str(properties.get("oxen_kind", "suite")), str(properties.get("oxen_detail", "")))
+
+    def _sort_failure(self, kind: str, detail: str) -> None:
+        facts = self.facts
+        if kind == "outage":
+            facts.unavailable = facts.unavailable or detail
+        elif kind == "rate-limited":
+            if detail not in facts.rate_limited:
+                facts.rate_limited.append(detail)
+        elif kind == "setup":
+            if detail not in facts.setup_errors:
+                facts.setup_errors.append(detail)
+        elif kind == "contract":
+            facts.contract_failures += 1
+        else:
+            facts.suite_errors.append(detail)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -116,6 +183,50 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr)
 
 
+def _narrowed(config: pytest.Config, deselected: int) -> str:
+    """How the user narrowed the run, in words; "" when they ran the whole suite."""
+    said = []
+    if deselected:
+        said.append(f"{deselected} test(s) deselected")
+    picked = [arg for arg in config.args if "::" in arg or arg.endswith(".py")]
+    if picked:
+        said.append(f"only {', '.join(picked[:3])}{' and more' if len(picked) > 3 else ''} run")
+    return "; ".join(said)
+
+
+def _attention(config: pytest.Config, tally: Any) -> list[str]:
+    """What the report holds for a person to look at, counted: none of it fails a default run."""
+    drift_fields = len(tally.unknown_fields)
+    left = [leak for leak in config.stash.get(SESSION_LEAKS, []) if not leak.get("deleted")]
+    counts = (
+        (len(tally.warnings), "warning(s)"),
+        (len(tally.lenient_inputs), "lenient input(s)"),
+        (drift_fields, "field(s) the contract does not name"),
+        (len(left), "model(s) left on the hub (LEAK)"),
+        (len(config.stash.get(SESSION_UNSETTLED, [])), "unsettled deploy(s)"),
+    )
+    return [f"{count} {noun}" for count, noun in counts if count]
+
+
+def _stopped_coming(config: pytest.Config, tally: Any, run: Any) -> None:
+    """Documented fields the baseline run saw and this run did not: drift, a warning or (strict) a failure."""
+    facts = config.stash[RUN_RECORDER].facts
+    if run.baseline is None:
+        return
+    was = set(run.baseline.get("drift", {}).get("seen_fields", []))
+    gone = sorted(was - tally.seen_fields)
+    if not gone:
+        return
+    shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+    finding = f"{len(gone)} documented field(s) the baseline run saw no longer came: {shown}"
+    effect = "fails the run" if run.strict_contract else "a warning; a failure under --strict-contract"
+    config.stash[SESSION_NOTES].append(f"clause rule:documented-fields-keep-coming: {finding} ({effect})")
+    if run.strict_contract:
+        facts.strict_findings.append(f"rule:documented-fields-keep-coming: {finding}")
+    else:
+        facts.attention.append(f"{len(gone)} documented field(s) that stopped coming")
+
+
 def _verdict(session: pytest.Session) -> Verdict | None:
     config = session.config
     recorder = config.stash.get(RUN_RECORDER, None)
@@ -128,17 +239,15 @@ def _verdict(session: pytest.Session) -> Verdict | None:
     snapshots.clear()
     facts = recorder.facts
     run = config.stash[RUN_CONFIG]
-    facts.live, facts.allow_partial = run.live, run.allow_partial
+    facts.live, facts.replay, facts.allow_partial = run.live, not run.live, run.allow_partial
     facts.answers = tally.answers_by_operation()
     facts.checks = sum(tally.checked.values())
-    vanished = tally.vanished_fields()
-    if vanished:
-        shown = ", ".join(vanished[:5]) + (f" and {len(vanished) - 5} more" if len(vanished) > 5 else "")
-        finding = f"{len(vanished)} documented field(s) no model answer carried: {shown}"
-        effect = "fails the run" if run.strict_contract else "a warning; a failure under --strict-contract"
-        config.stash[SESSION_NOTES].append(f"clause rule:documented-fields-keep-coming: {finding} ({effect})")
-        if run.strict_contract:
-            facts.strict_findings = [f"rule:documented-fields-keep-coming: {finding}"]
+    facts.narrowed = _narrowed(config, recorder.deselected)
+    if recorder.deselected:
+        facts.counts["deselected"] = recorder.deselected
+    facts.attention = _attention(config, tally)
+    _stopped_coming(config, tally, run)
+    facts.cleanup = config.stash.get(SESSION_CLEANUP, "")
     return decide(facts, int(session.exitstatus))
 
 
@@ -162,32 +271,42 @@ def finish(session: pytest.Session) -> None:
     session.exitstatus = found.exit_status
     run = config.stash[RUN_CONFIG]
     if run.contract_report is not None:
-        from .report import write_contract_report
+        _write_report(config, run, found)
 
-        recorder = config.stash[RUN_RECORDER]
-        meta = report_meta(run, config.stash[STARTED], found.outcome, found.exit_status)
-        meta["summary"] = found.summary
-        if run.local_hub and HUB_URL_SEEN in config.stash:
-            meta["hub"] = f"local reference hub at {config.stash[HUB_URL_SEEN]}"
-        meta["leaks"] = config.stash.get(SESSION_LEAKS, [])
-        meta["unsettled"] = config.stash.get(SESSION_UNSETTLED, [])
-        meta["tests"] = {
-            "passed": recorder.facts.passed,
-            "failed": recorder.facts.contract_failures + recorder.facts.other_failures,
-            "setup_errors": len(recorder.facts.setup_errors),
-            "skipped": recorder.facts.skipped,
-            "skip_reasons": skip_reasons(recorder.skip_reasons),
-        }
-        written, changes = write_contract_report(
-            run.contract_report,
-            config.stash[SESSION_TALLY],
-            meta,
-            run.strict_contract,
-            baseline=run.baseline,
-            history=run.history,
-        )
-        notes = config.stash[SESSION_NOTES]
-        notes.extend(f"history: skipped {line}" for line in run.history_skipped)
-        notes.append(f"contract report: {written[0]} and {written[1]}")
-        if changes is not None:
-            notes.append(f"since the baseline: {changes}")
+
+def _write_report(config: pytest.Config, run: Any, found: Verdict) -> None:
+    from .report import write_contract_report
+
+    recorder = config.stash[RUN_RECORDER]
+    meta = report_meta(run, config.stash[STARTED], found.outcome, found.exit_status)
+    meta["summary"] = found.summary
+    if run.local_hub and HUB_URL_SEEN in config.stash:
+        meta["hub"] = f"local reference hub at {config.stash[HUB_URL_SEEN]}"
+    meta["leaks"] = config.stash.get(SESSION_LEAKS, [])
+    meta["unsettled"] = config.stash.get(SESSION_UNSETTLED, [])
+    facts = recorder.facts
+    meta["tests"] = {
+        "passed": facts.counts.get("passed", 0),
+        "failed": facts.counts.get("failed", 0),
+        "errors": facts.counts.get("error", 0),
+        "setup_errors": len(facts.setup_errors),
+        "skipped": facts.counts.get("skipped", 0),
+        "xfailed": facts.counts.get("xfailed", 0),
+        "xpassed": facts.counts.get("xpassed", 0),
+        "subtests_passed": facts.counts.get("subtests passed", 0),
+        "deselected": facts.counts.get("deselected", 0),
+        "skip_reasons": skip_reasons(recorder.skip_reasons),
+    }
+    written, changes = write_contract_report(
+        run.contract_report,
+        config.stash[SESSION_TALLY],
+        meta,
+        run.strict_contract,
+        baseline=run.baseline,
+        history=run.history,
+    )
+    notes = config.stash[SESSION_NOTES]
+    notes.extend(f"history: skipped {line}" for line in run.history_skipped)
+    notes.append(f"contract report: {written[0]} and {written[1]}")
+    if changes is not None:
+        notes.append(f"since the baseline: {changes}")

@@ -22,8 +22,13 @@ SESSION_TALLY = pytest.StashKey["Tally"]()
 STARTED = pytest.StashKey[float]()
 # A probe after a failure costs a request; one every PROBE_INTERVAL seconds is enough to tell an outage.
 PROBE_INTERVAL = 10.0
-LAST_PROBE = pytest.StashKey[float]()
+# When the last probe was sent (time.monotonic()) and what it found (None: the hub answered).
+LAST_PROBE = pytest.StashKey[tuple[float, str | None]]()
 HUB_CLIENT = pytest.StashKey["HubClient"]()
+# The hub client the probes go through, on a budget of its own (HubClient.for_probes).
+PROBE_CLIENT = pytest.StashKey["HubClient"]()
+# What cleanup did, in words: an interrupted run says it instead of a verdict.
+SESSION_CLEANUP = pytest.StashKey[str]()
 LEDGER_HELD = pytest.StashKey["Ledger"]()
 SESSION_LEAKS = pytest.StashKey[list[dict[str, Any]]]()
 # Deploys the run could neither prove nor rule out (provisioning.Unsettled), as JSON: named in the report.

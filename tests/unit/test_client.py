@@ -22,6 +22,7 @@ from oxen_contract.client import Credential, HubClient, HubTimeout, HubUnavailab
 from oxen_contract.exchange import authorization
 from oxen_contract.failures import ContractFailure
 from oxen_contract.hub import create_app
+from oxen_contract.retries import RequestsSpent
 from oxen_contract.transport import ApiKey, RequestGuard
 
 SECRET = "sk-oxen-client-test-0123456789"
@@ -182,16 +183,22 @@ def test_a_key_the_hub_refuses_is_told_without_the_key(serve: Serve, make_client
     app = create_app({"somebody-else-s-key": "alice"}, deterministic=True)
     try:
         with serve(app) as url:
-            refused = make_client(url).key_refused()
+            refused = make_client(url).not_ready()
     finally:
         app.state.store.close()
     assert refused is not None and "answered 401" in refused
     assert SECRET not in refused
 
 
-def test_cleanup_spends_a_budget_of_its_own(hub: str, make_client: MakeClient) -> None:
+def test_cleanup_and_probes_spend_budgets_of_their_own(hub: str, make_client: MakeClient) -> None:
     client = make_client(hub, budget=1)
     client.list()
-    with pytest.raises(pytest.skip.Exception, match="--max-requests 1 reached"):
+    with pytest.raises(RequestsSpent, match="--max-requests 1 reached"):
         client.list()
     assert client.for_cleanup().list().status == 200
+    assert client.for_probes().probe() is None
+
+
+def test_a_url_that_is_not_the_hub_s_root_is_told_by_the_list_s_404(hub: str, make_client: MakeClient) -> None:
+    said = make_client(hub + "/api/ai").not_ready()
+    assert said is not None and "answered 404" in said and "must be the hub's root" in said

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shlex
 
 import pytest
@@ -19,6 +21,7 @@ from oxen_contract.exchange import (
     authorization,
     carried,
     curl_line,
+    decoded,
     fine_tune_path,
     model_path,
 )
@@ -150,3 +153,22 @@ def test_each_exchange_is_a_new_answer_and_equal_exchanges_stay_equal() -> None:
     first, second = _exchange("{}", {}), _exchange("{}", {})
     assert first.answer_id != second.answer_id
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply to parse"),
+        (b'{"created": NaN}', "NaN is not JSON"),
+        (b'{"created": -Infinity}', "-Infinity is not JSON"),
+        (b'{"id": "\xff"}', "not UTF-8 (byte 8)"),
+    ],
+    ids=["too-deep", "nan", "infinity", "not-utf-8"],
+)
+def test_a_body_that_is_no_json_text_is_a_value_error_naming_why_never_a_crash(content: bytes, says: str) -> None:
+    text, problem = decoded(content)
+    exchange = Exchange("listModels", "GET", "https://h/api/ai/models", "/api/ai/models", None, "k", 200, {}, text)
+    exchange = dataclasses.replace(exchange, body_problem=problem)
+    with pytest.raises(ValueError, match=re.escape(says)):
+        exchange.json()
+    assert exchange.json_or_none() is None
