@@ -12,6 +12,7 @@ from .stash_keys import (
     GENERATION_THAWED,
     LEDGER_HELD,
     RUN_CONFIG,
+    SESSION_LOG,
     SESSION_NOTES,
     SESSION_TALLY,
     SUITE_ACTIVE,
@@ -83,9 +84,16 @@ def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
 
 
 def say(config: pytest.Config, message: str) -> None:
-    """Progress of a live run (hub, provisioning, clean-up) on the terminal, past output capture; never a key."""
+    """Progress of a live run (hub, provisioning, clean-up), never a key: on the terminal at the end of the run.
+
+    Written as it happens, a line would break pytest's progress line in two; with ``-vv`` it is written at once, past
+    output capture, for whoever watches a long run.
+    """
+    if RUN_CONFIG not in config.stash or not config.stash[RUN_CONFIG].live:
+        return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or RUN_CONFIG not in config.stash or not config.stash[RUN_CONFIG].live:
+    if reporter is None or config.get_verbosity() < 2:
+        config.stash.setdefault(SESSION_LOG, []).append(message)
         return
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():

@@ -27,6 +27,7 @@ from .stash_keys import (
     LEDGER_HELD,
     RUN_CONFIG,
     RUN_RECORDER,
+    SESSION_LOG,
     SESSION_NOTES,
     STARTED,
     SUITE_ACTIVE,
@@ -119,7 +120,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    for note in config.stash.get(SESSION_NOTES, []):
+    for note in [*config.stash.get(SESSION_LOG, []), *config.stash.get(SESSION_NOTES, [])]:
         terminalreporter.write_line(f"[oxen-contract] {note}")
     found = config.stash.get(VERDICT, None)
     if found is not None:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
 SESSION_NOTES = pytest.StashKey[list[str]]()
+# A live run's progress (activation.say), printed before the notes at the end of the run.
+SESSION_LOG = pytest.StashKey[list[str]]()
 SESSION_TALLY = pytest.StashKey["Tally"]()
 STARTED = pytest.StashKey[float]()
 # A probe after a failure costs a request; one every PROBE_INTERVAL seconds is enough to tell an outage.

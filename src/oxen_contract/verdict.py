@@ -70,6 +70,8 @@ class RunFacts:
     narrowed: str = ""
     # Tests skipped because --max-requests was spent.
     budget_skips: int = 0
+    # Why other tests skipped (the run's settings: no fine-tune, no second key), each reason once.
+    skip_reasons: list[str] = field(default_factory=list)
     # operation -> status -> answers checked
     answers: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     allow_partial: bool = False
@@ -133,6 +135,16 @@ def _afterwards(facts: RunFacts) -> str:
     return "".join(f"; {line}" for line in said)
 
 
+def _skipped(facts: RunFacts) -> str:
+    """The skips the run's settings chose, named (a narrowed run's summary says why its tests did not run)."""
+    if not facts.skip_reasons:
+        return ""
+    shown = "; ".join(facts.skip_reasons[:2]) + (
+        f"; and {len(facts.skip_reasons) - 2} more" if len(facts.skip_reasons) > 2 else ""
+    )
+    return f"; skipped: {shown}"
+
+
 def _unchecked_advice(facts: RunFacts, missing: tuple[str, ...]) -> str:
     what = f"{', '.join(missing)} answers were never checked, so the delete operation, the centre of the contract, was "
     if facts.replay:
@@ -189,7 +201,10 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
     if facts.narrowed:
         left = f"; {', '.join(missing)} answers went unchecked" if missing else ""
         return Verdict(
-            "partial pass", 0, f"PARTIAL PASS (narrowed: {facts.narrowed}): nothing failed{left} ({tail})", missing
+            "partial pass",
+            0,
+            f"PARTIAL PASS (narrowed: {facts.narrowed}): nothing failed{left}{_skipped(facts)} ({tail})",
+            missing,
         )
     if missing and not facts.allow_partial:
         return Verdict(

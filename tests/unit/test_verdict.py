@@ -135,3 +135,9 @@ def test_counts_are_worded_in_pytest_s_order_with_unknown_categories_last() -> N
         "85 passed, 2 xfailed, 6 subtests passed, 1 weird"
     )
     assert counted({}) == "no tests ran"
+
+
+def test_a_narrowed_run_names_the_skips_its_settings_chose() -> None:
+    reason = "no disposable custom model: pass --fine-tune OWNER/REPO/FT_ID[@STEP]"
+    found = decide(_facts(narrowed="only tests/contract/test_delete_lifecycle.py run", skip_reasons=[reason]), 0)
+    assert found.exit_status == 0 and f"; skipped: {reason}" in found.summary
