@@ -29,6 +29,7 @@ import requests
 import requests.adapters
 import urllib3.response
 
+from .redaction import ApiKey
 from .retries import RequestBudget, send_with_retries
 
 __all__ = [
@@ -48,34 +49,6 @@ MODELS_PREFIX = "/api/ai/models/"
 # Both documented deploy routes: a POST here costs money on a real hub.
 DEPLOY_ROUTE = re.compile(r"^/api/repos/[^/]+/[^/]+/fine_tunes/[^/]+(?:/checkpoints/[^/]+)?/deploy/?$")
 _CHUNK = 64 * 1024
-
-
-class ApiKey:
-    """A credential that never shows itself: ``repr`` and ``str`` give its label (``$OXEN_API_KEY``), not the key."""
-
-    __slots__ = ("_secret", "label")
-
-    def __init__(self, secret: str, label: str) -> None:
-        self._secret = secret
-        self.label = label
-
-    def __repr__(self) -> str:
-        return f"ApiKey({self.label})"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._secret)
-
-    def authorization(self, scheme: str = "Bearer") -> str:
-        """The header value; call it only where the header is set."""
-        return f"{scheme} {self._secret}"
-
-    def appears_in(self, text: str) -> bool:
-        return bool(self._secret) and self._secret in text
-
-    def redact(self, text: str) -> str:
-        return text.replace(self._secret, self.label) if self._secret else text
 
 
 class BearerAuth(requests.auth.AuthBase, httpx.Auth):
