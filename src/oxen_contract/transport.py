@@ -7,9 +7,10 @@ Three clients talk to the hub: the suite's httpx client, schemathesis (through `
 - ``RequestGuard`` sees each request as it goes out, after any redirect handling a library might still do, and
   refuses a DELETE of any model the run may not delete, a request to another origin, and a deploy past the
   run's allowance;
-- ``--request-timeout`` bounds the whole exchange, body included (a server that drips a byte at a time is cut
-  off), and a body larger than ``MAX_BODY_BYTES`` is cut off too; after an operation's first timeout, its later
-  requests fail at once instead of waiting again;
+- ``--request-timeout`` bounds the whole exchange, connect, status line, headers and body (``deadline.py``: a
+  server that drips a byte at a time is cut off), and a body that passes ``MAX_BODY_BYTES`` once decoded (gzip,
+  deflate) is cut off too, so an answer never takes much more memory than that; after an operation's first
+  timeout, its later requests fail at once instead of waiting again;
 - the key lives in an ``ApiKey``, whose ``repr`` and ``str`` are redacted, and reaches a header only inside the
   auth hook, at the last moment, so no traceback mode (``--showlocals``, ``--full-trace``) can print it.
 """
@@ -24,11 +25,13 @@ from collections.abc import Callable, Collection, Generator, Iterable, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 import requests
 import requests.adapters
 import urllib3.response
 
+from .deadline import DeadlineBackend, DeadlineExceeded, bound_pool_manager, too_slow, until
 from .redaction import ApiKey
 from .retries import RequestBudget, send_with_retries
 
@@ -49,6 +52,14 @@ MODELS_PREFIX = "/api/ai/models/"
 # Both documented deploy routes: a POST here costs money on a real hub.
 DEPLOY_ROUTE = re.compile(r"^/api/repos/[^/]+/[^/]+/fine_tunes/[^/]+(?:/checkpoints/[^/]+)?/deploy/?$")
 _CHUNK = 64 * 1024
+# A compressed body is fed to its decoder this much at a time: zlib inflates a byte to at most about 1032 bytes, so
+# one decoding step yields at most about 260 KB, and an answer never holds much more than the cap, however it was
+# compressed.
+_ENCODED_SLICE = 256
+# What the clients ask for: encodings whose decoders httpx and urllib3 have whatever is installed, and whose
+# expansion per input byte is bounded (see _ENCODED_SLICE). Left to the libraries, it would grow with the packages
+# installed (br, zstd).
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 class BearerAuth(requests.auth.AuthBase, httpx.Auth):
@@ -70,20 +81,12 @@ class BearerAuth(requests.auth.AuthBase, httpx.Auth):
         yield request
 
 
+class AnswerTooLarge(Exception):
+    """The answer's body passed MAX_BODY_BYTES, once decoded, and was cut off."""
+
+
 class UnsafeRequest(RuntimeError):
     """The suite was about to send a request it must never send; it was not sent."""
-
-
-class DeadlineExceeded(Exception):
-    """The whole exchange took longer than --request-timeout (or the operation already stalled once)."""
-
-    def __init__(self, message: str, *, fast: bool = False) -> None:
-        super().__init__(message)
-        self.fast = fast
-
-
-class AnswerTooLarge(Exception):
-    """The answer's body passed MAX_BODY_BYTES and was cut off."""
 
 
 class RequestGuard:
@@ -161,22 +164,69 @@ class RequestGuard:
             self.stalled.add(operation)
 
 
-def _too_slow(guard: RequestGuard) -> DeadlineExceeded:
-    return DeadlineExceeded(f"the whole answer did not arrive within {guard.timeout:g} s (--request-timeout)")
-
-
 def _read_within(chunks: Iterable[bytes], deadline: float, guard: RequestGuard) -> bytes:
     body = bytearray()
     for chunk in chunks:
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise AnswerTooLarge(f"the answer's body passed {MAX_BODY_BYTES} bytes and was cut off")
+            raise AnswerTooLarge(f"the answer's body passed {MAX_BODY_BYTES} bytes (decoded) and was cut off")
+        # The network reads end by the deadline already (deadline.py); this bounds decoding as well.
         if time.monotonic() > deadline:
-            raise _too_slow(guard)
+            raise too_slow(guard.timeout)
     return bytes(body)
 
 
 # -- httpx (the suite's client, the OpenAI SDK) -----------------------------------------------------------------
+
+# Headers that describe the body as it came over the wire: the rebuilt answer holds it decoded, and whole.
+_WIRE_HEADERS = (b"content-encoding", b"content-length", b"transfer-encoding")
+
+
+class _DeadlineHTTPTransport(httpx.HTTPTransport):
+    """httpx's own transport (the one vcrpy patches), whose connections end every operation by the deadline."""
+
+    def __init__(self) -> None:
+        ssl_context = httpx.create_ssl_context()
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+        super().__init__(verify=ssl_context, limits=limits)
+        # httpx takes no network backend of its own; its pool is rebuilt, with the same settings, on one that does.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=DeadlineBackend(),
+        )
+
+
+class _Sliced(httpx.SyncByteStream):
+    """``inner``'s bytes in slices of at most ``size``, so that one decoding step stays small."""
+
+    def __init__(self, inner: httpx.SyncByteStream, size: int) -> None:
+        self._inner = inner
+        self._size = size
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            for start in range(0, len(chunk), self._size):
+                yield chunk[start : start + self._size]
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as httpx's own decoders give it (its Content-Encoding undone), a bounded step at a time."""
+    assert isinstance(response.stream, httpx.SyncByteStream)
+    stream = response.stream
+    if response.headers.get("content-encoding"):
+        stream = _Sliced(stream, _ENCODED_SLICE)
+    return httpx.Response(response.status_code, headers=response.headers, stream=stream).iter_bytes()
+
+
+def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
+    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _WIRE_HEADERS]
+    return httpx.Response(response.status_code, headers=headers, content=body, extensions=response.extensions)
 
 
 class _GuardedTransport(httpx.BaseTransport):
@@ -202,15 +252,13 @@ class _GuardedTransport(httpx.BaseTransport):
         operation = request.extensions.get("oxen_operation")
         deadline = self.guard.before(operation)
         self.guard.check(request.method, str(request.url))
-        response = self._inner.handle_request(request)
-        try:
-            assert isinstance(response.stream, httpx.SyncByteStream)
-            body = _read_within(response.stream, deadline, self.guard)
-        finally:
-            response.close()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=body, extensions=response.extensions
-        )
+        with until(deadline, self.guard.timeout):
+            response = self._inner.handle_request(request)
+            try:
+                body = _read_within(_decoded(response), deadline, self.guard)
+            finally:
+                response.close()
+        return _rebuilt(response, body)
 
     def close(self) -> None:
         self._inner.close()
@@ -229,11 +277,11 @@ def guarded_httpx_client(guard: RequestGuard, *, budget: RequestBudget | None = 
 
     With ``budget``, each request also goes through the run's retry loop and request budget (send_with_retries).
     """
-    inner = httpx.HTTPTransport()
-    # Each socket read is bounded by the timeout too, so a read that never returns cannot outlive the deadline by much.
     return _NoRedirectClient(
-        transport=_GuardedTransport(guard, inner, budget),
+        transport=_GuardedTransport(guard, _DeadlineHTTPTransport(), budget),
+        # Per operation, below the deadline of the whole exchange.
         timeout=guard.timeout,
+        headers={"Accept-Encoding": _ACCEPT_ENCODING},
         follow_redirects=False,
         trust_env=False,
     )
@@ -247,6 +295,10 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         super().__init__(max_retries=0)
         self.guard = guard
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        bound_pool_manager(self.poolmanager)
+
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
@@ -254,11 +306,12 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         operation = request.headers.pop("X-Oxen-Operation", None)
         deadline = self.guard.before(str(operation) if operation else None)
         self.guard.check(str(request.method), str(request.url))
-        response = super().send(request, stream=True, **kwargs)
-        try:
-            response._content = _read_within(_raw_chunks(response), deadline, self.guard)
-        finally:
-            response.close()
+        with until(deadline, self.guard.timeout):
+            response = super().send(request, stream=True, **kwargs)
+            try:
+                response._content = _read_within(_raw_chunks(response), deadline, self.guard)
+            finally:
+                response.close()
         return response
 
 
@@ -268,8 +321,9 @@ def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
         # vcrpy's replayed answer: the whole body is at hand.
         yield raw.read()
         return
+    # urllib3 decodes (decode_content) at most ``amt`` bytes a step: the cap counts decoded bytes, memory stays bounded.
     if raw.chunked and raw.supports_chunked_reads():
-        yield from raw.read_chunked(decode_content=True)
+        yield from raw.read_chunked(_CHUNK, decode_content=True)
         return
     while True:
         # read1 answers with whatever has arrived, so the deadline is checked between drips.

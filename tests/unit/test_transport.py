@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -13,6 +20,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from oxen_contract import transport
+from oxen_contract.client import HubClient
+from oxen_contract.exchange import Credential
+from oxen_contract.openai_compat import openai_client
+from oxen_contract.retries import RequestBudget
 from oxen_contract.transport import (
     AnswerTooLarge,
     ApiKey,
@@ -80,6 +91,116 @@ def test_api_key_never_shows_itself() -> None:
     for text in (repr(key), str(key), repr(auth), f"{key}", repr({"k": key})):
         assert "sk-secret" not in text
     assert key.redact("echo sk-secret") == "echo $OXEN_API_KEY"
+
+
+@contextmanager
+def _raw_hub(answer: bytes, pause: float = 0.0) -> Iterator[str]:
+    """A loopback server that answers every request with ``answer`` as it is, a byte every ``pause`` seconds.
+
+    Written on a plain socket: an HTTP server library would not send a status line or headers a byte at a time, nor
+    a malformed status line.
+    """
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def answer_one(connection: socket.socket) -> None:
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                received = connection.recv(65536)
+                if not received:
+                    return
+                request += received
+            for start in range(0, len(answer), 1 if pause else len(answer)):
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(answer[start : start + (1 if pause else len(answer))])
+                except OSError:
+                    return  # the client gave up: what this server is for
+                time.sleep(pause)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer_one, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        server.close()
+
+
+# 40 bytes before the body: a byte every 0.3 s is 12 s, where the timeout is 1 s.
+SLOW_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def _get_through(client_kind: str, url: str, guard: RequestGuard) -> None:
+    """One GET of the model list through one of the run's three clients."""
+    if client_kind == "httpx":
+        with guarded_httpx_client(guard) as client:
+            client.get(f"{url}/api/ai/models")
+    elif client_kind == "requests":
+        with guarded_session(guard) as session:
+            session.get(f"{url}/api/ai/models", timeout=guard.timeout)
+    else:
+        with openai_client(url, ApiKey("sk-secret", "$OXEN_API_KEY"), guard, RequestBudget(None)) as sdk:
+            sdk.models.list()
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests", "openai-sdk"])
+def test_a_hub_dripping_its_status_line_and_headers_is_cut_off_at_about_the_timeout(client_kind: str) -> None:
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        guard = _guard(url, timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="whole answer did not arrive within 1 s"):
+            _get_through(client_kind, url, guard)
+        assert time.monotonic() - started < 2.0
+
+
+def test_requests_sent_from_two_threads_at_once_each_keep_their_own_deadline() -> None:
+    took: dict[float, float] = {}
+    errors: list[Exception] = []
+
+    def send(timeout: float) -> None:
+        started = time.monotonic()
+        try:
+            _get_through("httpx", url, _guard(url, timeout=timeout))
+        except DeadlineExceeded:
+            took[timeout] = time.monotonic() - started
+        except Exception as error:
+            errors.append(error)  # handed to the test's own thread, which fails on it
+
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        threads = [threading.Thread(target=send, args=(timeout,)) for timeout in (0.6, 2.0)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+    assert errors == []
+    assert took[0.6] < 1.4
+    assert 1.9 < took[2.0] < 3.0  # not cut at the other thread's deadline
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_keep_alive_connection_is_reused_by_the_next_request(serve: Any, client_kind: str) -> None:
+    async def port(request: Request) -> Response:
+        assert request.client is not None
+        return JSONResponse({"port": request.client.port})
+
+    with serve(Starlette(routes=[Route("/api/ai/models", port)])) as url:
+        if client_kind == "httpx":
+            with guarded_httpx_client(_guard(url)) as client:
+                ports = [client.get(f"{url}/api/ai/models").json()["port"] for _ in range(2)]
+        else:
+            with guarded_session(_guard(url)) as session:
+                ports = [session.get(f"{url}/api/ai/models").json()["port"] for _ in range(2)]
+    assert ports[0] == ports[1]
 
 
 def _redirecting_hub(hits: list[str]) -> Starlette:
@@ -163,6 +284,56 @@ def test_a_body_past_the_size_cap_is_cut_off(serve: Any, client_kind: str, monke
         else:
             with guarded_session(_guard(url)) as session:
                 session.get(f"{url}/api/ai/models")
+
+
+COMPRESS = {"gzip": gzip.compress, "deflate": zlib.compress}
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+@pytest.mark.parametrize("encoding", list(COMPRESS))
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_compressed_answer_is_cut_off_by_its_decoded_size_in_bounded_memory(
+    serve: Any, client_kind: str, encoding: str, framing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cap = 1024 * 1024
+    monkeypatch.setattr(transport, "MAX_BODY_BYTES", cap)
+    # 64 MB once decoded, 64 KB on the wire: well under the cap as it arrives.
+    packed = COMPRESS[encoding](b"x" * (64 * cap))
+
+    async def bomb(_: Request) -> Response:
+        headers = {"Content-Encoding": encoding}
+        if framing == "chunked":
+
+            async def one_chunk() -> AsyncIterator[bytes]:
+                yield packed
+
+            return StreamingResponse(one_chunk(), headers=headers, media_type="application/json")
+        return Response(packed, headers=headers, media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/api/ai/models", bomb)])) as url:
+        tracemalloc.start()
+        try:
+            with pytest.raises(AnswerTooLarge):
+                _get_through(client_kind, url, _guard(url))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 4 * cap
+
+
+def test_a_compressed_answer_is_handed_on_decoded_once_and_no_longer_says_it_is_compressed(serve: Any) -> None:
+    body = json.dumps({"object": "list", "data": []}).encode()
+
+    async def packed(_: Request) -> Response:
+        return Response(gzip.compress(body), headers={"Content-Encoding": "gzip"}, media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/api/ai/models", packed)])) as url:
+        client = HubClient(url, {}, guard=_guard(url))
+        exchange = client.list(credential=Credential.NONE)
+        client.close()
+    assert exchange.text == body.decode()
+    assert "content-encoding" not in exchange.headers
+    assert exchange.headers["content-length"] == str(len(body))
 
 
 def test_the_key_reaches_the_wire_through_the_auth_hook(serve: Any) -> None:
