@@ -4,39 +4,42 @@ Three clients talk to the hub: the suite's httpx client, schemathesis (through `
 (through httpx). Each is built on what this module gives (``guarded_httpx_client``, ``guarded_session``), so that:
 
 - no request follows a redirect: a 3xx is an answer, judged like any other (it is not a documented status);
-- ``RequestGuard`` sees each request as it goes out, after any redirect handling a library might still do, and
-  refuses a DELETE of any model the run may not delete, a request to another origin, and a deploy past the
-  run's allowance;
+- ``RequestGuard`` (``guard.py``) sees each request as it goes out, after any redirect handling a library might
+  still do, and lets through only the routes the suite knows, relative to the hub URL's path;
 - ``--request-timeout`` bounds the whole exchange, connect, status line, headers and body (``deadline.py``: a
   server that drips a byte at a time is cut off), and a body that passes ``MAX_BODY_BYTES`` once decoded (gzip,
   deflate) is cut off too, so an answer never takes much more memory than that; after an operation's first
   timeout, its later requests fail at once instead of waiting again;
+- the hub's answer is redacted where it enters the run (``redaction.py``): every spelling of the run's keys in its
+  body, headers and reason becomes the key's label, before the client, schemathesis's checks, failure text or a
+  report see it;
 - the key lives in an ``ApiKey``, whose ``repr`` and ``str`` are redacted, and reaches a header only inside the
   auth hook, at the last moment, so no traceback mode (``--showlocals``, ``--full-trace``) can print it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-import threading
 import time
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import httpcore
 import httpx
 import requests
 import requests.adapters
+import requests.structures
 import urllib3.response
+from urllib3 import HTTPHeaderDict
 
 from .deadline import DeadlineBackend, DeadlineExceeded, bound_pool_manager, too_slow, until
-from .redaction import ApiKey
+from .guard import DEPLOY_ROUTE, MODELS_PREFIX, RequestGuard, UnsafeRequest
+from .redaction import ApiKey, Redactor
 from .retries import RequestBudget, send_with_retries
 
 __all__ = [
+    "DEPLOY_ROUTE",
     "MAX_BODY_BYTES",
+    "MODELS_PREFIX",
     "AnswerTooLarge",
     "ApiKey",
     "BearerAuth",
@@ -48,9 +51,6 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
-MODELS_PREFIX = "/api/ai/models/"
-# Both documented deploy routes: a POST here costs money on a real hub.
-DEPLOY_ROUTE = re.compile(r"^/api/repos/[^/]+/[^/]+/fine_tunes/[^/]+(?:/checkpoints/[^/]+)?/deploy/?$")
 _CHUNK = 64 * 1024
 # A compressed body is fed to its decoder this much at a time: zlib inflates a byte to at most about 1032 bytes, so
 # one decoding step yields at most about 260 KB, and an answer never holds much more than the cap, however it was
@@ -83,85 +83,6 @@ class BearerAuth(requests.auth.AuthBase, httpx.Auth):
 
 class AnswerTooLarge(Exception):
     """The answer's body passed MAX_BODY_BYTES, once decoded, and was cut off."""
-
-
-class UnsafeRequest(RuntimeError):
-    """The suite was about to send a request it must never send; it was not sent."""
-
-
-class RequestGuard:
-    """Decides, for each request about to leave, whether it may; counts deploys; remembers stalled operations.
-
-    ``may_delete`` answers the ids the run may delete right now (verified disposable models); ``allow_once`` lets a
-    protection probe try one DELETE it expects the hub to refuse.
-    """
-
-    def __init__(
-        self,
-        hub_url: str,
-        may_delete: Callable[[], Collection[str]] = frozenset,
-        *,
-        max_deploys: int = 0,
-        timeout: float = 30.0,
-    ) -> None:
-        parts = urlsplit(hub_url)
-        self.origin = (parts.scheme, parts.hostname, parts.port)
-        self.hub_url = hub_url
-        self.may_delete = may_delete
-        self.max_deploys = max_deploys
-        self.timeout = timeout
-        self.deploy_posts = 0
-        self.stalled: set[str] = set()
-        self._probing: set[str] = set()
-        self._lock = threading.Lock()
-
-    def check(self, method: str, url: str) -> None:
-        """Raise UnsafeRequest unless ``method url`` may leave the process now."""
-        parts = urlsplit(url)
-        if (parts.scheme, parts.hostname, parts.port) != self.origin:
-            raise UnsafeRequest(f"refusing to send {method} {parts.scheme}://{parts.netloc}{parts.path}: not the hub")
-        method = method.upper()
-        if method == "DELETE":
-            self._check_delete(parts.path)
-        elif method == "POST" and DEPLOY_ROUTE.match(parts.path):
-            with self._lock:
-                if self.deploy_posts >= self.max_deploys:
-                    raise UnsafeRequest(
-                        f"refusing to send POST {parts.path}: {self.deploy_posts} deploy(s) sent, the run may send "
-                        f"{self.max_deploys} (--max-provisions)"
-                    )
-                self.deploy_posts += 1
-
-    def _check_delete(self, path: str) -> None:
-        segment = path[len(MODELS_PREFIX) :] if path.startswith(MODELS_PREFIX) else None
-        # surrogateescape: the inverse of model_path, so an id that is not UTF-8 is compared as it was sent.
-        model_id = unquote(segment, errors="surrogateescape") if segment and "/" not in segment else None
-        if model_id is None or model_id in (".", ".."):
-            raise UnsafeRequest(f"refusing to send DELETE {path}: it names no single model")
-        if model_id not in self._probing and model_id not in self.may_delete():
-            raise UnsafeRequest(f"refusing to send DELETE {path}: this run did not provision {model_id!r}")
-
-    @contextlib.contextmanager
-    def allow_once(self, model_id: str) -> Iterator[None]:
-        """Let a protection probe send a DELETE of ``model_id`` (one it expects the hub to refuse)."""
-        self._probing.add(model_id)
-        try:
-            yield
-        finally:
-            self._probing.discard(model_id)
-
-    def before(self, operation: str | None) -> float:
-        """The deadline of a request of ``operation``; fails fast if that operation already stalled this run."""
-        if operation and operation in self.stalled:
-            raise DeadlineExceeded(
-                f"{operation} already got no answer within {self.timeout:g} s in this run: not waiting again",
-                fast=True,
-            )
-        return time.monotonic() + self.timeout
-
-    def stalled_on(self, operation: str | None) -> None:
-        if operation:
-            self.stalled.add(operation)
 
 
 def _read_within(chunks: Iterable[bytes], deadline: float, guard: RequestGuard) -> bytes:
@@ -224,9 +145,19 @@ def _decoded(response: httpx.Response) -> Iterator[bytes]:
     return httpx.Response(response.status_code, headers=response.headers, stream=stream).iter_bytes()
 
 
-def _rebuilt(response: httpx.Response, body: bytes) -> httpx.Response:
-    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _WIRE_HEADERS]
-    return httpx.Response(response.status_code, headers=headers, content=body, extensions=response.extensions)
+def _redacted_answer(response: httpx.Response, body: bytes, redactor: Redactor) -> httpx.Response:
+    headers = [
+        (redactor.redact_bytes(name), redactor.redact_bytes(value))
+        for name, value in response.headers.raw
+        if name.lower() not in _WIRE_HEADERS
+    ]
+    extensions = dict(response.extensions)
+    reason = extensions.get("reason_phrase")
+    if isinstance(reason, bytes):
+        extensions["reason_phrase"] = redactor.redact_bytes(reason)
+    return httpx.Response(
+        response.status_code, headers=headers, content=redactor.redact_bytes(body), extensions=extensions
+    )
 
 
 class _GuardedTransport(httpx.BaseTransport):
@@ -252,13 +183,21 @@ class _GuardedTransport(httpx.BaseTransport):
         operation = request.extensions.get("oxen_operation")
         deadline = self.guard.before(operation)
         self.guard.check(request.method, str(request.url))
+        redactor = self.guard.redactor
         with until(deadline, self.guard.timeout):
-            response = self._inner.handle_request(request)
             try:
-                body = _read_within(_decoded(response), deadline, self.guard)
-            finally:
-                response.close()
-        return _rebuilt(response, body)
+                response = self._inner.handle_request(request)
+                try:
+                    body = _read_within(_decoded(response), deadline, self.guard)
+                finally:
+                    response.close()
+            except httpx.TransportError as error:
+                # A protocol error may quote what the hub sent (a status line, a header).
+                message = redactor.redact(str(error))
+                if message == str(error):
+                    raise
+                raise type(error)(message, request=request) from None
+        return _redacted_answer(response, body, redactor)
 
     def close(self) -> None:
         self._inner.close()
@@ -306,12 +245,21 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         operation = request.headers.pop("X-Oxen-Operation", None)
         deadline = self.guard.before(str(operation) if operation else None)
         self.guard.check(str(request.method), str(request.url))
+        redactor = self.guard.redactor
         with until(deadline, self.guard.timeout):
-            response = super().send(request, stream=True, **kwargs)
             try:
-                response._content = _read_within(_raw_chunks(response), deadline, self.guard)
-            finally:
-                response.close()
+                response = super().send(request, stream=True, **kwargs)
+                try:
+                    body = _read_within(_raw_chunks(response), deadline, self.guard)
+                finally:
+                    response.close()
+            except requests.RequestException as error:
+                # As with httpx: the error may quote what the hub sent.
+                message = redactor.redact(str(error))
+                if message == str(error):
+                    raise
+                raise type(error)(message, request=request) from None
+        _redact_response(response, body, redactor)
         return response
 
 
@@ -331,6 +279,23 @@ def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
+
+
+def _redact_response(response: requests.Response, body: bytes, redactor: Redactor) -> None:
+    """Put the redacted body, headers and reason where requests and schemathesis read them."""
+    response._content = redactor.redact_bytes(body)
+    if response.reason:
+        response.reason = redactor.redact(response.reason)
+    raw_headers = response.raw.headers
+    # urllib3's HTTPHeaderDict has each value apart in iteritems(); vcrpy's replayed headers list them in items().
+    pairs = raw_headers.iteritems() if hasattr(raw_headers, "iteritems") else raw_headers.items()
+    headers = HTTPHeaderDict()
+    for name, value in pairs:
+        headers.add(redactor.redact(name), redactor.redact(value))
+    # schemathesis reads the raw headers (getlist), the rest of the run response.headers, built from them as requests
+    # builds it.
+    response.raw.headers = headers
+    response.headers = requests.structures.CaseInsensitiveDict(headers)
 
 
 class _NoRedirectSession(requests.Session):
