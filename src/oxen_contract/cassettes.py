@@ -21,7 +21,7 @@ from typing import Any
 from .cassette_damage import check_before_loading
 from .config import REPLAY_HUB_URL, RunConfig
 from .exchange import carried
-from .transport import ApiKey
+from .redaction import ApiKey, Redactor
 
 __all__ = [
     "SessionCassette",
@@ -42,15 +42,16 @@ def _secrets(config: RunConfig) -> list[ApiKey]:
     return [key for key in (config.token, config.other_token) if key]
 
 
-def _scrub_text(text: str, config: RunConfig, secrets: list[ApiKey]) -> str:
+def _scrub_text(text: str, config: RunConfig, redactor: Redactor) -> str:
     if config.hub_url and config.hub_url != REPLAY_HUB_URL:
         text = text.replace(config.hub_url, REPLAY_HUB_URL)
-    for key in secrets:
-        text = key.redact(text)
-    return text
+    # The transports' redactor: every spelling of a key (JSON-escaped, percent-encoded, in base64), not only the key.
+    return redactor.redact(text)
 
 
-def _scrub_headers(headers: dict[str, Any], config: RunConfig, secrets: list[ApiKey]) -> dict[str, Any]:
+def _scrub_headers(
+    headers: dict[str, Any], config: RunConfig, secrets: list[ApiKey], redactor: Redactor
+) -> dict[str, Any]:
     """Drop cookies; label Authorization; replace a key wherever else it appears (an X-Api-Key, an echo)."""
     kept: dict[str, Any] = {}
     for name, value in headers.items():
@@ -60,19 +61,20 @@ def _scrub_headers(headers: dict[str, Any], config: RunConfig, secrets: list[Api
         if lowered in ("authorization", "proxy-authorization"):
             kept[name] = carried(str(value), secrets).recorded or ""
         elif isinstance(value, list):
-            kept[name] = [_scrub_text(str(item), config, secrets) for item in value]
+            kept[_scrub_text(name, config, redactor)] = [_scrub_text(str(item), config, redactor) for item in value]
         else:
-            kept[name] = _scrub_text(str(value), config, secrets)
+            kept[_scrub_text(name, config, redactor)] = _scrub_text(str(value), config, redactor)
     return kept
 
 
 def vcr_config_for(config: RunConfig) -> dict[str, Any]:
     """The ``vcr_config`` pytest-recording applies to every cassette of the run."""
     secrets = _secrets(config)
+    redactor = ApiKey.redactor(secrets)
 
     def before_record_request(request: Any) -> Any:
         request = copy.copy(request)
-        request.uri = _scrub_text(request.uri, config, secrets)
+        request.uri = _scrub_text(request.uri, config, redactor)
         # vcrpy's headers are a plain dict of the names as sent.
         # Headers that differ run to run or tool to tool (the hub's port, schemathesis's random case id, versions, the
         # OpenAI SDK's x-stainless-* platform report)
@@ -82,11 +84,11 @@ def vcr_config_for(config: RunConfig) -> dict[str, Any]:
             for name, value in dict(request.headers).items()
             if name.lower() not in _DROPPED_REQUEST_HEADERS and not name.lower().startswith("x-stainless")
         }
-        request.headers = _scrub_headers(headers, config, secrets)
+        request.headers = _scrub_headers(headers, config, secrets, redactor)
         if isinstance(request.body, bytes):
-            request.body = _scrub_text(request.body.decode("utf-8", "replace"), config, secrets).encode()
+            request.body = _scrub_text(request.body.decode("utf-8", "replace"), config, redactor).encode()
         elif isinstance(request.body, str):
-            request.body = _scrub_text(request.body, config, secrets)
+            request.body = _scrub_text(request.body, config, redactor)
         return request
 
     def before_record_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -96,12 +98,12 @@ def vcr_config_for(config: RunConfig) -> dict[str, Any]:
             for name, value in response.get("headers", {}).items()
             if name.lower() not in _DROPPED_RESPONSE_HEADERS
         }
-        response["headers"] = _scrub_headers(headers, config, secrets)
+        response["headers"] = _scrub_headers(headers, config, secrets, redactor)
         body = response.get("body", {}).get("string")
         if isinstance(body, bytes):
-            response["body"]["string"] = _scrub_text(body.decode("utf-8", "replace"), config, secrets).encode()
+            response["body"]["string"] = _scrub_text(body.decode("utf-8", "replace"), config, redactor).encode()
         elif isinstance(body, str):
-            response["body"]["string"] = _scrub_text(body, config, secrets)
+            response["body"]["string"] = _scrub_text(body, config, redactor)
         return response
 
     return {

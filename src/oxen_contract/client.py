@@ -75,6 +75,8 @@ class HubClient:
         self.budget = budget or RequestBudget(None)
         self._sleep = sleep
         self._keys = dict(keys)
+        # Whatever else of the run sends through this guard (schemathesis, the OpenAI SDK), no answer shows these keys.
+        guard.protect(*self._keys.values())
         self._http = guarded_httpx_client(guard)
 
     def for_cleanup(self) -> HubClient:

@@ -126,6 +126,10 @@ class Sender:
     # Operations whose refusal of a request without a valid key was already confirmed this run.
     auth_confirmed: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # The session's answers are redacted by the guard: it must know the key this sender puts on the wire.
+        self.guard.protect(self.key)
+
     def call(self, case: Any, credential: str = Credential.KEY) -> Any:
         """Send ``case`` carrying ``credential``, under the run's retry policy (client.send_with_retries)."""
         import requests

@@ -44,6 +44,7 @@ def openai_client(hub_url: str, key: ApiKey, guard: RequestGuard, budget: Reques
     retry 5xx and timeouts, which would hide failures); the run's retry loop and budget apply instead (429 and 503,
     as Retry-After asks).
     """
+    guard.protect(key)
     http_client = guarded_httpx_client(guard, budget=budget)
     http_client.auth = BearerAuth(key)
     return openai.OpenAI(

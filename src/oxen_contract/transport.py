@@ -4,35 +4,42 @@ Three clients talk to the hub: the suite's httpx client, schemathesis (through `
 (through httpx). Each is built on what this module gives (``guarded_httpx_client``, ``guarded_session``), so that:
 
 - no request follows a redirect: a 3xx is an answer, judged like any other (it is not a documented status);
-- ``RequestGuard`` sees each request as it goes out, after any redirect handling a library might still do, and
-  refuses a DELETE of any model the run may not delete, a request to another origin, and a deploy past the
-  run's allowance;
-- ``--request-timeout`` bounds the whole exchange, body included (a server that drips a byte at a time is cut
-  off), and a body larger than ``MAX_BODY_BYTES`` is cut off too; after an operation's first timeout, its later
-  requests fail at once instead of waiting again;
+- ``RequestGuard`` (``guard.py``) sees each request as it goes out, after any redirect handling a library might
+  still do, and lets through only the routes the suite knows, relative to the hub URL's path;
+- ``--request-timeout`` bounds the whole exchange, connect, status line, headers and body (``deadline.py``: a
+  server that drips a byte at a time is cut off), and a body that passes ``MAX_BODY_BYTES`` once decoded (gzip,
+  deflate) is cut off too, so an answer never takes much more memory than that; after an operation's first
+  timeout, its later requests fail at once instead of waiting again;
+- the hub's answer is redacted where it enters the run (``redaction.py``): every spelling of the run's keys in its
+  body, headers and reason becomes the key's label, before the client, schemathesis's checks, failure text or a
+  report see it;
 - the key lives in an ``ApiKey``, whose ``repr`` and ``str`` are redacted, and reaches a header only inside the
   auth hook, at the last moment, so no traceback mode (``--showlocals``, ``--full-trace``) can print it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-import threading
 import time
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+import httpcore
 import httpx
 import requests
 import requests.adapters
+import requests.structures
 import urllib3.response
+from urllib3 import HTTPHeaderDict
 
+from .deadline import DeadlineBackend, DeadlineExceeded, bound_pool_manager, too_slow, until
+from .guard import DEPLOY_ROUTE, MODELS_PREFIX, RequestGuard, UnsafeRequest
+from .redaction import ApiKey, Redactor
 from .retries import RequestBudget, send_with_retries
 
 __all__ = [
+    "DEPLOY_ROUTE",
     "MAX_BODY_BYTES",
+    "MODELS_PREFIX",
     "AnswerTooLarge",
     "ApiKey",
     "BearerAuth",
@@ -44,38 +51,15 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
-MODELS_PREFIX = "/api/ai/models/"
-# Both documented deploy routes: a POST here costs money on a real hub.
-DEPLOY_ROUTE = re.compile(r"^/api/repos/[^/]+/[^/]+/fine_tunes/[^/]+(?:/checkpoints/[^/]+)?/deploy/?$")
 _CHUNK = 64 * 1024
-
-
-class ApiKey:
-    """A credential that never shows itself: ``repr`` and ``str`` give its label (``$OXEN_API_KEY``), not the key."""
-
-    __slots__ = ("_secret", "label")
-
-    def __init__(self, secret: str, label: str) -> None:
-        self._secret = secret
-        self.label = label
-
-    def __repr__(self) -> str:
-        return f"ApiKey({self.label})"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._secret)
-
-    def authorization(self, scheme: str = "Bearer") -> str:
-        """The header value; call it only where the header is set."""
-        return f"{scheme} {self._secret}"
-
-    def appears_in(self, text: str) -> bool:
-        return bool(self._secret) and self._secret in text
-
-    def redact(self, text: str) -> str:
-        return text.replace(self._secret, self.label) if self._secret else text
+# A compressed body is fed to its decoder this much at a time: zlib inflates a byte to at most about 1032 bytes, so
+# one decoding step yields at most about 260 KB, and an answer never holds much more than the cap, however it was
+# compressed.
+_ENCODED_SLICE = 256
+# What the clients ask for: encodings whose decoders httpx and urllib3 have whatever is installed, and whose
+# expansion per input byte is bounded (see _ENCODED_SLICE). Left to the libraries, it would grow with the packages
+# installed (br, zstd).
+_ACCEPT_ENCODING = "gzip, deflate"
 
 
 class BearerAuth(requests.auth.AuthBase, httpx.Auth):
@@ -97,99 +81,8 @@ class BearerAuth(requests.auth.AuthBase, httpx.Auth):
         yield request
 
 
-class UnsafeRequest(RuntimeError):
-    """The suite was about to send a request it must never send; it was not sent."""
-
-
-class DeadlineExceeded(Exception):
-    """The whole exchange took longer than --request-timeout (or the operation already stalled once)."""
-
-    def __init__(self, message: str, *, fast: bool = False) -> None:
-        super().__init__(message)
-        self.fast = fast
-
-
 class AnswerTooLarge(Exception):
-    """The answer's body passed MAX_BODY_BYTES and was cut off."""
-
-
-class RequestGuard:
-    """Decides, for each request about to leave, whether it may; counts deploys; remembers stalled operations.
-
-    ``may_delete`` answers the ids the run may delete right now (verified disposable models); ``allow_once`` lets a
-    protection probe try one DELETE it expects the hub to refuse.
-    """
-
-    def __init__(
-        self,
-        hub_url: str,
-        may_delete: Callable[[], Collection[str]] = frozenset,
-        *,
-        max_deploys: int = 0,
-        timeout: float = 30.0,
-    ) -> None:
-        parts = urlsplit(hub_url)
-        self.origin = (parts.scheme, parts.hostname, parts.port)
-        self.hub_url = hub_url
-        self.may_delete = may_delete
-        self.max_deploys = max_deploys
-        self.timeout = timeout
-        self.deploy_posts = 0
-        self.stalled: set[str] = set()
-        self._probing: set[str] = set()
-        self._lock = threading.Lock()
-
-    def check(self, method: str, url: str) -> None:
-        """Raise UnsafeRequest unless ``method url`` may leave the process now."""
-        parts = urlsplit(url)
-        if (parts.scheme, parts.hostname, parts.port) != self.origin:
-            raise UnsafeRequest(f"refusing to send {method} {parts.scheme}://{parts.netloc}{parts.path}: not the hub")
-        method = method.upper()
-        if method == "DELETE":
-            self._check_delete(parts.path)
-        elif method == "POST" and DEPLOY_ROUTE.match(parts.path):
-            with self._lock:
-                if self.deploy_posts >= self.max_deploys:
-                    raise UnsafeRequest(
-                        f"refusing to send POST {parts.path}: {self.deploy_posts} deploy(s) sent, the run may send "
-                        f"{self.max_deploys} (--max-provisions)"
-                    )
-                self.deploy_posts += 1
-
-    def _check_delete(self, path: str) -> None:
-        segment = path[len(MODELS_PREFIX) :] if path.startswith(MODELS_PREFIX) else None
-        # surrogateescape: the inverse of model_path, so an id that is not UTF-8 is compared as it was sent.
-        model_id = unquote(segment, errors="surrogateescape") if segment and "/" not in segment else None
-        if model_id is None or model_id in (".", ".."):
-            raise UnsafeRequest(f"refusing to send DELETE {path}: it names no single model")
-        if model_id not in self._probing and model_id not in self.may_delete():
-            raise UnsafeRequest(f"refusing to send DELETE {path}: this run did not provision {model_id!r}")
-
-    @contextlib.contextmanager
-    def allow_once(self, model_id: str) -> Iterator[None]:
-        """Let a protection probe send a DELETE of ``model_id`` (one it expects the hub to refuse)."""
-        self._probing.add(model_id)
-        try:
-            yield
-        finally:
-            self._probing.discard(model_id)
-
-    def before(self, operation: str | None) -> float:
-        """The deadline of a request of ``operation``; fails fast if that operation already stalled this run."""
-        if operation and operation in self.stalled:
-            raise DeadlineExceeded(
-                f"{operation} already got no answer within {self.timeout:g} s in this run: not waiting again",
-                fast=True,
-            )
-        return time.monotonic() + self.timeout
-
-    def stalled_on(self, operation: str | None) -> None:
-        if operation:
-            self.stalled.add(operation)
-
-
-def _too_slow(guard: RequestGuard) -> DeadlineExceeded:
-    return DeadlineExceeded(f"the whole answer did not arrive within {guard.timeout:g} s (--request-timeout)")
+    """The answer's body passed MAX_BODY_BYTES, once decoded, and was cut off."""
 
 
 def _read_within(chunks: Iterable[bytes], deadline: float, guard: RequestGuard) -> bytes:
@@ -197,13 +90,74 @@ def _read_within(chunks: Iterable[bytes], deadline: float, guard: RequestGuard) 
     for chunk in chunks:
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise AnswerTooLarge(f"the answer's body passed {MAX_BODY_BYTES} bytes and was cut off")
+            raise AnswerTooLarge(f"the answer's body passed {MAX_BODY_BYTES} bytes (decoded) and was cut off")
+        # The network reads end by the deadline already (deadline.py); this bounds decoding as well.
         if time.monotonic() > deadline:
-            raise _too_slow(guard)
+            raise too_slow(guard.timeout)
     return bytes(body)
 
 
 # -- httpx (the suite's client, the OpenAI SDK) -----------------------------------------------------------------
+
+# Headers that describe the body as it came over the wire: the rebuilt answer holds it decoded, and whole.
+_WIRE_HEADERS = (b"content-encoding", b"content-length", b"transfer-encoding")
+
+
+class _DeadlineHTTPTransport(httpx.HTTPTransport):
+    """httpx's own transport (the one vcrpy patches), whose connections end every operation by the deadline."""
+
+    def __init__(self) -> None:
+        ssl_context = httpx.create_ssl_context()
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+        super().__init__(verify=ssl_context, limits=limits)
+        # httpx takes no network backend of its own; its pool is rebuilt, with the same settings, on one that does.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=DeadlineBackend(),
+        )
+
+
+class _Sliced(httpx.SyncByteStream):
+    """``inner``'s bytes in slices of at most ``size``, so that one decoding step stays small."""
+
+    def __init__(self, inner: httpx.SyncByteStream, size: int) -> None:
+        self._inner = inner
+        self._size = size
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            for start in range(0, len(chunk), self._size):
+                yield chunk[start : start + self._size]
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _decoded(response: httpx.Response) -> Iterator[bytes]:
+    """The body as httpx's own decoders give it (its Content-Encoding undone), a bounded step at a time."""
+    assert isinstance(response.stream, httpx.SyncByteStream)
+    stream = response.stream
+    if response.headers.get("content-encoding"):
+        stream = _Sliced(stream, _ENCODED_SLICE)
+    return httpx.Response(response.status_code, headers=response.headers, stream=stream).iter_bytes()
+
+
+def _redacted_answer(response: httpx.Response, body: bytes, redactor: Redactor) -> httpx.Response:
+    headers = [
+        (redactor.redact_bytes(name), redactor.redact_bytes(value))
+        for name, value in response.headers.raw
+        if name.lower() not in _WIRE_HEADERS
+    ]
+    extensions = dict(response.extensions)
+    reason = extensions.get("reason_phrase")
+    if isinstance(reason, bytes):
+        extensions["reason_phrase"] = redactor.redact_bytes(reason)
+    return httpx.Response(
+        response.status_code, headers=headers, content=redactor.redact_bytes(body), extensions=extensions
+    )
 
 
 class _GuardedTransport(httpx.BaseTransport):
@@ -229,15 +183,21 @@ class _GuardedTransport(httpx.BaseTransport):
         operation = request.extensions.get("oxen_operation")
         deadline = self.guard.before(operation)
         self.guard.check(request.method, str(request.url))
-        response = self._inner.handle_request(request)
-        try:
-            assert isinstance(response.stream, httpx.SyncByteStream)
-            body = _read_within(response.stream, deadline, self.guard)
-        finally:
-            response.close()
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=body, extensions=response.extensions
-        )
+        redactor = self.guard.redactor
+        with until(deadline, self.guard.timeout):
+            try:
+                response = self._inner.handle_request(request)
+                try:
+                    body = _read_within(_decoded(response), deadline, self.guard)
+                finally:
+                    response.close()
+            except httpx.TransportError as error:
+                # A protocol error may quote what the hub sent (a status line, a header).
+                message = redactor.redact(str(error))
+                if message == str(error):
+                    raise
+                raise type(error)(message, request=request) from None
+        return _redacted_answer(response, body, redactor)
 
     def close(self) -> None:
         self._inner.close()
@@ -256,11 +216,11 @@ def guarded_httpx_client(guard: RequestGuard, *, budget: RequestBudget | None = 
 
     With ``budget``, each request also goes through the run's retry loop and request budget (send_with_retries).
     """
-    inner = httpx.HTTPTransport()
-    # Each socket read is bounded by the timeout too, so a read that never returns cannot outlive the deadline by much.
     return _NoRedirectClient(
-        transport=_GuardedTransport(guard, inner, budget),
+        transport=_GuardedTransport(guard, _DeadlineHTTPTransport(), budget),
+        # Per operation, below the deadline of the whole exchange.
         timeout=guard.timeout,
+        headers={"Accept-Encoding": _ACCEPT_ENCODING},
         follow_redirects=False,
         trust_env=False,
     )
@@ -274,6 +234,10 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         super().__init__(max_retries=0)
         self.guard = guard
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        bound_pool_manager(self.poolmanager)
+
     def send(  # type: ignore[override]
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
@@ -281,11 +245,21 @@ class _GuardedAdapter(requests.adapters.HTTPAdapter):
         operation = request.headers.pop("X-Oxen-Operation", None)
         deadline = self.guard.before(str(operation) if operation else None)
         self.guard.check(str(request.method), str(request.url))
-        response = super().send(request, stream=True, **kwargs)
-        try:
-            response._content = _read_within(_raw_chunks(response), deadline, self.guard)
-        finally:
-            response.close()
+        redactor = self.guard.redactor
+        with until(deadline, self.guard.timeout):
+            try:
+                response = super().send(request, stream=True, **kwargs)
+                try:
+                    body = _read_within(_raw_chunks(response), deadline, self.guard)
+                finally:
+                    response.close()
+            except requests.RequestException as error:
+                # As with httpx: the error may quote what the hub sent.
+                message = redactor.redact(str(error))
+                if message == str(error):
+                    raise
+                raise type(error)(message, request=request) from None
+        _redact_response(response, body, redactor)
         return response
 
 
@@ -295,8 +269,9 @@ def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
         # vcrpy's replayed answer: the whole body is at hand.
         yield raw.read()
         return
+    # urllib3 decodes (decode_content) at most ``amt`` bytes a step: the cap counts decoded bytes, memory stays bounded.
     if raw.chunked and raw.supports_chunked_reads():
-        yield from raw.read_chunked(decode_content=True)
+        yield from raw.read_chunked(_CHUNK, decode_content=True)
         return
     while True:
         # read1 answers with whatever has arrived, so the deadline is checked between drips.
@@ -304,6 +279,23 @@ def _raw_chunks(response: requests.Response) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
+
+
+def _redact_response(response: requests.Response, body: bytes, redactor: Redactor) -> None:
+    """Put the redacted body, headers and reason where requests and schemathesis read them."""
+    response._content = redactor.redact_bytes(body)
+    if response.reason:
+        response.reason = redactor.redact(response.reason)
+    raw_headers = response.raw.headers
+    # urllib3's HTTPHeaderDict has each value apart in iteritems(); vcrpy's replayed headers list them in items().
+    pairs = raw_headers.iteritems() if hasattr(raw_headers, "iteritems") else raw_headers.items()
+    headers = HTTPHeaderDict()
+    for name, value in pairs:
+        headers.add(redactor.redact(name), redactor.redact(value))
+    # schemathesis reads the raw headers (getlist), the rest of the run response.headers, built from them as requests
+    # builds it.
+    response.raw.headers = headers
+    response.headers = requests.structures.CaseInsensitiveDict(headers)
 
 
 class _NoRedirectSession(requests.Session):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import vcr.request
@@ -131,3 +134,35 @@ def test_no_body_and_an_empty_body_are_the_same_payload_and_others_differ() -> N
     payload_matcher(_request({}, '{"a": 1}'), _request({}, b'{"a": 1}'))
     with pytest.raises(AssertionError, match="bodies differ"):
         payload_matcher(_request({}, b'{"a": 1}'), _request({}, b'{"a": 2}'))
+
+
+# The characters JSON, URLs and base64 spell differently.
+SLASHED_KEY = "sk-rec/ord+Key0123456789"
+
+
+def test_a_recording_keeps_no_spelling_of_a_key_on_either_side() -> None:
+    config = vcr_config_for(run_config(HUB, SLASHED_KEY, LOCAL_OTHER_TOKEN))
+    basic = base64.b64encode(f"user:{SLASHED_KEY}".encode()).decode()
+    encoded = quote(SLASHED_KEY, safe="")
+    request = config["before_record_request"](
+        vcr.request.Request(
+            "POST",
+            f"{HUB}/api/ai/models?key={encoded}&double={quote(encoded, safe='')}",
+            json.dumps({"key": SLASHED_KEY}).replace("/", "\\/").encode(),
+            {"Authorization": f"Basic {basic}", "X-Api-Key": encoded},
+        )
+    )
+    response = config["before_record_response"](
+        {
+            "status": {"code": 500, "message": "Internal Server Error"},
+            "headers": {"X-Debug-Authorization": [f"Basic {basic}"], f"X-Echo-{encoded}": ["1"]},
+            "body": {"string": json.dumps({"echo": SLASHED_KEY, "basic": basic}).replace("/", "\\/").encode()},
+        }
+    )
+    stored = json.dumps([request.uri, request.body.decode(), dict(request.headers), response], default=repr)
+    assert SLASHED_KEY not in stored
+    assert request.uri == f"{REPLAY_HUB_URL}/api/ai/models?key=$OXEN_API_KEY&double=$OXEN_API_KEY"
+    assert json.loads(request.body) == {"key": "$OXEN_API_KEY"}
+    assert dict(request.headers) == {"Authorization": "Basic $OXEN_API_KEY", "X-Api-Key": "$OXEN_API_KEY"}
+    assert response["headers"] == {"X-Debug-Authorization": ["Basic $OXEN_API_KEY"], "X-Echo-$OXEN_API_KEY": ["1"]}
+    assert json.loads(response["body"]["string"]) == {"echo": "$OXEN_API_KEY", "basic": "$OXEN_API_KEY"}

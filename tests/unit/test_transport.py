@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
+import requests
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from oxen_contract import transport
+from oxen_contract.client import HubClient
+from oxen_contract.exchange import Credential
+from oxen_contract.openai_compat import openai_client
+from oxen_contract.retries import RequestBudget
 from oxen_contract.transport import (
     AnswerTooLarge,
     ApiKey,
     BearerAuth,
     DeadlineExceeded,
     RequestGuard,
-    UnsafeRequest,
     guarded_httpx_client,
     guarded_session,
 )
@@ -33,53 +46,122 @@ def _guard(url: str = HUB, **kwargs: Any) -> RequestGuard:
     return RequestGuard(url, lambda: {MINE}, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/api/ai/models/alice%3Asandbox%2Fft-1-prod",  # not the run's
-        "/api/ai/models/",  # what a '.' id becomes once dot segments are removed
-        "/api/ai/models/.",
-        "/api/ai/models/..",
-        "/api/ai/models",
-        "/api/ai",
-        "/api/ai/models/alice:sandbox/ft-1-7",  # the run's id, but not as one segment
-    ],
-)
-def test_guard_refuses_a_delete_of_anything_but_a_verified_id(path: str) -> None:
-    with pytest.raises(UnsafeRequest, match="refusing to send DELETE"):
-        _guard().check("DELETE", HUB + path)
-
-
-def test_guard_lets_out_a_delete_of_a_verified_id_and_a_probe_only_inside_allow_once() -> None:
-    guard = _guard()
-    guard.check("DELETE", f"{HUB}/api/ai/models/alice%3Asandbox%2Fft-1-7")
-    with guard.allow_once("gpt-4.1-mini"):
-        guard.check("DELETE", f"{HUB}/api/ai/models/gpt-4.1-mini")
-    with pytest.raises(UnsafeRequest):
-        guard.check("DELETE", f"{HUB}/api/ai/models/gpt-4.1-mini")
-
-
-@pytest.mark.parametrize("url", ["http://other.test/api/ai/models", "https://hub.test/api/ai/models"])
-def test_guard_refuses_any_request_to_another_origin(url: str) -> None:
-    with pytest.raises(UnsafeRequest, match="not the hub"):
-        _guard().check("GET", url)
-
-
-def test_guard_counts_deploy_posts_and_refuses_past_the_cap() -> None:
-    guard = _guard(max_deploys=2)
-    for path in ("/api/repos/a/b/fine_tunes/ft/deploy", "/api/repos/a/b/fine_tunes/ft/checkpoints/1/deploy"):
-        guard.check("POST", HUB + path)
-    with pytest.raises(UnsafeRequest, match="--max-provisions"):
-        guard.check("POST", f"{HUB}/api/repos/a/b/fine_tunes/ft/deploy")
-    assert guard.deploy_posts == 2
-
-
 def test_api_key_never_shows_itself() -> None:
     key = ApiKey("sk-secret", "$OXEN_API_KEY")
     auth = BearerAuth(key)
     for text in (repr(key), str(key), repr(auth), f"{key}", repr({"k": key})):
         assert "sk-secret" not in text
     assert key.redact("echo sk-secret") == "echo $OXEN_API_KEY"
+
+
+@contextmanager
+def _raw_hub(answer: bytes, pause: float = 0.0) -> Iterator[str]:
+    """A loopback server that answers every request with ``answer`` as it is, a byte every ``pause`` seconds.
+
+    Written on a plain socket: an HTTP server library would not send a status line or headers a byte at a time, nor
+    a malformed status line.
+    """
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def answer_one(connection: socket.socket) -> None:
+        with connection:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                received = connection.recv(65536)
+                if not received:
+                    return
+                request += received
+            for start in range(0, len(answer), 1 if pause else len(answer)):
+                if stop.is_set():
+                    return
+                try:
+                    connection.sendall(answer[start : start + (1 if pause else len(answer))])
+                except OSError:
+                    return  # the client gave up: what this server is for
+                time.sleep(pause)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer_one, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        server.close()
+
+
+# 40 bytes before the body: a byte every 0.3 s is 12 s, where the timeout is 1 s.
+SLOW_HEADERS = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+
+def _get_through(client_kind: str, url: str, guard: RequestGuard) -> None:
+    """One GET of the model list through one of the run's three clients."""
+    if client_kind == "httpx":
+        with guarded_httpx_client(guard) as client:
+            client.get(f"{url}/api/ai/models")
+    elif client_kind == "requests":
+        with guarded_session(guard) as session:
+            session.get(f"{url}/api/ai/models", timeout=guard.timeout)
+    else:
+        with openai_client(url, ApiKey("sk-secret", "$OXEN_API_KEY"), guard, RequestBudget(None)) as sdk:
+            sdk.models.list()
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests", "openai-sdk"])
+def test_a_hub_dripping_its_status_line_and_headers_is_cut_off_at_about_the_timeout(client_kind: str) -> None:
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        guard = _guard(url, timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="whole answer did not arrive within 1 s"):
+            _get_through(client_kind, url, guard)
+        assert time.monotonic() - started < 2.0
+
+
+def test_requests_sent_from_two_threads_at_once_each_keep_their_own_deadline() -> None:
+    took: dict[float, float] = {}
+    errors: list[Exception] = []
+
+    def send(timeout: float) -> None:
+        started = time.monotonic()
+        try:
+            _get_through("httpx", url, _guard(url, timeout=timeout))
+        except DeadlineExceeded:
+            took[timeout] = time.monotonic() - started
+        except Exception as error:
+            errors.append(error)  # handed to the test's own thread, which fails on it
+
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        threads = [threading.Thread(target=send, args=(timeout,)) for timeout in (0.6, 2.0)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+    assert errors == []
+    assert took[0.6] < 1.4
+    assert 1.9 < took[2.0] < 3.0  # not cut at the other thread's deadline
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_keep_alive_connection_is_reused_by_the_next_request(serve: Any, client_kind: str) -> None:
+    async def port(request: Request) -> Response:
+        assert request.client is not None
+        return JSONResponse({"port": request.client.port})
+
+    with serve(Starlette(routes=[Route("/api/ai/models", port)])) as url:
+        if client_kind == "httpx":
+            with guarded_httpx_client(_guard(url)) as client:
+                ports = [client.get(f"{url}/api/ai/models").json()["port"] for _ in range(2)]
+        else:
+            with guarded_session(_guard(url)) as session:
+                ports = [session.get(f"{url}/api/ai/models").json()["port"] for _ in range(2)]
+    assert ports[0] == ports[1]
 
 
 def _redirecting_hub(hits: list[str]) -> Starlette:
@@ -140,15 +222,6 @@ def test_a_dripping_answer_is_cut_off_at_about_the_timeout_not_after_the_whole_b
         assert time.monotonic() - started < 2.0  # the whole body would take 4 s
 
 
-def test_after_an_operation_stalls_its_next_request_fails_at_once() -> None:
-    guard = _guard()
-    guard.stalled_on("retrieveModel")
-    with pytest.raises(DeadlineExceeded, match="not waiting again") as failure:
-        guard.before("retrieveModel")
-    assert failure.value.fast
-    guard.before("listModels")  # other operations still wait
-
-
 @pytest.mark.parametrize("client_kind", ["httpx", "requests"])
 def test_a_body_past_the_size_cap_is_cut_off(serve: Any, client_kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(transport, "MAX_BODY_BYTES", 1000)
@@ -163,6 +236,131 @@ def test_a_body_past_the_size_cap_is_cut_off(serve: Any, client_kind: str, monke
         else:
             with guarded_session(_guard(url)) as session:
                 session.get(f"{url}/api/ai/models")
+
+
+COMPRESS = {"gzip": gzip.compress, "deflate": zlib.compress}
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+@pytest.mark.parametrize("encoding", list(COMPRESS))
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_compressed_answer_is_cut_off_by_its_decoded_size_in_bounded_memory(
+    serve: Any, client_kind: str, encoding: str, framing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cap = 1024 * 1024
+    monkeypatch.setattr(transport, "MAX_BODY_BYTES", cap)
+    # 64 MB once decoded, 64 KB on the wire: well under the cap as it arrives.
+    packed = COMPRESS[encoding](b"x" * (64 * cap))
+
+    async def bomb(_: Request) -> Response:
+        headers = {"Content-Encoding": encoding}
+        if framing == "chunked":
+
+            async def one_chunk() -> AsyncIterator[bytes]:
+                yield packed
+
+            return StreamingResponse(one_chunk(), headers=headers, media_type="application/json")
+        return Response(packed, headers=headers, media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/api/ai/models", bomb)])) as url:
+        tracemalloc.start()
+        try:
+            with pytest.raises(AnswerTooLarge):
+                _get_through(client_kind, url, _guard(url))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 4 * cap
+
+
+def test_a_compressed_answer_is_handed_on_decoded_once_and_no_longer_says_it_is_compressed(serve: Any) -> None:
+    body = json.dumps({"object": "list", "data": []}).encode()
+
+    async def packed(_: Request) -> Response:
+        return Response(gzip.compress(body), headers={"Content-Encoding": "gzip"}, media_type="application/json")
+
+    with serve(Starlette(routes=[Route("/api/ai/models", packed)])) as url:
+        client = HubClient(url, {}, guard=_guard(url))
+        exchange = client.list(credential=Credential.NONE)
+        client.close()
+    assert exchange.text == body.decode()
+    assert "content-encoding" not in exchange.headers
+    assert exchange.headers["content-length"] == str(len(body))
+
+
+# A key with the characters JSON, URLs and base64 spell differently.
+ECHOED_KEY = "sk-live/Ab+cD/0123456789"
+
+
+def _echoing_hub() -> Starlette:
+    """A hub whose debug output repeats the request's Authorization: in a body, JSON-escaped, and in headers."""
+
+    async def echo(request: Request) -> Response:
+        authorization = request.headers.get("authorization", "")
+        token = authorization.partition(" ")[2]
+        basic = base64.b64encode(f"user:{token}".encode()).decode()
+        # A JSON encoder that writes "/" as "\/", as PHP's and some Java ones do.
+        body = json.dumps({"error": "boom", "debug": {"authorization": authorization, "basic": f"Basic {basic}"}})
+        return Response(
+            body.replace("/", "\\/"),
+            status_code=500,
+            media_type="application/json",
+            headers={"X-Debug-Authorization": authorization, "X-Debug-Basic": f"Basic {basic}"},
+        )
+
+    return Starlette(routes=[Route("/api/ai/models", echo)])
+
+
+REDACTED_ECHO = {
+    "error": "boom",
+    "debug": {"authorization": "Bearer $OXEN_API_KEY", "basic": "Basic $OXEN_API_KEY"},
+}
+
+
+def test_a_hub_echoing_the_key_in_any_spelling_shows_only_its_label_through_the_hub_client(serve: Any) -> None:
+    key = ApiKey(ECHOED_KEY, "$OXEN_API_KEY")
+    with serve(_echoing_hub()) as url:
+        client = HubClient(url, {Credential.KEY: key}, guard=_guard(url))
+        exchange = client.list()
+        client.close()
+    assert exchange.json() == REDACTED_ECHO
+    assert exchange.headers["x-debug-authorization"] == "Bearer $OXEN_API_KEY"
+    assert exchange.headers["x-debug-basic"] == "Basic $OXEN_API_KEY"
+
+
+def test_a_hub_echoing_the_key_in_any_spelling_shows_only_its_label_through_the_requests_session(serve: Any) -> None:
+    key = ApiKey(ECHOED_KEY, "$OXEN_API_KEY")
+    with serve(_echoing_hub()) as url, guarded_session(_guard(url, keys=[key])) as session:
+        answer = session.get(f"{url}/api/ai/models", auth=BearerAuth(key))
+    assert answer.json() == REDACTED_ECHO
+    # schemathesis reads the raw headers, the rest of the run answer.headers.
+    for headers in (answer.headers, answer.raw.headers):
+        assert headers["X-Debug-Authorization"] == "Bearer $OXEN_API_KEY"
+        assert headers["X-Debug-Basic"] == "Basic $OXEN_API_KEY"
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests"])
+def test_a_key_in_the_status_line_shows_only_its_label_in_the_reason_and_in_a_protocol_error(client_kind: str) -> None:
+    guard_keys = [ApiKey(ECHOED_KEY, "$OXEN_API_KEY")]
+    answers = (
+        f"HTTP/1.1 500 {ECHOED_KEY}\r\nContent-Length: 2\r\n\r\n{{}}".encode(),
+        f"{ECHOED_KEY} is no status line\r\n\r\n".encode(),
+    )
+    with _raw_hub(answers[0]) as reasoned, _raw_hub(answers[1]) as broken:
+        if client_kind == "httpx":
+            with guarded_httpx_client(_guard(reasoned, keys=guard_keys)) as client:
+                assert client.get(f"{reasoned}/api/ai/models").reason_phrase == "$OXEN_API_KEY"
+            with guarded_httpx_client(_guard(broken, keys=guard_keys)) as client:
+                with pytest.raises(httpx.RemoteProtocolError) as failure:
+                    client.get(f"{broken}/api/ai/models")
+        else:
+            with guarded_session(_guard(reasoned, keys=guard_keys)) as session:
+                assert session.get(f"{reasoned}/api/ai/models").reason == "$OXEN_API_KEY"
+            with guarded_session(_guard(broken, keys=guard_keys)) as session:
+                with pytest.raises(requests.ConnectionError) as failure:
+                    session.get(f"{broken}/api/ai/models")
+    assert ECHOED_KEY not in str(failure.value)
+    assert "$OXEN_API_KEY is no status line" in str(failure.value)
 
 
 def test_the_key_reaches_the_wire_through_the_auth_hook(serve: Any) -> None:
