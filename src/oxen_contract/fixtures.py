@@ -129,8 +129,9 @@ def request_guard(live_config: RunConfig) -> Any:
     """What may leave the process (transport.RequestGuard): deletes of verified ids only, deploys within the cap."""
     from .transport import RequestGuard
 
+    keys = [key for key in (live_config.token, live_config.other_token) if key]
     return RequestGuard(
-        live_config.hub_url, max_deploys=live_config.max_provisions, timeout=live_config.request_timeout
+        live_config.hub_url, max_deploys=live_config.max_provisions, timeout=live_config.request_timeout, keys=keys
     )
 
 

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from . import checks as our_checks
 from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
-from .exchange import Credential, authorization
+from .exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
@@ -39,7 +39,7 @@ MAX_EXAMPLES = 12
 
 # Ids the fuzzer must not aim at: paths that are other operations (`search`, and [S]'s `favorites`, `featured`)
 # and dot segments that proxies may normalise into another path.
-_RESERVED_IDS = frozenset({"", ".", "..", "search", "favorites", "featured"})
+_RESERVED_IDS = frozenset({"", *DOT_SEGMENTS, *ROUTE_NAMES})
 
 
 @dataclass(slots=True)

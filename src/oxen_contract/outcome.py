@@ -73,7 +73,7 @@ def triage(
     from .cassette_damage import cassette_problem
     from .client import HubUnavailable
     from .failures import ContractFailure, SetupError
-    from .transport import UnsafeRequest
+    from .guard import UnsafeRequest
 
     problem = cassette_problem(error, nodeid, run.cassette_dir)
     if problem is not None:

@@ -28,6 +28,7 @@ from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
 from .config import FineTune, RunConfig
 from .exchange import Credential, curl_line, id_problem, model_path
 from .failures import ProvisioningError, ProvisionsExhausted
+from .guard import UnsafeRequest
 from .ledger import Intent, Ledger, LeftModel
 from .provenance import (
     Candidate,
@@ -43,7 +44,6 @@ from .provenance import (
     why_not_the_deploys,
 )
 from .text import excerpt
-from .transport import UnsafeRequest
 
 __all__ = ["Leak", "Provisioner", "Unsettled"]
 
