@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,8 +82,23 @@ def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     client = HubClient(local_hub, keys, guard=RequestGuard(local_hub, max_deploys=1, timeout=10))
     request.addfinalizer(client.close)
     leftover = client.deploy_fine_tune("alice", "sandbox", "ft-1").json()["deployment"]["model_slug"]
+    legacy = client.deploy_checkpoint("alice", "sandbox", "ft-1", 1).json()["model"]["id"]
+    created = client.retrieve(leftover).json()["created"]
     ledger = tmp_path / "ledger.jsonl"
-    ledger.write_text(f'{{"hub": "{local_hub}", "id": "{leftover}", "event": "provisioned", "at": 0}}\nnot json\n')
+    lines = [
+        {
+            "hub": local_hub,
+            "run": "crashed",
+            "at": 0,
+            "event": "provisioned",
+            "attempt": 1,
+            "id": leftover,
+            "created": created,
+        },
+        # As an older version wrote it, without `created`: nothing proves the model under that id is the same.
+        {"hub": local_hub, "run": "older", "at": 0, "event": "provisioned", "attempt": 1, "id": legacy},
+    ]
+    ledger.write_text("".join(json.dumps(line) + "\n" for line in lines) + "not json\n")
     result = run_suite(
         "tests/contract/test_models.py::test_list_answers_the_list_contract",
         *("--hub-url", local_hub, "--ledger", str(ledger), "--namespace", "alice", "--allow-partial"),
@@ -88,6 +107,36 @@ def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     assert result.returncode == 0, result.stdout[-3000:]
     assert f"left by an earlier run: {leftover}" in result.stdout
     assert client.retrieve(leftover).status == 404
+    # Named, not deleted; and the line that is no entry is named with its number, kept as it was.
+    assert f"LEAK {legacy!r}" in result.stdout and client.retrieve(legacy).status == 200
+    assert f"{ledger}:3 is not a ledger entry" in result.stdout
+    assert "not json" in ledger.read_text()
+
+
+def test_an_explicit_replay_ignores_a_hub_url_fine_tune_and_key_from_an_ini_file_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    from oxen_contract.hub import LocalHub
+
+    with LocalHub({"key-a": "alice"}) as hub:
+        (tmp_path / "pytest.ini").write_text(
+            f"[pytest]\noxen_hub_url = {hub.url}\noxen_fine_tune = alice/sandbox/ft-1\n"
+        )
+        env = {key: value for key, value in os.environ.items() if not key.startswith("OXEN_")}
+        result = subprocess.run(
+            [sys.executable, "-m", "oxen_contract.cli", "--replay"],
+            cwd=tmp_path,
+            env={**env, "OXEN_API_KEY": "key-a"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert hub.app.state.audit.deploys() == [], result.stdout[-3000:]
+        assert hub.app.state.audit.deletes() == []
+    said = "--replay: left unused, since a replay sends nothing to any hub: OXEN_API_KEY (environment), "
+    assert said + "oxen_hub_url (pytest.ini), oxen_fine_tune (pytest.ini)" in result.stdout, result.stdout[-3000:]
+    assert "replay against cassettes" in result.stdout
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def _replay_one_test(run_suite: Runner, cassettes: Path) -> str:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +15,7 @@ import pytest
 
 from oxen_contract.hub import LocalHub
 
-from .conftest import Runner
+from .conftest import ROOT, Runner
 
 LIVE = ("tests/contract", "--fine-tune", "alice/sandbox/ft-1")
 KEYS = {"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"}
@@ -97,3 +102,23 @@ def test_a_conforming_hub_gets_the_held_outcome_with_its_coverage_in_the_summary
     assert result.returncode == 0, result.stdout[-3000:]
     [line] = [line for line in result.stdout.splitlines() if "CONTRACT HELD" in line]
     assert "deleteModel answers checked: 200×" in line and "404×" in line
+
+
+def test_an_interrupted_run_gives_no_verdict_and_says_what_cleanup_deleted_and_left(tmp_path: Path) -> None:
+    # The delete hangs longer than the run waits, so that the run is interrupted mid-test with models on the hub.
+    with LocalHub({"key-a": "alice", "key-b": "bob"}, ["delete-hangs"], hang_seconds=4) as hub:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("OXEN_")}
+        env.update({**KEYS, "OXEN_CONTRACT_LEDGER": str(tmp_path / "ledger.jsonl")})
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *LIVE, "--hub-url", hub.url]
+        run = subprocess.Popen(
+            [*command, "--request-timeout", "2"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 120
+        while not hub.app.state.audit.deletes() and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        output = run.communicate(timeout=120)[0].decode()
+    assert run.returncode == 2, output[-3000:]
+    [line] = [line for line in output.splitlines() if "INTERRUPTED: no verdict" in line]
+    assert "the run made " in line and "deleted" in line and "left" in line
+    assert "Traceback" not in output.split("INTERRUPTED")[-1]
