@@ -11,6 +11,7 @@ hands its audit over as a JSON file (``--audit PATH``).
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -34,6 +35,7 @@ __all__ = [
     "find_root",
     "judge_safety",
     "launcher_for",
+    "leaks_named",
     "run_case",
     "suite_args",
     "verdict_line",
@@ -52,8 +54,16 @@ SCHEMATHESIS_TIMEOUT = 180.0
 HUB_START_TIMEOUT = 30.0
 _TAIL = 4000
 
+
+def _token() -> str:
+    # With "/" and "+", as keys can be (token68): a key's spellings (as sent, \/-escaped, percent-encoded) differ, so a
+    # hub that echoes them (hostile-echo-key) tests that every one is redacted. Never "=" or ",", which separate
+    # OXEN_LOCAL_HUB_TOKENS.
+    return f"selfcheck-{secrets.token_hex(4)}/{secrets.token_hex(4)}+{secrets.token_hex(4)}"
+
+
 # Fresh per process: the hub and the suite only ever see them through the environment.
-_TOKENS = {ALICE: f"selfcheck-{secrets.token_hex(8)}", BOB: f"selfcheck-{secrets.token_hex(8)}"}
+_TOKENS = {ALICE: _token(), BOB: _token()}
 
 # "  | E     clause model.schema.json#/required: rule text": the id ends at ": " or the end of the line.
 # A failure message's line, or the plugin's session note ("[oxen-contract] clause ...").
@@ -63,23 +73,42 @@ _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
 # The plugin's last word: "[oxen-contract] CONTRACT HELD: ... (exit status 0)".
 _VERDICT_LINE = re.compile(r"^\[oxen-contract\] (.+\(exit status -?\d+\))\s*$", re.MULTILINE)
+# "[oxen-contract] LEAK 'alice:sandbox/ft-1-2': still on the hub (...)": the id as Python's repr writes it.
+_LEAK_LINE = re.compile(r"""^\[oxen-contract\] LEAK ('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.MULTILINE)
 
 
-def judge_safety(audit_path: Path, max_provisions: int = MAX_PROVISIONS) -> Safety:
-    """The safety facts of the audit a hub wrote with ``--audit``."""
+def leaks_named(output: str) -> tuple[str, ...]:
+    """The model ids the suite's output names in LEAK lines, in order, without repeats."""
+    ids = []
+    for spelled in _LEAK_LINE.findall(output):
+        try:
+            model_id = ast.literal_eval(spelled)
+        except (ValueError, SyntaxError):
+            continue
+        if isinstance(model_id, str):
+            ids.append(model_id)
+    return tuple(dict.fromkeys(ids))
+
+
+def judge_safety(audit_path: Path, leaked: tuple[str, ...] = (), max_provisions: int = MAX_PROVISIONS) -> Safety:
+    """The safety facts of the audit a hub wrote with ``--audit``, beside the ids the suite named as ``leaked``."""
     from ..hub.audit import Audit
 
     try:
         audit = Audit.load(audit_path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}")
-    preexisting = set(audit.preexisting_ids())
+    created = audit.created_ids()
+    # A model the run made is accounted for once deleted, or once the run said it left it (a LEAK line).
+    accounted = {*audit.deleted_ids(), *leaked}
     return Safety(
         deploy_posts=audit.deploy_posts(),
         max_provisions=max_provisions,
-        created=audit.created_ids(),
+        created=created,
         reached_others=audit.deletes_reaching_others(),
-        preexisting_deleted=tuple(model_id for model_id in audit.deleted_ids() if model_id in preexisting),
+        preexisting_deleted=audit.deleted_others(),
+        appeared=audit.appeared_ids(),
+        unaccounted=tuple(model_id for model_id in created if model_id not in accounted),
     )
 
 
@@ -243,6 +272,7 @@ def run_suite(
         tail=output[-_TAIL:],
         verdict_line=verdict_line(output),
         warned=warned,
+        leaked=leaks_named(output),
     )
 
 
@@ -323,7 +353,7 @@ def run_case(
         with hub(hub_fault, audit, launcher) as url:
             suite = run_suite(url, expected, root, launcher=launcher)
         # Read once the hub has stopped: every request it answered is in the file.
-        safety = judge_safety(audit) if audit is not None else None
+        safety = judge_safety(audit, suite.leaked) if audit is not None else None
         strict = pending_strict.result() if pending_strict is not None else None
         plain = pending_plain.result() if pending_plain is not None else None
     return Outcome(
