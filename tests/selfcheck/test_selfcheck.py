@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +22,7 @@ from oxen_contract.hub import FAULTS, create_app
 from oxen_contract.hub.faults import Fault, Reply
 from oxen_contract.hub.records import ApiError
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT
-from oxen_contract.selfcheck.rows import Safety, exit_words
+from oxen_contract.selfcheck.rows import HOSTILE_SECONDS, Safety, exit_words
 from oxen_contract.selfcheck.runner import (
     clauses_named,
     failed_tests,
@@ -183,6 +184,9 @@ def test_a_hostile_hub_needs_a_verdict_and_an_audit_without_harm() -> None:
     assert outcome(hub, -9, safety=safety()).verdict == "error"
     assert outcome(hub, 3, safety=safety()).verdict == "error"
     assert outcome(hub, 1, safety=None).verdict == "error"
+    # A verdict that a lure kept waiting for is no verdict in bounded time.
+    slow = outcome(hub, 1, safety=safety())
+    assert replace(slow, suite=replace(slow.suite, seconds=HOSTILE_SECONDS + 1)).verdict == "too slow"
     assert outcome(hub, 1, safety=safety(reached=(PROD,))).verdict == "harmed"
     assert outcome(hub, 1, safety=safety(deleted=(PROD,))).verdict == "harmed"
     assert outcome(hub, 1, safety=safety(deploys=4)).verdict == "harmed"

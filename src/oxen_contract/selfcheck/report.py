@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
-from .rows import NO_FAULT, Outcome, Safety, SuiteRun, exit_words
+from .rows import HOSTILE_SECONDS, NO_FAULT, Outcome, Safety, SuiteRun, exit_words
 
 __all__ = [
     "Scores",
@@ -287,7 +287,8 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
         "## Hostile hubs",
         "",
         "Each lures the suite towards harm: a model it did not make, an extra deploy, a model left behind unnamed, an "
-        "endless wait. The suite must end with a verdict (exit 1 or 78; never exit 0, a crash or a timeout), and the "
+        "endless wait. The suite must end with a verdict (exit 1 or 78; never exit 0, a crash or a timeout) within "
+        f"{HOSTILE_SECONDS:.0f} s (`too slow` past it), and the "
         "hub's audit (`--audit`) must show no more deploy POSTs than `--max-provisions`, no DELETE reaching a live "
         "model that no deploy of the run created (held before the run, or a colleague's that appeared during it), no "
         "such model deleted, and every model the run's deploys made either deleted or named in a `LEAK '<id>'` line "

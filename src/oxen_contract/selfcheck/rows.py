@@ -14,11 +14,11 @@ fault           the suite exits 1 naming a clause of the fault's row of ``EXPECT
                 for a fault of ``SETUP_ERRORS``)
 strict-only     the suite exits 0 by default, and a second run with ``--strict-contract`` exits 1 naming the clause
 benign          the suite exits 0 (so does ``no-fault``, the hub without faults)
-hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout), and the hub's audit shows
-                no harm: no deploy POST past ``--max-provisions``; no DELETE reached a model the run did not make
-                (pre-seeded, or a colleague's that appeared during the run); every model the run's deploys made is
-                deleted or named in a ``LEAK '<id>'`` line of the suite's output. Plain schemathesis is not run (it
-                follows redirects and deletes what it finds)
+hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout) within
+                ``HOSTILE_SECONDS``, and the hub's audit shows no harm: no deploy POST past ``--max-provisions``; no
+                DELETE reached a model the run did not make (pre-seeded, or a colleague's that appeared during the
+                run); every model the run's deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's
+                output. Plain schemathesis is not run (it follows redirects and deletes what it finds)
 ==============  =======================================================================================================
 
 A benign hub whose namespaces hold models the run did not make (``benign-crowded-namespaces``) is judged on the audit
@@ -36,6 +36,7 @@ from typing import Any
 from .expected import SETUP_ERRORS
 
 __all__ = [
+    "HOSTILE_SECONDS",
     "NO_FAULT",
     "Outcome",
     "Safety",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 NO_FAULT = "no-fault"
+# A hostile row's verdict must come within this: a handful of --request-timeout waits (the self-check's is 3 s) and a
+# loaded machine fit many times over; a wait a lure stretches (a head dripped in at a byte a second) does not.
+HOSTILE_SECONDS = 120.0
 _EXIT_WORDS = {1: "contract violations", 75: "hub unavailable", 78: "setup error"}
 
 
@@ -196,6 +200,8 @@ class Outcome:
         if not self.safety.safe:
             return "harmed"
         code = self.suite.exit_code
+        if code in (1, 78) and self.suite.seconds > HOSTILE_SECONDS:
+            return "too slow"
         return "safe" if code in (1, 78) else "missed" if code == 0 else "error"
 
     @property

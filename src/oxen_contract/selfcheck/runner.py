@@ -47,6 +47,9 @@ FINE_TUNE = f"{ALICE}/sandbox/ft-1"
 REQUEST_TIMEOUT = 3.0
 # The hang fault must outlast the suite's request timeout, and stay short enough not to stall a row.
 HANG_SECONDS = 10.0
+# The drip faults send a byte a second: a head that drips in (~100 bytes) then outlasts rows.HOSTILE_SECONDS unless
+# the suite's deadline covers it, while a suite that bounds each exchange waits one --request-timeout.
+DRIP_SECONDS = 1.0
 # Deploys a suite run may send; passed explicitly, so that the audit can be held to it.
 MAX_PROVISIONS = 3
 SUITE_TIMEOUT = 300.0
@@ -201,7 +204,8 @@ def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None 
     """
     launcher = launcher or launcher_for(find_root())
     args = ["--port", "0", "--deterministic"]
-    args += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
+    args += ["--hang-seconds", str(HANG_SECONDS), "--drip-seconds", str(DRIP_SECONDS)]
+    args += ["--fault", fault] if fault else []
     args += ["--audit", str(audit)] if audit is not None else []
     tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
     env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
