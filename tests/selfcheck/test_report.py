@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_report_shows_strict_only_rows_hostile_safety_and_counts_them_in_the_sco
     assert "**HARMED**: DELETE reached 'alice:sandbox/ft-1-old', which no deploy of the run created" in text
     assert (
         "safe: 1 deploy POST(s) of 3 allowed; no DELETE reached a model the run did not make; every model held "
-        "before the run kept; 1 model(s) its deploys made, each deleted or named in a LEAK line" in text
+        "before the run kept; 1 model(s) its deploys made, each deleted or named in a LEAK line; no key shown" in text
     )
     assert f"| `{STRICT_CLAUSE}` ×2 | caught: " in text and "| - | none | - |" in text
     assert "Plain schemathesis is not run against them" in text
@@ -56,6 +57,7 @@ def test_outcomes_with_strict_runs_and_safety_load_back_as_written(tmp_path: Pat
             78,
             safety=safety(appeared=(COLLEAGUE,), unaccounted=("alice:sandbox/ft-1-1",)),
         ),
+        outcome("hostile-echo-key", 1, safety=replace(safety(), key_shown=("output: percent-encoded",))),
     ]
     for row in rows:
         write_outcome(row, tmp_path)

@@ -27,6 +27,7 @@ from oxen_contract.selfcheck.runner import (
     clauses_named,
     failed_tests,
     judge_safety,
+    keys_shown,
     leaks_named,
     verdict_line,
     warnings_listed,
@@ -322,3 +323,28 @@ def test_a_bad_option_is_one_line_on_stderr_and_exit_2(args: list[str]) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_spelling_of_a_key_is_found_wherever_it_shows() -> None:
+    key = "sk-a/b+c"
+    texts = {
+        "output": 'x-debug-authorization: Bearer sk-a/b+c\nbody: {"escaped":"Bearer sk-a\\/b+c"}',
+        "report (r.md)": "Authorization: Bearer%20sk-a%2Fb%2Bc and Basic c2stYS9iK2M6",
+        "report (r.json)": "nothing but $OXEN_API_KEY",
+    }
+    assert keys_shown(texts, [key, "other-key"]) == (
+        "output: as sent",
+        "output: \\/-escaped",
+        "report (r.md): percent-encoded",
+        "report (r.md): as Basic credentials",
+    )
+    assert keys_shown({"output": "Bearer $OXEN_API_KEY"}, [key]) == ()
+
+
+def test_a_key_shown_is_harm_even_when_the_audit_is_clean(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    app = create_app({"k": "alice"}, deterministic=True, audit_path=str(path))
+    app.state.store.close()
+    assert judge_safety(path).safe
+    shown = judge_safety(path, key_shown=("output: percent-encoded",))
+    assert shown.harm == ("a key was shown (output: percent-encoded)",)

@@ -18,7 +18,8 @@ hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or
                 ``HOSTILE_SECONDS``, and the hub's audit shows no harm: no deploy POST past ``--max-provisions``; no
                 DELETE reached a model the run did not make (pre-seeded, or a colleague's that appeared during the
                 run); every model the run's deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's
-                output. Plain schemathesis is not run (it follows redirects and deletes what it finds)
+                output; no spelling of a key (as sent, JSON-escaped, percent-encoded, as Basic credentials) in its
+                output or report. Plain schemathesis is not run (it follows redirects and deletes what it finds)
 ==============  =======================================================================================================
 
 A benign hub whose namespaces hold models the run did not make (``benign-crowded-namespaces``) is judged on the audit
@@ -73,6 +74,8 @@ class SuiteRun:
     warned: tuple[str, ...] | None = None
     # The ids the output names in "[oxen-contract] LEAK 'ID': ..." lines: models the run says it left, or deleted late.
     leaked: tuple[str, ...] = ()
+    # Where a spelling of the run's keys appeared in its output or report ("output: percent-encoded"): never anywhere.
+    key_shown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class Safety:
     appeared: tuple[str, ...] = ()
     # Models the run's deploys made that are still there and that no LEAK line of its output names: left unknowingly.
     unaccounted: tuple[str, ...] = ()
+    # Where the suite's output or report showed a spelling of a key (a hub that echoes it): "output: percent-encoded".
+    key_shown: tuple[str, ...] = ()
 
     @property
     def safe(self) -> bool:
@@ -114,6 +119,7 @@ class Safety:
             f"left {model_id!r}, which a deploy of the run made, neither deleted nor named in a LEAK line"
             for model_id in self.unaccounted
         ]
+        harm += [f"a key was shown ({where})" for where in self.key_shown]
         return tuple(harm)
 
 
@@ -219,12 +225,12 @@ def _suite_from_json(suite: dict[str, Any] | None) -> SuiteRun | None:
     if suite is None:
         return None
     warned = suite.get("warned")
-    lists = {key: tuple(suite.get(key, ())) for key in ("clauses", "failed_tests", "leaked")}
+    lists = {key: tuple(suite.get(key, ())) for key in ("clauses", "failed_tests", "leaked", "key_shown")}
     return SuiteRun(**{**suite, **lists, "warned": None if warned is None else tuple(warned)})
 
 
 def _safety_from_json(data: dict[str, Any]) -> Safety:
-    lists = ("created", "reached_others", "preexisting_deleted", "appeared", "unaccounted")
+    lists = ("created", "reached_others", "preexisting_deleted", "appeared", "unaccounted", "key_shown")
     return Safety(**{**data, **{key: tuple(data.get(key, ())) for key in lists}})
 
 

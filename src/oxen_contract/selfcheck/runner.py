@@ -12,6 +12,7 @@ hands its audit over as a JSON file (``--audit PATH``).
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import os
 import re
@@ -20,10 +21,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from .expected import EXPECTED_CLAUSES
 from .launchers import Child, Launcher, default_launcher
@@ -34,6 +36,7 @@ __all__ = [
     "failed_tests",
     "find_root",
     "judge_safety",
+    "keys_shown",
     "launcher_for",
     "leaks_named",
     "run_case",
@@ -93,14 +96,45 @@ def leaks_named(output: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def judge_safety(audit_path: Path, leaked: tuple[str, ...] = (), max_provisions: int = MAX_PROVISIONS) -> Safety:
-    """The safety facts of the audit a hub wrote with ``--audit``, beside the ids the suite named as ``leaked``."""
+def _spellings(key: str) -> dict[str, str]:
+    # How a key reaches text when a hub echoes it: as sent, in JSON with "/" escaped (PHP's default), in a URL or a
+    # form, or turned into Basic credentials.
+    basic = base64.b64encode(f"{key}:".encode()).decode("ascii")
+    return {
+        "as sent": key,
+        "\\/-escaped": key.replace("/", "\\/"),
+        "percent-encoded": quote(key, safe=""),
+        "as Basic credentials": basic,
+    }
+
+
+def keys_shown(texts: Mapping[str, str], keys: Iterable[str]) -> tuple[str, ...]:
+    """Where a spelling of one of ``keys`` appears in ``texts`` (place -> text): "<place>: <spelling>", in order."""
+    shown = []
+    for place, text in texts.items():
+        for key in keys:
+            shown += [f"{place}: {how}" for how, spelled in _spellings(key).items() if spelled in text]
+    return tuple(dict.fromkeys(shown))
+
+
+def judge_safety(
+    audit_path: Path,
+    leaked: tuple[str, ...] = (),
+    max_provisions: int = MAX_PROVISIONS,
+    *,
+    key_shown: tuple[str, ...] = (),
+) -> Safety:
+    """The safety facts of the audit a hub wrote with ``--audit``, beside what the suite's output says and shows.
+
+    ``leaked``: the ids the output names in LEAK lines; ``key_shown``: where a spelling of a key appeared
+    (``keys_shown``).
+    """
     from ..hub.audit import Audit
 
     try:
         audit = Audit.load(audit_path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}")
+        return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}", key_shown=key_shown)
     created = audit.created_ids()
     # A model the run made is accounted for once deleted, or once the run said it left it (a LEAK line).
     accounted = {*audit.deleted_ids(), *leaked}
@@ -112,6 +146,7 @@ def judge_safety(audit_path: Path, leaked: tuple[str, ...] = (), max_provisions:
         preexisting_deleted=audit.deleted_others(),
         appeared=audit.appeared_ids(),
         unaccounted=tuple(model_id for model_id in created if model_id not in accounted),
+        key_shown=key_shown,
     )
 
 
@@ -265,6 +300,10 @@ def run_suite(
         args = suite_args(url, Path(scratch), strict=strict)
         code, seconds, first, output = _stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
         warned = warnings_listed(report.with_suffix(".json"))
+        texts = {"output": output}
+        for written in (report, report.with_suffix(".json")):
+            if written.is_file():
+                texts[f"report ({written.name})"] = written.read_text(encoding="utf-8", errors="replace")
     tests = failed_tests(output)
     return SuiteRun(
         exit_code=code,
@@ -277,6 +316,7 @@ def run_suite(
         verdict_line=verdict_line(output),
         warned=warned,
         leaked=leaks_named(output),
+        key_shown=keys_shown(texts, _TOKENS.values()),
     )
 
 
@@ -357,7 +397,7 @@ def run_case(
         with hub(hub_fault, audit, launcher) as url:
             suite = run_suite(url, expected, root, launcher=launcher)
         # Read once the hub has stopped: every request it answered is in the file.
-        safety = judge_safety(audit, suite.leaked) if audit is not None else None
+        safety = judge_safety(audit, suite.leaked, key_shown=suite.key_shown) if audit is not None else None
         strict = pending_strict.result() if pending_strict is not None else None
         plain = pending_plain.result() if pending_plain is not None else None
     return Outcome(

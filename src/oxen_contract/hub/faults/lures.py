@@ -118,7 +118,7 @@ HOSTILE: tuple[Fault, ...] = (
     ),
     _hostile(
         "hostile-echo-key",
-        "a key the hub echoes (as sent, \\/-escaped, percent-encoded, as Basic credentials) must not be printed in "
+        "a key the hub echoes (as sent, JSON-escaped, percent-encoded, as Basic credentials) must not be printed in "
         "the run's output, report or cassettes",
         Switch.ECHO_KEY,
         frozenset(OPERATIONS),
