@@ -6,13 +6,11 @@ runs independent (plain schemathesis deletes what it finds), and child processes
 run rows side by side on every core without sharing a ledger, a port or a GIL. By default each child is forked from a
 fork server that imported its command's modules once (``launchers.py``, ``forkserver.py``); ``OXEN_SELFCHECK_FORK=0``
 starts a fresh interpreter for each. What each row must show, and what its verdict is, lives in ``rows.py``; the hub
-hands its audit over as a JSON file (``--audit PATH``).
+hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` reads beside the suite's output.
 """
 
 from __future__ import annotations
 
-import ast
-import base64
 import json
 import os
 import re
@@ -21,15 +19,15 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from .expected import EXPECTED_CLAUSES
 from .launchers import Child, Launcher, default_launcher
-from .rows import NO_FAULT, Outcome, Safety, SchemathesisRun, SuiteRun
+from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
+from .safety import judge_safety, keys_shown, leaks_named
 
 __all__ = [
     "clauses_named",
@@ -79,75 +77,6 @@ _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
 # The plugin's last word: "[oxen-contract] CONTRACT HELD: ... (exit status 0)".
 _VERDICT_LINE = re.compile(r"^\[oxen-contract\] (.+\(exit status -?\d+\))\s*$", re.MULTILINE)
-# "[oxen-contract] LEAK 'alice:sandbox/ft-1-2': still on the hub (...)": the id as Python's repr writes it.
-_LEAK_LINE = re.compile(r"""^\[oxen-contract\] LEAK ('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.MULTILINE)
-
-
-def leaks_named(output: str) -> tuple[str, ...]:
-    """The model ids the suite's output names in LEAK lines, in order, without repeats."""
-    ids = []
-    for spelled in _LEAK_LINE.findall(output):
-        try:
-            model_id = ast.literal_eval(spelled)
-        except (ValueError, SyntaxError):
-            continue
-        if isinstance(model_id, str):
-            ids.append(model_id)
-    return tuple(dict.fromkeys(ids))
-
-
-def _spellings(key: str) -> dict[str, str]:
-    # How a key reaches text when a hub echoes it: as sent, in JSON with "/" escaped (PHP's default), in a URL or a
-    # form, or turned into Basic credentials.
-    basic = base64.b64encode(f"{key}:".encode()).decode("ascii")
-    return {
-        "as sent": key,
-        "\\/-escaped": key.replace("/", "\\/"),
-        "percent-encoded": quote(key, safe=""),
-        "as Basic credentials": basic,
-    }
-
-
-def keys_shown(texts: Mapping[str, str], keys: Iterable[str]) -> tuple[str, ...]:
-    """Where a spelling of one of ``keys`` appears in ``texts`` (place -> text): "<place>: <spelling>", in order."""
-    shown = []
-    for place, text in texts.items():
-        for key in keys:
-            shown += [f"{place}: {how}" for how, spelled in _spellings(key).items() if spelled in text]
-    return tuple(dict.fromkeys(shown))
-
-
-def judge_safety(
-    audit_path: Path,
-    leaked: tuple[str, ...] = (),
-    max_provisions: int = MAX_PROVISIONS,
-    *,
-    key_shown: tuple[str, ...] = (),
-) -> Safety:
-    """The safety facts of the audit a hub wrote with ``--audit``, beside what the suite's output says and shows.
-
-    ``leaked``: the ids the output names in LEAK lines; ``key_shown``: where a spelling of a key appeared
-    (``keys_shown``).
-    """
-    from ..hub.audit import Audit
-
-    try:
-        audit = Audit.load(audit_path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}", key_shown=key_shown)
-    created = audit.created_ids()
-    # A model the run made is accounted for once deleted, or once the run said it left it (a LEAK line).
-    accounted = {*audit.deleted_ids(), *leaked}
-    return Safety(
-        deploy_posts=audit.deploy_posts(),
-        max_provisions=max_provisions,
-        created=created,
-        reached_others=audit.deletes_reaching_others(),
-        preexisting_deleted=audit.deleted_others(),
-        appeared=audit.appeared_ids(),
-        unaccounted=tuple(model_id for model_id in created if model_id not in accounted),
-        key_shown=key_shown,
-    )
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -397,7 +326,7 @@ def run_case(
         with hub(hub_fault, audit, launcher) as url:
             suite = run_suite(url, expected, root, launcher=launcher)
         # Read once the hub has stopped: every request it answered is in the file.
-        safety = judge_safety(audit, suite.leaked, key_shown=suite.key_shown) if audit is not None else None
+        safety = judge_safety(audit, suite.leaked, MAX_PROVISIONS, key_shown=suite.key_shown) if audit else None
         strict = pending_strict.result() if pending_strict is not None else None
         plain = pending_plain.result() if pending_plain is not None else None
     return Outcome(
