@@ -7,10 +7,12 @@ import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
-from oxen_contract.hub import create_app
+from oxen_contract.hub import LocalHub, create_app
 from oxen_contract.hub.clock import EPOCH, http_date
+from oxen_contract.hub.faults import Fault
 
 from ._helpers import ALICE, BOB, DEPLOY, DEPLOY_CHECKPOINT, MODELS, TOKENS, HubClient, deploy, model_path
 from .conftest import MakeClient
@@ -101,3 +103,16 @@ def test_the_same_requests_give_the_same_dates_run_to_run(make_client: MakeClien
         return [client.get(MODELS, headers=ALICE).headers["date"] for _ in range(3)]
 
     assert dates(make_client()) == dates(make_client())
+
+
+def test_the_last_line_of_defence_dates_its_answer_too() -> None:
+    def crash(model: dict[str, object]) -> dict[str, object]:
+        raise RuntimeError("a bend that breaks")
+
+    broken = Fault("crashes", "none", "retrieve raises", ops=frozenset({"retrieve"}), model=crash)
+    # Over the wire: the server answers what the app's error handler sent, and keeps the exception to itself.
+    with LocalHub(TOKENS, [broken], deterministic=True) as hub, httpx.Client(base_url=hub.url) as client:
+        client.get(MODELS, headers=ALICE)
+        answer = client.get(model_path("gpt-4o"), headers=ALICE)
+    assert answer.status_code == 500 and answer.json()["error"]["type"] == "unknown_error"
+    assert _seconds(answer.headers["date"]) == EPOCH + 1

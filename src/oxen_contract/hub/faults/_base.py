@@ -45,7 +45,7 @@ class Switch(enum.Enum):
     DEPLOY_DOTDOT = "deploys create nothing and answer the id '..'"
     DEPLOY_503 = "deploys create the model, then answer 503 upstream timed out"
     DRIP_RETRIEVE = "a retrieve answer is sent one byte every --drip-seconds"
-    LIST_ONLY_ACTIVE = "list and search show only models with an active deployment (base models are always active)"
+    LIST_ONLY_ACTIVE = "list and search show base models and only the custom models whose deployment is active"
     OLD_SEEDED_INACTIVE = "one's -old model was deactivated last month"
     DEPLOY_502 = "deploys create nothing and answer a gateway's 502 page"
     COLLEAGUE_AFTER_DEPLOY = (
@@ -59,8 +59,8 @@ class Switch(enum.Enum):
     DRIP_HEADERS = "the status line and headers of a retrieve answer are sent one byte every --drip-seconds"
     GZIP_BOMB = "a retrieve answer of a custom model is gzip-encoded: ~400 KB on the wire, ~400 MB decoded"
     ECHO_KEY = (
-        "every answer echoes the Authorization header (X-Debug-Authorization, and a debug member of JSON bodies in "
-        "four spellings); search answers 500 with a debug body"
+        "every answer echoes the Authorization header, in X-Debug-Authorization and, spelled four ways, in a debug "
+        "member of JSON bodies; search answers 500 with a debug body"
     )
     ACTIVATE_NOOP = "activate answers the model but leaves its deployments as they were"
     DEACTIVATE_NOOP = "deactivate answers the model but leaves its deployments as they were"
