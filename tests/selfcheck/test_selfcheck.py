@@ -334,7 +334,7 @@ def test_every_spelling_of_a_key_is_found_wherever_it_shows() -> None:
     }
     assert keys_shown(texts, [key, "other-key"]) == (
         "output: as sent",
-        "output: \\/-escaped",
+        "output: JSON-escaped",
         "report (r.md): percent-encoded",
         "report (r.md): as Basic credentials",
     )

@@ -45,7 +45,7 @@ def _spellings(key: str) -> dict[str, str]:
     basic = base64.b64encode(f"{key}:".encode()).decode("ascii")
     return {
         "as sent": key,
-        "\\/-escaped": key.replace("/", "\\/"),
+        "JSON-escaped": key.replace("/", "\\/"),
         "percent-encoded": quote(key, safe=""),
         "as Basic credentials": basic,
     }
