@@ -9,6 +9,7 @@ from typing import Any
 from oxen_contract.hub import FAULTS
 
 from ._fault_scenario import (
+    ANONYMOUS,
     AUTH_ERRORS,
     BASELINE,
     CROWDED,
@@ -16,6 +17,7 @@ from ._fault_scenario import (
     CUSTOM_RETRIEVED,
     DEPLOYS,
     ERRORS,
+    EVERY_DEPLOY,
     INVALID,
     LISTS,
     MODEL_ANSWERS,
@@ -129,6 +131,20 @@ DIFFERING: dict[str, set[str]] = {
     "hostile-deploy-503-after-create": CROWDED | {"deploy", "deploy-2", "deploy-3", "deploy-checkpoint"},
     # Only the pace of retrieve answers changes; see tests/hub/test_hostile.py.
     "hostile-drip-retrieve": CROWDED,
+    # As the existing slug: every deploy answers last month's model, which the list no longer shows.
+    "hostile-deploy-hidden-old-slug": CUSTOM_IDS | CROWDED,
+    # The colleague's model takes the id the scenario's first deploy would have made (alice:sandbox/ft-1-1), ten
+    # seconds later: the steps that name that id see it.
+    "hostile-deploy-502-then-colleague": CROWDED
+    | EVERY_DEPLOY
+    | {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete"}
+    | {"after-foreign", "after-anonymous"},
+    "hostile-deploy-encoded-slug": CUSTOM_IDS | CROWDED,
+    **{f"hostile-deploy-{status}-after-create": CROWDED | EVERY_DEPLOY for status in (409, 408, 429)},
+    # Only the pace of retrieve heads changes, behind the drip proxy; see tests/hub/test_hostile_answers.py.
+    "hostile-drip-headers": CROWDED,
+    "hostile-gzip-bomb": CROWDED | CUSTOM_RETRIEVED,
+    "hostile-echo-key": set(BASELINE) - ANONYMOUS,
 }
 
 
@@ -159,6 +175,19 @@ def _customs(answer: Answer) -> list[str]:
 
 def _deployments(check: Callable[[dict[str, Any]], bool]) -> Callable[[Steps], bool]:
     return lambda s: all(check(answer_json(s[label])["deployment"]) for label in DEPLOYS)
+
+
+def _debug(answer: Answer) -> dict[str, str]:
+    debug: dict[str, str] = answer_json(answer)["debug"]
+    return debug
+
+
+def _failed_after_create(status: int) -> Callable[[Steps], bool]:
+    """Every deploy answered ``status`` with an error body, and created its model all the same."""
+    return lambda s: (
+        all(s[label][0] == status and "error" in answer_json(s[label]) for label in EVERY_DEPLOY)
+        and _customs(s["list"]) == [*PRESEEDED, *_customs(BASELINE["list"])]
+    )
 
 
 def _deploys_answer(model_id: str) -> Callable[[Steps], bool]:
@@ -365,4 +394,29 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         and _customs(s["list"]) == [*PRESEEDED, *_customs(BASELINE["list"])]
     ),
     "hostile-drip-retrieve": lambda s: all(s[label] == BASELINE[label] for label in RETRIEVED),
+    "hostile-deploy-hidden-old-slug": lambda s: (
+        {answer_json(s[label])["deployment"]["model_slug"] for label in DEPLOYS} == {PRESEEDED[1]}
+        and answer_json(s["deploy-checkpoint"])["model"]["id"] == PRESEEDED[1]
+        and _customs(s["list"]) == _customs(s["search"]) == PRESEEDED[:1]
+        and answer_json(s["retrieve-custom"])["deployments"] == [{"status": "inactive"}]
+    ),
+    "hostile-deploy-502-then-colleague": lambda s: (
+        all(s[label][:2] == (502, "text/html; charset=utf-8") for label in EVERY_DEPLOY)
+        and _customs(s["list"]) == _customs(s["search"]) == PRESEEDED
+        and answer_json(s["retrieve-custom"])["created"] == answer_json(BASELINE["retrieve-custom"])["created"] + 10
+    ),
+    "hostile-deploy-encoded-slug": lambda s: (
+        answer_json(s["deploy"])["deployment"]["model_slug"] == "alice%3Asandbox%2Fft-1-prod"
+        and answer_json(s["retrieve-custom"])["id"] == "alice%3Asandbox%2Fft-1-prod"
+        and answer_json(s["retrieve-custom"])["created"] < answer_json(BASELINE["retrieve-custom"])["created"]
+        and _customs(s["list-after"]) == PRESEEDED[1:]
+    ),
+    **{f"hostile-deploy-{status}-after-create": _failed_after_create(status) for status in (409, 408, 429)},
+    "hostile-drip-headers": lambda s: all(s[label] == BASELINE[label] for label in RETRIEVED),
+    "hostile-gzip-bomb": lambda s: all(s[label][3] == b" " * 2**16 + BASELINE[label][3] for label in CUSTOM_RETRIEVED),
+    "hostile-echo-key": lambda s: (
+        all(_debug(s[label])["authorization"].startswith("Bearer ") for label in set(BASELINE) - ANONYMOUS)
+        and all(s[label][0] == 500 for label in ("search", "search-base", "search-missing"))
+        and all("debug" in m for m in _all_models(s, LISTS))
+    ),
 }

@@ -81,8 +81,8 @@ def _scenario(client: HubClient) -> Steps:
 
 
 def run_scenario(*faults: str | Fault) -> Steps:
-    # The drip still sends byte by byte, only without a noticeable pause.
-    app = create_app(TOKENS, faults, deterministic=True, hang_seconds=0.0, drip_seconds=1e-5)
+    # The drip still sends byte by byte, only without a noticeable pause; a gzip bomb decodes to 64 KiB, not 400 MiB.
+    app = create_app(TOKENS, faults, deterministic=True, hang_seconds=0.0, drip_seconds=1e-5, bomb_bytes=2**16)
     try:
         return _scenario(HubClient(app))
     finally:
@@ -116,4 +116,7 @@ REDIRECTED = CROWDED | {"delete", "retrieve-deleted", "delete-again", "activate-
 VICTIM_PATH = "/api/ai/models/alice%3Asandbox%2Fft-1-prod"
 PRESEEDED = ["alice:sandbox/ft-1-prod", "alice:sandbox/ft-1-old"]
 DEPLOYS = {"deploy", "deploy-2", "deploy-3"}
+EVERY_DEPLOY = DEPLOYS | {"deploy-checkpoint"}
+# The steps sent without an Authorization header.
+ANONYMOUS = {"list-anonymous", "retrieve-anonymous", "delete-anonymous"}
 LENIENCIES = ("benign-ignores-unknown-deployment-status", "benign-search-without-term-lists-all")

@@ -209,7 +209,9 @@ def test_fine_tune_deploy_answers_the_new_model_slug(client: HubClient) -> None:
     assert model["owned_by"] == "alice"
     assert model["source_model"] == "meta-llama/llama-3.1-8b-instruct"
     assert model["deployments"] == [{"status": "active"}]
-    assert model["created"] == EPOCH + 1
+    # The deploy was the hub's first request: registered at the start of the deterministic clock, as its answer said.
+    assert model["created"] == EPOCH
+    assert response.headers["date"] == "Thu, 01 Jan 2026 00:00:00 GMT"
 
 
 @pytest.mark.parametrize("body", [None, {}, {"deployment_type": "fast"}, {"deployment_type": "normal", "x": 1}])

@@ -160,3 +160,20 @@ def test_an_audit_with_a_path_rewrites_the_whole_file_after_each_record(tmp_path
     loaded = Audit.load(path)
     assert (loaded.deploys(), loaded.deletes()) == (audit.deploys(), audit.deletes())
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]
+
+
+def test_models_that_appeared_during_the_run_are_others_and_travel_in_the_json(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    audit = Audit(["gpt-4o", PROD], path=path)
+    audit.record_deploy(DeployRecord("deploy", "alice", None, 502))
+    audit.record_appearance("alice:sandbox/ft-1-1")
+    audit.record_delete(DeleteRecord("/x", "alice:sandbox/ft-1-1", "alice", True, "alice", False, True, 200))
+    loaded = Audit.load(path)
+    assert loaded.appeared_ids() == ("alice:sandbox/ft-1-1",)
+    assert loaded.others_ids() == ("gpt-4o", PROD, "alice:sandbox/ft-1-1")
+    assert loaded.deletes_reaching_others() == loaded.deleted_others() == ("alice:sandbox/ft-1-1",)
+
+
+def test_an_audit_written_before_appearances_were_recorded_loads_with_none() -> None:
+    old = {"preexisting": ["gpt-4o"], "deletes": [], "deploys": []}
+    assert Audit.from_json(old).appeared_ids() == ()

@@ -78,3 +78,9 @@ def test_a_crowded_namespace_holds_a_prod_and_an_old_model_from_last_month() -> 
         assert model.source_model == SANDBOX_BASE_MODEL
         assert EPOCH - 31 * 86400 <= model.created < EPOCH
     assert old.created < prod.created
+
+
+def test_a_crowded_namespace_can_hold_its_old_model_deactivated() -> None:
+    prod, old = preseeded_models("carol", old_status="inactive")
+    assert (prod.deployment_status, old.deployment_status) == ("active", "inactive")
+    assert (prod.created, old.created) == tuple(model.created for model in preseeded_models("carol"))

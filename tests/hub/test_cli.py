@@ -58,6 +58,7 @@ def test_help_documents_every_option_and_the_seeded_fine_tune() -> None:
         "--hang-seconds",
         "--drip-seconds",
         "--audit",
+        "--prefix",
     ):
         assert text in result.stdout
     assert "OXEN_LOCAL_HUB_TOKENS" in result.stdout
@@ -119,8 +120,19 @@ def test_the_hub_serves_the_api_and_prints_one_line() -> None:
         response = httpx.get(url + MODELS, headers=AUTH)
         assert response.status_code == 200
         assert response.json()["object"] == "list"
-        assert "date" not in response.headers
+        assert response.headers["date"] == "Thu, 01 Jan 2026 00:00:00 GMT"
         assert httpx.get(url + MODELS).status_code == 401
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=15)
+    assert out == ""
+    assert "Traceback" not in err
+
+
+def test_a_hub_behind_the_drip_proxy_serves_and_stops_on_sigint() -> None:
+    args = ("--token", "dev-token=alice", "--fault", "hostile-drip-headers", "--drip-seconds", "0.001")
+    with _serving(*args) as (url, process):
+        assert httpx.get(url + model_path("gpt-4o"), headers=AUTH).json()["id"] == "gpt-4o"
+        assert httpx.get(url + MODELS, headers=AUTH).status_code == 200
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=15)
     assert out == ""

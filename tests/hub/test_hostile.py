@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ from oxen_contract.hub import FAULTS, LocalHub, create_app
 from oxen_contract.hub.app import EPOCH
 from oxen_contract.hub.audit import Audit
 from oxen_contract.hub.catalog import SANDBOX_BASE_MODEL
-from oxen_contract.hub.faults import FAULTS_BY_NAME, Fault
+from oxen_contract.hub.faults import FAULTS_BY_NAME, Fault, Switch
 
 from ._helpers import (
     ALICE,
@@ -58,6 +59,15 @@ def test_the_catalog_holds_every_hostile_fault_marked_as_such() -> None:
         "hostile-deploy-dotdot-slug",
         "hostile-deploy-503-after-create",
         "hostile-drip-retrieve",
+        "hostile-deploy-hidden-old-slug",
+        "hostile-deploy-502-then-colleague",
+        "hostile-deploy-encoded-slug",
+        "hostile-deploy-409-after-create",
+        "hostile-deploy-408-after-create",
+        "hostile-deploy-429-after-create",
+        "hostile-drip-headers",
+        "hostile-gzip-bomb",
+        "hostile-echo-key",
     }
     assert all(fault.kind == "hostile" and not fault.benign for fault in HOSTILE)
     assert FAULTS_BY_NAME["benign-crowded-namespaces"].kind == "benign"
@@ -71,8 +81,13 @@ def test_a_hostile_line_says_hostile_and_names_its_lure(fault: Fault) -> None:
 
 @pytest.mark.parametrize("fault", HOSTILE, ids=lambda fault: fault.name)
 def test_every_hostile_hub_seeds_victims_the_suite_did_not_create(make_client: MakeClient, fault: Fault) -> None:
-    client = make_client(fault.name)
-    assert _customs(client) == [PROD, OLD]
+    # Retrieve answers drip, or decode to a bomb: quickly and small here.
+    client = make_client(fault.name, bomb_bytes=1024, drip_seconds=1e-5)
+    for model_id in (PROD, OLD):
+        model = client.get(model_path(model_id), headers=ALICE).json()
+        assert (model["id"], model["owned_by"], model["model_type"]) == (model_id, "alice", "custom")
+    # A hub that lists only active deployments hides the -old model, which it seeds deactivated.
+    assert _customs(client) == ([PROD] if Switch.LIST_ONLY_ACTIVE in fault.switches else [PROD, OLD])
     assert {PROD, OLD} <= set(_audit(client).preexisting_ids())
 
 
@@ -284,3 +299,156 @@ def test_over_the_wire_a_retrieve_trickles_at_the_default_pace_while_the_list_an
         listed = time.monotonic()
         assert client.get(MODELS, headers=ALICE).status_code == 200
         assert time.monotonic() - listed < 1.0
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(409, None), (408, None), (429, "1")])
+@pytest.mark.parametrize("route", [DEPLOY, DEPLOY_CHECKPOINT])
+def test_a_4xx_after_create_still_created_the_model(
+    make_client: MakeClient, route: str, status: int, retry_after: str | None
+) -> None:
+    client = make_client(f"hostile-deploy-{status}-after-create")
+    response = client.post(route.format(owner="alice"), headers=ALICE)
+    assert response.status_code == status
+    assert response.headers.get("retry-after") == retry_after
+    assert set(response.json()) == {"error", "status", "status_message"}
+    assert _customs(client) == [PROD, OLD, "alice:sandbox/ft-1-1"]
+    assert _audit(client).created_ids() == ("alice:sandbox/ft-1-1",)
+    assert [record.status for record in _audit(client).deploys()] == [status]
+
+
+def test_each_deploy_retried_after_a_429_makes_another_model(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-429-after-create")
+    for _ in range(3):
+        assert client.post(DEPLOY.format(owner="alice"), headers=ALICE).status_code == 429
+    made = ("alice:sandbox/ft-1-1", "alice:sandbox/ft-1-2", "alice:sandbox/ft-1-3")
+    assert _audit(client).created_ids() == made
+    assert _customs(client) == [PROD, OLD, *made]
+
+
+# A deploy answering a model the list hides --------------------------------------------------------------------------
+
+
+def test_the_hidden_old_model_is_deactivated_and_left_out_of_list_and_search(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-hidden-old-slug")
+    old = client.get(model_path(OLD), headers=ALICE).json()
+    assert old["deployments"] == [{"status": "inactive"}] and old["created"] < EPOCH
+    searched = client.get(f"{MODELS}/search?search=sandbox", headers=ALICE).json()["data"]
+    assert [model["id"] for model in searched] == [PROD]
+    listed = [model["id"] for model in client.get(MODELS, headers=ALICE).json()["data"]]
+    # Base models are always active: the list still shows them.
+    assert SANDBOX_BASE_MODEL in listed and OLD not in listed
+
+
+@pytest.mark.parametrize("route", [DEPLOY, DEPLOY_CHECKPOINT])
+def test_the_hidden_old_slug_deploy_answers_the_unlisted_model_and_creates_nothing(
+    make_client: MakeClient, route: str
+) -> None:
+    client = make_client("hostile-deploy-hidden-old-slug")
+    body = client.post(route.format(owner="alice"), headers=ALICE).json()
+    assert (body["deployment"]["model_slug"] if "deployment" in body else body["model"]["id"]) == OLD
+    assert _audit(client).created_ids() == ()
+    # What a suite that trusts the list and the retrieve then does: the audit names the harm.
+    assert client.delete(model_path(OLD), headers=ALICE).status_code == 200
+    assert (_audit(client).deletes_reaching_others(), _audit(client).deleted_others()) == ((OLD,), (OLD,))
+
+
+def test_a_model_reactivated_by_its_owner_is_listed_again(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-hidden-old-slug")
+    assert client.post(model_path(OLD, "activate"), headers=ALICE).status_code == 200
+    assert _customs(client) == [PROD, OLD]
+
+
+# A deploy that answers 502, then a colleague's model ---------------------------------------------------------------
+
+
+def test_a_502_deploy_is_a_gateway_page_and_creates_nothing(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-502-then-colleague")
+    for route in (DEPLOY, DEPLOY_CHECKPOINT):
+        response = client.post(route.format(owner="alice"), headers=ALICE)
+        assert response.status_code == 502
+        assert response.headers["content-type"].startswith("text/html")
+        assert b"502 Bad Gateway" in response.content
+    assert _audit(client).created_ids() == ()
+    assert [record.status for record in _audit(client).deploys()] == [502, 502]
+
+
+def test_a_colleagues_model_turns_up_on_the_tenth_request_after_the_first_deploy(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-502-then-colleague")
+    client.get(MODELS, headers=BOB)
+    client.post(DEPLOY.format(owner="alice"), headers=ALICE)
+    client.post(DEPLOY.format(owner="alice"), headers=ALICE)
+    for _ in range(8):
+        assert _customs(client) == [PROD, OLD]
+    answer = client.get(MODELS, headers=ALICE)
+    colleague = answer.json()["data"][-1]
+    assert (colleague["id"], colleague["owned_by"], colleague["model_type"]) == (
+        "alice:sandbox/ft-1-1",
+        "alice",
+        "custom",
+    )
+    # Registered at the hub's time then: after every deploy answer of the run, made by none of them.
+    assert colleague["created"] == EPOCH + 11 == int(parsedate_to_datetime(answer.headers["date"]).timestamp())
+    assert _customs(client, BOB) == ["bob:sandbox/ft-1-prod", "bob:sandbox/ft-1-old"]
+    audit = _audit(client)
+    assert (audit.created_ids(), audit.appeared_ids()) == ((), ("alice:sandbox/ft-1-1",))
+    assert audit.others_ids()[-1] == "alice:sandbox/ft-1-1" and audit.deploy_posts() == 2
+    # Once only.
+    for _ in range(12):
+        client.get(MODELS, headers=ALICE)
+    assert _audit(client).appeared_ids() == ("alice:sandbox/ft-1-1",)
+
+
+def test_a_delete_of_the_colleagues_model_is_harm_the_audit_names(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-502-then-colleague")
+    client.post(DEPLOY.format(owner="alice"), headers=ALICE)
+    for _ in range(10):
+        client.get(MODELS, headers=ALICE)
+    assert client.delete(model_path("alice:sandbox/ft-1-1"), headers=ALICE).status_code == 200
+    audit = _audit(client)
+    assert audit.deletes_reaching_others() == audit.deleted_others() == ("alice:sandbox/ft-1-1",)
+
+
+def test_without_a_deploy_no_colleague_turns_up(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-502-then-colleague")
+    for _ in range(15):
+        client.get(MODELS, headers=ALICE)
+    assert _customs(client) == [PROD, OLD] and _audit(client).appeared_ids() == ()
+
+
+# A deploy answering an encoded id, behind a path decoded twice -----------------------------------------------------
+
+ENCODED_PROD = "alice%3Asandbox%2Fft-1-prod"
+
+
+@pytest.mark.parametrize("route", [DEPLOY, DEPLOY_CHECKPOINT])
+def test_the_encoded_slug_deploy_answers_the_victim_percent_encoded(make_client: MakeClient, route: str) -> None:
+    client = make_client("hostile-deploy-encoded-slug")
+    body = client.post(route.format(owner="alice"), headers=ALICE).json()
+    assert (body["deployment"]["model_slug"] if "deployment" in body else body["model"]["id"]) == ENCODED_PROD
+    assert ENCODED_PROD not in [model["id"] for model in client.get(MODELS, headers=ALICE).json()["data"]]
+    assert _audit(client).created_ids() == ()
+
+
+def test_the_encoded_spelling_retrieves_and_deletes_the_victim_under_the_id_asked_for(
+    make_client: MakeClient,
+) -> None:
+    client = make_client("hostile-deploy-encoded-slug")
+    path = model_path(ENCODED_PROD)
+    assert path == "/api/ai/models/alice%253Asandbox%252Fft-1-prod"
+    retrieved = client.get(path, headers=ALICE).json()
+    assert (retrieved["id"], retrieved["owned_by"], retrieved["model_type"]) == (ENCODED_PROD, "alice", "custom")
+    assert retrieved["created"] < EPOCH
+    deleted = client.delete(path, headers=ALICE)
+    assert (deleted.status_code, deleted.json()["id"]) == (200, ENCODED_PROD)
+    assert _customs(client) == [OLD]
+    (record,) = _audit(client).deletes()
+    # The path as it arrived; the model it reached.
+    assert (record.path, record.model_id, record.deleted) == (path, PROD, True)
+    assert _audit(client).deletes_reaching_others() == (PROD,)
+
+
+def test_behind_the_double_decoding_a_plainly_encoded_id_still_names_its_model(make_client: MakeClient) -> None:
+    client = make_client("hostile-deploy-encoded-slug")
+    for model_id in (PROD, "black-forest-labs/flux.1-dev"):
+        assert client.get(model_path(model_id), headers=ALICE).json()["id"] == model_id
+    assert client.post(model_path(OLD, "deactivate"), headers=ALICE).json()["deployments"] == [{"status": "inactive"}]

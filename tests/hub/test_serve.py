@@ -40,14 +40,36 @@ def _race_deletes(urls: list[str], model_id: str) -> list[int]:
     return sorted(statuses)
 
 
+def _raw_get(url: str, target: bytes) -> bytes:
+    """The whole answer to one GET, bytes as they came over the wire."""
+    host, port = url.removeprefix("http://").split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-alice\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
 def test_local_hub_serves_on_a_free_loopback_port() -> None:
     with LocalHub(TOKENS, deterministic=True) as hub:
         assert hub.url.startswith("http://127.0.0.1:")
         response = httpx.get(hub.url + MODELS, headers=ALICE)
         assert response.status_code == 200
-        assert "date" not in response.headers
+        assert response.headers["date"] == "Thu, 01 Jan 2026 00:00:00 GMT"
         deployed = httpx.post(hub.url + DEPLOY.format(owner="alice"), headers=ALICE).json()
         assert deployed["deployment"]["endpoint"] == f"{hub.url}/api/ai/chat/completions"
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_an_answer_over_the_wire_carries_exactly_one_date_header(deterministic: bool) -> None:
+    with LocalHub(TOKENS, deterministic=deterministic) as hub:
+        head = _raw_get(hub.url, MODELS.encode()).split(b"\r\n\r\n", 1)[0].lower()
+    dates = [line for line in head.split(b"\r\n") if line.startswith(b"date:")]
+    assert len(dates) == 1
+    assert dates[0].endswith(b" gmt")
 
 
 def test_two_concurrent_deletes_of_one_model_give_one_200_and_one_404() -> None:
@@ -70,15 +92,7 @@ def test_two_hubs_sharing_one_db_file_still_delete_exactly_once(tmp_path: Path) 
 )
 def test_raw_request_targets_get_json_answers_over_the_wire(target: bytes) -> None:
     with LocalHub(TOKENS) as hub:
-        host, port = hub.url.removeprefix("http://").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(
-                b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok-alice\r\n"
-                b"Connection: close\r\n\r\n"
-            )
-            answer = b""
-            while chunk := sock.recv(65536):
-                answer += chunk
+        answer = _raw_get(hub.url, target)
     assert answer.startswith(b"HTTP/1.1 404 ")
     assert b"content-type: application/json" in answer
     assert b'"resource_not_found"' in answer

@@ -8,11 +8,15 @@ from oxen_contract.selfcheck.rows import Safety, SchemathesisRun, SuiteRun
 
 
 def suite_run(
-    code: int, clauses: tuple[str, ...] = (), caught_by: str | None = None, warned: tuple[str, ...] = ()
+    code: int,
+    clauses: tuple[str, ...] = (),
+    caught_by: str | None = None,
+    warned: tuple[str, ...] = (),
+    leaked: tuple[str, ...] = (),
 ) -> SuiteRun:
     failed = (caught_by,) if caught_by else ()
     verdict = f"CONTRACT HELD: 3 checks (exit status {code})"
-    return SuiteRun(code, 5.0, 2.0 if code else None, clauses, failed, caught_by, "", verdict, warned)
+    return SuiteRun(code, 5.0, 2.0 if code else None, clauses, failed, caught_by, "", verdict, warned, leaked)
 
 
 def outcome(
@@ -34,10 +38,18 @@ def outcome(
     return Outcome(name, kind, "rule in words", expected, suite, plain_run, strict=strict, safety=safety)
 
 
-def safety(*, reached: tuple[str, ...] = (), deleted: tuple[str, ...] = (), deploys: int = 1) -> Safety:
-    return Safety(deploys, 3, ("alice:sandbox/ft-1-1",), reached, deleted)
+def safety(
+    *,
+    reached: tuple[str, ...] = (),
+    deleted: tuple[str, ...] = (),
+    deploys: int = 1,
+    appeared: tuple[str, ...] = (),
+    unaccounted: tuple[str, ...] = (),
+) -> Safety:
+    return Safety(deploys, 3, ("alice:sandbox/ft-1-1",), reached, deleted, appeared=appeared, unaccounted=unaccounted)
 
 
 STRICT = "invalid-query-accepted"
 STRICT_CLAUSE = "rule:invalid-input-is-refused"
 PROD = "alice:sandbox/ft-1-prod"
+COLLEAGUE = "alice:sandbox/ft-1-7"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from oxen_contract.selfcheck.expected import KNOWN_MISSES, SETUP_ERRORS, UNREACH
 from oxen_contract.selfcheck.report import covered_clauses, render, scores, unreached_clauses, write_report
 from oxen_contract.selfcheck.rows import load_outcomes, write_outcome
 
-from ._outcomes import PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
+from ._outcomes import COLLEAGUE, PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
 
 
 def test_report_shows_strict_only_rows_hostile_safety_and_counts_them_in_the_scores(tmp_path: Path) -> None:
@@ -36,7 +37,10 @@ def test_report_shows_strict_only_rows_hostile_safety_and_counts_them_in_the_sco
     assert "## Strict-only faults" in text and "## Hostile hubs" in text
     assert f"| `{STRICT}` | `{STRICT_CLAUSE}`<br>" in text and "| caught: exit 1: CONTRACT HELD" in text
     assert "**HARMED**: DELETE reached 'alice:sandbox/ft-1-old', which no deploy of the run created" in text
-    assert "safe: 1 deploy POST(s) of 3 allowed" in text
+    assert (
+        "safe: 1 deploy POST(s) of 3 allowed; no DELETE reached a model the run did not make; every model held "
+        "before the run kept; 1 model(s) its deploys made, each deleted or named in a LEAK line; no key shown" in text
+    )
     assert f"| `{STRICT_CLAUSE}` ×2 | caught: " in text and "| - | none | - |" in text
     assert "Plain schemathesis is not run against them" in text
     assert "| our suite | 0 / 0 | 0 / 2 | 1, 1 / 1 | 1, 1 / 2 |" in text
@@ -48,6 +52,12 @@ def test_outcomes_with_strict_runs_and_safety_load_back_as_written(tmp_path: Pat
     rows = [
         outcome(STRICT, 0, strict=suite_run(1, (STRICT_CLAUSE,), "tests/x.py::t", warned=(STRICT_CLAUSE,))),
         outcome("hostile-delete-redirect", 78, safety=safety(reached=(PROD,))),
+        outcome(
+            "hostile-deploy-502-then-colleague",
+            78,
+            safety=safety(appeared=(COLLEAGUE,), unaccounted=("alice:sandbox/ft-1-1",)),
+        ),
+        outcome("hostile-echo-key", 1, safety=replace(safety(), key_shown=("output: percent-encoded",))),
     ]
     for row in rows:
         write_outcome(row, tmp_path)
@@ -146,3 +156,15 @@ def test_report_lists_coverage_and_the_clauses_no_fault_reaches(tmp_path: Path) 
     coverage = json.loads((tmp_path / "r.json").read_text())["coverage"]
     assert coverage["covered"] == {"rule:delete-returns-requested-id": ["delete-id-not-requested"]}
     assert "rule:answers-in-time" in coverage["unreached"]
+
+
+def test_the_safety_column_shows_a_colleague_kept_and_a_model_left_unnamed(tmp_path: Path) -> None:
+    kept = outcome("hostile-deploy-502-then-colleague", 78, safety=safety(appeared=(COLLEAGUE,)))
+    left = outcome("hostile-deploy-409-after-create", 78, safety=safety(unaccounted=("alice:sandbox/ft-1-1",)))
+    text = render([kept, left])
+    assert "no DELETE reached a model the run did not make (nor the 1 a colleague made during it)" in text
+    assert (
+        "**HARMED**: left 'alice:sandbox/ft-1-1', which a deploy of the run made, neither deleted nor named in a "
+        "LEAK line" in text
+    )
+    assert (scores([kept, left]).hostile_safe, scores([kept, left]).hostile) == (1, 2)

@@ -10,6 +10,7 @@ import copy
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,11 +22,19 @@ from oxen_contract.hub import FAULTS, create_app
 from oxen_contract.hub.faults import Fault, Reply
 from oxen_contract.hub.records import ApiError
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT
-from oxen_contract.selfcheck.rows import Safety, exit_words
-from oxen_contract.selfcheck.runner import clauses_named, failed_tests, judge_safety, verdict_line, warnings_listed
+from oxen_contract.selfcheck.rows import HOSTILE_SECONDS, Safety, exit_words
+from oxen_contract.selfcheck.runner import (
+    clauses_named,
+    failed_tests,
+    judge_safety,
+    keys_shown,
+    leaks_named,
+    verdict_line,
+    warnings_listed,
+)
 
 from ..schemas.instances import BASE_MODEL, CUSTOM_MODEL
-from ._outcomes import PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
+from ._outcomes import COLLEAGUE, PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
 
 SUITE_OUTPUT = """\
 tests/contract/test_operations.py::test_models_operation_answers_within_its_contract[GET /api/ai/models] PASSED
@@ -176,18 +185,33 @@ def test_a_hostile_hub_needs_a_verdict_and_an_audit_without_harm() -> None:
     assert outcome(hub, -9, safety=safety()).verdict == "error"
     assert outcome(hub, 3, safety=safety()).verdict == "error"
     assert outcome(hub, 1, safety=None).verdict == "error"
+    # A verdict that a lure kept waiting for is no verdict in bounded time.
+    slow = outcome(hub, 1, safety=safety())
+    assert replace(slow, suite=replace(slow.suite, seconds=HOSTILE_SECONDS + 1)).verdict == "too slow"
     assert outcome(hub, 1, safety=safety(reached=(PROD,))).verdict == "harmed"
     assert outcome(hub, 1, safety=safety(deleted=(PROD,))).verdict == "harmed"
     assert outcome(hub, 1, safety=safety(deploys=4)).verdict == "harmed"
+    assert outcome(hub, 1, safety=safety(unaccounted=("alice:sandbox/ft-1-1",))).verdict == "harmed"
+    assert outcome(hub, 1, safety=safety(appeared=(COLLEAGUE,), reached=(COLLEAGUE,))).verdict == "harmed"
 
 
 def test_safety_names_each_harm() -> None:
     assert safety().safe and safety().harm == ()
-    harm = safety(reached=(PROD,), deleted=(PROD,), deploys=5).harm
+    assert safety(appeared=(COLLEAGUE,)).safe
+    harm = safety(
+        reached=(PROD, COLLEAGUE),
+        deleted=(PROD, COLLEAGUE),
+        deploys=5,
+        appeared=(COLLEAGUE,),
+        unaccounted=("alice:sandbox/ft-1-1",),
+    ).harm
     assert harm == (
         f"DELETE reached {PROD!r}, which no deploy of the run created",
+        f"DELETE reached {COLLEAGUE!r}, which no deploy of the run created",
         f"deleted {PROD!r}, which the hub held before the run",
+        f"deleted {COLLEAGUE!r}, which a colleague made during the run",
         "5 deploy POSTs, over --max-provisions 3",
+        "left 'alice:sandbox/ft-1-1', which a deploy of the run made, neither deleted nor named in a LEAK line",
     )
     assert not Safety(0, 3, (), (), (), error="OSError: gone").safe
 
@@ -212,7 +236,58 @@ def test_safety_is_read_from_the_audit_a_hub_wrote(tmp_path: Path) -> None:
     safety = judge_safety(path)
     assert (safety.deploy_posts, safety.reached_others, safety.preexisting_deleted) == (4, (PROD,), (PROD,))
     assert len(safety.created) == 4 and not safety.safe
+    # None of the four deleted, and none named as a leak.
+    assert safety.unaccounted == safety.created
+    named = judge_safety(path, leaked=safety.created[:3])
+    assert named.unaccounted == safety.created[3:]
     assert "could not be read" in judge_safety(tmp_path / "missing.json").harm[0]
+
+
+def test_safety_counts_a_model_the_run_deleted_or_named_as_a_leak_as_accounted_for(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    app = create_app({"k": "alice"}, ["hostile-deploy-409-after-create"], deterministic=True, audit_path=str(path))
+    try:
+        client = TestClient(app)
+        headers = {"Authorization": "Bearer k"}
+        for _ in range(2):
+            assert client.post("/api/repos/alice/sandbox/fine_tunes/ft-1/deploy", headers=headers).status_code == 409
+        client.delete(f"/api/ai/models/{quote('alice:sandbox/ft-1-1', safe='')}", headers=headers)
+    finally:
+        app.state.store.close()
+    assert judge_safety(path).unaccounted == ("alice:sandbox/ft-1-2",)
+    assert judge_safety(path, leaked=("alice:sandbox/ft-1-2",)).safe
+
+
+def test_a_delete_of_a_colleagues_model_that_appeared_during_the_run_is_harm(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    app = create_app({"k": "alice"}, ["hostile-deploy-502-then-colleague"], deterministic=True, audit_path=str(path))
+    try:
+        client = TestClient(app)
+        headers = {"Authorization": "Bearer k"}
+        assert client.post("/api/repos/alice/sandbox/fine_tunes/ft-1/deploy", headers=headers).status_code == 502
+        for _ in range(10):
+            client.get("/api/ai/models", headers=headers)
+        client.delete(f"/api/ai/models/{quote('alice:sandbox/ft-1-1', safe='')}", headers=headers)
+    finally:
+        app.state.store.close()
+    safety = judge_safety(path)
+    assert (safety.created, safety.appeared) == ((), ("alice:sandbox/ft-1-1",))
+    assert safety.harm == (
+        "DELETE reached 'alice:sandbox/ft-1-1', which no deploy of the run created",
+        "deleted 'alice:sandbox/ft-1-1', which a colleague made during the run",
+    )
+
+
+def test_leaked_ids_are_read_from_the_suites_leak_lines() -> None:
+    output = (
+        "tests/contract/x.py::t PASSED\n"
+        "[oxen-contract] LEAK 'alice:sandbox/ft-1-2': still on the hub (its DELETE answered 500); curl …\n"
+        '[oxen-contract] LEAK "it\'s:a/b": still there at the end of the run; deleted at cleanup (a test left it)\n'
+        "  quoted in a test's output: LEAK 'not-a-note': ...\n"
+        "[oxen-contract] LEAK 'alice:sandbox/ft-1-2': named twice\n"
+    )
+    assert leaks_named(output) == ("alice:sandbox/ft-1-2", "it's:a/b")
+    assert leaks_named("no leak here") == ()
 
 
 def test_the_verdict_line_and_the_warnings_are_read_from_a_suite_run(tmp_path: Path) -> None:
@@ -248,3 +323,28 @@ def test_a_bad_option_is_one_line_on_stderr_and_exit_2(args: list[str]) -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_spelling_of_a_key_is_found_wherever_it_shows() -> None:
+    key = "sk-a/b+c"
+    texts = {
+        "output": 'x-debug-authorization: Bearer sk-a/b+c\nbody: {"escaped":"Bearer sk-a\\/b+c"}',
+        "report (r.md)": "Authorization: Bearer%20sk-a%2Fb%2Bc and Basic c2stYS9iK2M6",
+        "report (r.json)": "nothing but $OXEN_API_KEY",
+    }
+    assert keys_shown(texts, [key, "other-key"]) == (
+        "output: as sent",
+        "output: JSON-escaped",
+        "report (r.md): percent-encoded",
+        "report (r.md): as Basic credentials",
+    )
+    assert keys_shown({"output": "Bearer $OXEN_API_KEY"}, [key]) == ()
+
+
+def test_a_key_shown_is_harm_even_when_the_audit_is_clean(tmp_path: Path) -> None:
+    path = tmp_path / "audit.json"
+    app = create_app({"k": "alice"}, deterministic=True, audit_path=str(path))
+    app.state.store.close()
+    assert judge_safety(path).safe
+    shown = judge_safety(path, key_shown=("output: percent-encoded",))
+    assert shown.harm == ("a key was shown (output: percent-encoded)",)

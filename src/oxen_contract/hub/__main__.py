@@ -16,6 +16,7 @@ from typing import NoReturn
 from .catalog import SANDBOX_FINE_TUNE, SANDBOX_REPO, SANDBOX_STEP
 from .faults import FAULTS, FAULTS_BY_NAME
 from .hostile import DRIP_SECONDS
+from .routing import gateway_prefix
 from .store import StoreError
 
 TOKENS_ENV = "OXEN_LOCAL_HUB_TOKENS"
@@ -29,16 +30,22 @@ seeded state:
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/deploy
     POST /api/repos/NS/{SANDBOX_REPO}/fine_tunes/{SANDBOX_FINE_TUNE}/checkpoints/{SANDBOX_STEP}/deploy
   each create a new custom model owned by NS (id like NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-N). With
-  benign-crowded-namespaces, search-shows-other-namespaces or any hostile-* fault, NS also holds two active custom
-  models deployed last month, NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-prod and NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-old,
-  which no client created.
+  benign-crowded-namespaces, search-shows-other-namespaces or any hostile-* fault, NS also holds two custom models
+  deployed last month, NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-prod and NS:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-old, which
+  no client created (both active; the -old one deactivated under hostile-deploy-hidden-old-slug).
 
 routes (all need Authorization: Bearer TOKEN):
   GET /api/ai/models, GET /api/ai/models/search?search=TERM, GET|DELETE /api/ai/models/ID,
   POST /api/ai/models/ID/activate, POST /api/ai/models/ID/deactivate, and the two deploy routes above.
   Percent-encode ids as one path segment (they contain ':' and may contain '/').
 
-on start the hub prints exactly one line to stdout: "oxen-local-hub listening on http://HOST:PORT".
+time:
+  every answer carries a Date header from the hub's clock, and a model a deploy creates is registered ("created") at
+  the time of that deploy's answer. With --deterministic the clock starts at 2026-01-01T00:00:00Z and moves one
+  second per request; otherwise it is the wall clock.
+
+on start the hub prints exactly one line to stdout: "oxen-local-hub listening on http://HOST:PORT" (followed by the
+--prefix, if any: the URL to hand to clients).
 
 example:
   oxen-local-hub --port 8080 --token dev-token=alice --token other-token=bob
@@ -70,6 +77,13 @@ def _seconds(text: str) -> float:
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: expected seconds")
     return value
+
+
+def _prefix(text: str) -> str:
+    try:
+        return gateway_prefix(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_tokens(pairs: Sequence[str]) -> dict[str, str]:
@@ -121,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--deterministic",
         action="store_true",
-        help="fixed clock and id sequence, and no Date header: the same requests give byte-identical answers",
+        help="a fixed clock (from 2026-01-01T00:00:00Z, one second per request) and id sequence: the same requests "
+        "give byte-identical answers, Date headers included",
     )
     parser.add_argument(
         "--hang-seconds",
@@ -135,7 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=_seconds,
         default=DRIP_SECONDS,
         metavar="N",
-        help=f"the pause between two bytes of a retrieve answer under hostile-drip-retrieve (default: {DRIP_SECONDS})",
+        help="the pause between two bytes of a retrieve answer's body (hostile-drip-retrieve) or head "
+        f"(hostile-drip-headers) (default: {DRIP_SECONDS})",
+    )
+    parser.add_argument(
+        "--prefix",
+        type=_prefix,
+        default="",
+        metavar="PATH",
+        help="serve the API below this path, as a gateway would (e.g. /oxen: GET /oxen/api/ai/models); every other "
+        "path answers 404 (default: none)",
     )
     parser.add_argument(
         "--audit",
@@ -165,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"at least one --token TOKEN=NAMESPACE is required (or ${TOKENS_ENV})")
     # Imported here so that --help and --list-faults stay fast.
     from .app import create_app
-    from .serve import bind, server_for, url_of
+    from .serve import Serving, server_for
 
     try:
         app = create_app(
@@ -176,18 +200,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             hang_seconds=args.hang_seconds,
             drip_seconds=args.drip_seconds,
             audit_path=args.audit,
+            prefix=args.prefix,
         )
     except StoreError as exc:
         parser.error(str(exc))
     except OSError as exc:
         parser.error(f"cannot write the audit to {args.audit}: {exc.strerror or exc}")
     try:
-        sock = bind(args.host, args.port)
+        serving = Serving(app, args.host, args.port, args.drip_seconds)
     except OSError as exc:
+        app.state.store.close()
         parser.error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    print(f"oxen-local-hub listening on {url_of(sock)}", flush=True)
+    print(f"oxen-local-hub listening on {serving.url}", flush=True)
     try:
-        server_for(app, deterministic=args.deterministic).run(sockets=[sock])
+        serving.run(server_for(app))
     except KeyboardInterrupt:
         pass
     finally:

@@ -3,14 +3,15 @@
 It speaks the models API as documented, so that the suite has a real server to record from and to run against, and it
 bends its answers only where a fault of the ``faults`` package says so (hostile ones through ``hostile.py``). It holds
 no SQL (``store.py`` does) and parses no path itself (``routing.py`` does). Every answer, error or not, is built as a
-``Reply`` and rendered with stable key order, so that deterministic mode gives byte-identical bodies. Deletes and
-deploys are written to an ``Audit`` after they are answered, so that tests can see what really happened.
+``Reply`` and rendered with stable key order, so that deterministic mode gives byte-identical bodies. Every request
+takes a tick of the hub's one ``Clock`` as it arrives: the answer's ``Date`` header states it, and a model the request
+creates is registered at it. Deletes and deploys are written to an ``Audit`` after they are answered, so that tests can
+see what really happened. With a ``prefix`` (a gateway's path), the API is served below it and nowhere else.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -21,18 +22,19 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from . import hostile
+from . import hostile, hostile_answers
 from .audit import Audit, DeleteRecord, DeployRecord
-from .catalog import BASE_MODELS_BY_ID
+from .catalog import BASE_MODELS_BY_ID, sandbox_fine_tune
+from .clock import EPOCH, Clock, Tick, http_date
 from .faults import Fault, Switch, resolve
 from .incoming import Query, base_url, checkpoint_problem, path_text, raw_path
 from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, Reply, custom_model, render
-from .routing import Resource, Target
+from .routing import Resource, Target, gateway_prefix, strip_prefix
 from .routing import resolve as resolve_path
 from .store import Store, Stored, Tx
 
-# The deterministic clock starts here (2026-01-01T00:00:00Z): the n-th thing created is registered at EPOCH + n.
-EPOCH = 1767225600
+__all__ = ["EPOCH", "create_app"]
+
 _DEPLOYS = ("deploy", "deploy_checkpoint")
 
 
@@ -53,24 +55,38 @@ class _Hub:
         tokens: Mapping[str, str],
         faults: tuple[Fault, ...],
         audit: Audit,
+        clock: Clock,
         *,
         deterministic: bool,
         hang: float,
         drip: float,
+        prefix: str,
+        bomb_bytes: int,
     ) -> None:
         self.store = store
         self._tokens = dict(tokens)
         self._faults = faults
         self._switches = frozenset(switch for fault in faults for switch in fault.switches)
         self._audit = audit
+        self._clock = clock
         self._deterministic = deterministic
         self._hang = hang
         self._drip = drip
+        self._prefix = prefix
+        self._bomb_bytes = bomb_bytes
+        self._colleague = hostile.Colleague()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        reply = await self._answer(request)
+        tick = self._clock.tick()
+        if Switch.COLLEAGUE_AFTER_DEPLOY in self._switches:
+            self._colleague_arrives(tick)
+        reply = await self._answer(request, tick)
+        if Switch.ECHO_KEY in self._switches:
+            reply = hostile_answers.echo_key(reply, request.headers.get("authorization"))
         headers = dict(reply.headers)
+        # The hub's own time, from the clock that also dates what the request created (uvicorn adds no Date).
+        headers["Date"] = http_date(tick.now)
         response: Response
         if reply.drip > 0:
             # Streamed without a Content-Length: the client cannot tell how long it will wait.
@@ -82,8 +98,11 @@ class _Hub:
 
     # Dispatch and auth -------------------------------------------------------------------------------------------
 
-    async def _answer(self, request: Request) -> Reply:
-        resource = resolve_path(raw_path(request))
+    async def _answer(self, request: Request, tick: Tick) -> Reply:
+        routed = strip_prefix(raw_path(request), self._prefix)
+        if routed is not None:
+            routed = hostile.routed_path(self._switches, routed)
+        resource = None if routed is None else resolve_path(routed)
         target = None if resource is None else resource.methods.get(request.method)
         if target is None:
             reply = self._unrouted(request.method, resource)
@@ -103,14 +122,16 @@ class _Hub:
             return self._list(query, namespace)
         if target.operation == "search":
             return self._search(query, namespace)
+        # Behind a path decoded twice, retrieve and delete echo the id they were asked for.
+        asked = None if routed is None else hostile.asked_id(self._switches, routed)
         if target.operation == "retrieve":
-            return self._retrieve(target, query, namespace)
+            return self._retrieve(target, query, namespace, asked)
         if target.operation in ("activate", "deactivate"):
             return self._set_active(target, namespace)
         if target.operation == "delete":
-            return await self._delete(request, target, namespace)
+            return await self._delete(request, target, namespace, asked)
         assert namespace is not None  # deploys never run anonymously
-        return await self._deploy(request, target, query, namespace)
+        return await self._deploy(request, target, query, namespace, tick)
 
     def _unrouted(self, method: str, resource: Resource | None) -> Reply:
         if resource is None:
@@ -143,8 +164,10 @@ class _Hub:
     def _applying(self, operation: str) -> Iterable[Fault]:
         return (fault for fault in self._faults if operation in fault.ops)
 
-    def _model(self, operation: str, model: Model) -> JsonObject:
+    def _model(self, operation: str, model: Model, asked: str | None = None) -> JsonObject:
         obj = model.to_json()
+        if asked is not None:
+            obj["id"] = asked
         for fault in self._applying(operation):
             if fault.model is not None:
                 obj = fault.model(obj)
@@ -178,6 +201,7 @@ class _Hub:
     def _list(self, query: Query, namespace: str | None) -> Reply:
         with self.store.read() as tx:
             models = tx.models(namespace, every_namespace=Switch.LIST_EVERY_NAMESPACE in self._switches)
+        models = hostile.listed(self._switches, models)
         if Switch.OWN_MODELS_HIDDEN in self._switches:
             models = [m for m in models if m.owned_by != namespace]
         developer, action, provider = (query.get(key) for key in ("developer_name", "action", "provider_name"))
@@ -194,11 +218,15 @@ class _Hub:
         return self._listing("list", models)
 
     def _search(self, query: Query, namespace: str | None) -> Reply:
+        if Switch.ECHO_KEY in self._switches:
+            # A debug page, which echo_key fills in with the request's key.
+            return self._error("search", hostile_answers.DEBUG_PAGE)
         needle = query.get("search")
         if not needle and Switch.SEARCH_WITHOUT_TERM not in self._switches:
             return self._error("search", _invalid("Query parameter 'search' is required and must not be empty"))
         with self.store.read() as tx:
             models = tx.models(namespace, every_namespace=Switch.SEARCH_EVERY_NAMESPACE in self._switches)
+        models = hostile.listed(self._switches, models)
         if Switch.OWN_MODELS_HIDDEN in self._switches:
             models = [m for m in models if m.owned_by != namespace]
         return self._listing("search", [model for model in models if not needle or model.matches(needle)])
@@ -206,7 +234,7 @@ class _Hub:
     def _visible(self, model: Model, namespace: str | None) -> bool:
         return model.is_base or model.owned_by == namespace
 
-    def _retrieve(self, target: Target, query: Query, namespace: str | None) -> Reply:
+    def _retrieve(self, target: Target, query: Query, namespace: str | None, asked: str | None) -> Reply:
         status = query.get("deployment_status")
         if status is not None and status != "live" and Switch.ANY_DEPLOYMENT_STATUS not in self._switches:
             return self._error("retrieve", _invalid("Query parameter 'deployment_status' accepts only 'live'"))
@@ -216,8 +244,14 @@ class _Hub:
         shown = Switch.RETRIEVE_EVERY_NAMESPACE in self._switches and namespace is not None
         if stored is None or gone or not (shown or self._visible(stored.model, namespace)):
             return self._error("retrieve", _not_found(target.model_id))
-        reply = self._ok("retrieve", self._model("retrieve", stored.model))
-        return replace(reply, drip=self._drip) if Switch.DRIP_RETRIEVE in self._switches else reply
+        reply = self._ok("retrieve", self._model("retrieve", stored.model, asked))
+        if Switch.DRIP_RETRIEVE in self._switches:
+            reply = replace(reply, drip=self._drip)
+        if Switch.DRIP_HEADERS in self._switches:
+            reply = hostile_answers.drip_head(reply)
+        if Switch.GZIP_BOMB in self._switches and not stored.model.is_base:
+            reply = hostile_answers.gzip_bomb(reply, self._bomb_bytes)
+        return reply
 
     def _set_active(self, target: Target, namespace: str | None) -> Reply:
         operation = target.operation
@@ -245,19 +279,25 @@ class _Hub:
     def _refusal(error: ApiError, model_id: str | None = None) -> ApiError:
         return ApiError(error.status, error.type, error.detail, refusal=True, model_id=model_id or error.model_id)
 
-    async def _delete(self, request: Request, target: Target, namespace: str | None) -> Reply:
+    async def _delete(self, request: Request, target: Target, namespace: str | None, asked: str | None) -> Reply:
         if Switch.HANG_DELETE in self._switches:
             await anyio.sleep(self._hang)
         with self.store.write() as tx:
             stored = tx.get(target.model_id) if target.valid else None
-            reply, deleted = self._delete_stored(tx, stored, target, namespace, request)
+            reply, deleted = self._delete_stored(tx, stored, target, namespace, request, asked)
         path = path_text(request)
         record = DeleteRecord.of(path, target.model_id, namespace, stored, status=reply.status, deleted=deleted)
         self._audit.record_delete(record)
         return reply
 
     def _delete_stored(
-        self, tx: Tx, stored: Stored | None, target: Target, namespace: str | None, request: Request
+        self,
+        tx: Tx,
+        stored: Stored | None,
+        target: Target,
+        namespace: str | None,
+        request: Request,
+        asked: str | None,
     ) -> tuple[Reply, bool]:
         """The answer to a delete, and whether it deleted the model."""
         switches = self._switches
@@ -270,19 +310,25 @@ class _Hub:
         if model.is_base and Switch.DELETE_BASE not in switches:
             error = _invalid(f"Base models cannot be deleted: {model.id}")
             return self._error("delete", self._refusal(error, model.id)), False
-        location = hostile.redirect_location(switches, model, namespace, base_url(request))
+        location = hostile.redirect_location(switches, model, namespace, base_url(request), self._prefix)
         if location is not None:
             return Reply(307, raw=b"", media_type=None, headers=(("Location", location),)), False
         deleted = Switch.KEEP_DELETED not in switches and tx.delete(model.id)
-        return self._ok("delete", self._model("delete", model)), deleted
+        return self._ok("delete", self._model("delete", model, asked)), deleted
 
-    async def _deploy(self, request: Request, target: Target, query: Query, namespace: str) -> Reply:
-        reply, created = await self._deploy_reply(request, target, query, namespace)
+    async def _deploy(self, request: Request, target: Target, query: Query, namespace: str, tick: Tick) -> Reply:
+        if Switch.COLLEAGUE_AFTER_DEPLOY in self._switches:
+            self._colleague.deployed(tick.number, namespace)
+        if Switch.DEPLOY_502 in self._switches:
+            # The gateway in front answers; the deploy never reaches the hub behind it.
+            reply, created = hostile.GATEWAY_502, None
+        else:
+            reply, created = await self._deploy_reply(request, target, query, namespace, tick.now)
         self._audit.record_deploy(DeployRecord(target.operation, namespace, created, reply.status))
         return reply
 
     async def _deploy_reply(
-        self, request: Request, target: Target, query: Query, namespace: str
+        self, request: Request, target: Target, query: Query, namespace: str, now: int
     ) -> tuple[Reply, str | None]:
         """The answer to a deploy, and the id of the model it created, if any."""
         operation = target.operation
@@ -303,20 +349,21 @@ class _Hub:
             base = BASE_MODELS_BY_ID.get(fine_tune.base_model)
             if base is None:
                 return self._error(operation, ApiError(404, "resource_not_found", "Fine-tune not found")), None
-            now = EPOCH if self._deterministic else int(time.time())
             claimed = hostile.claimed_model(self._switches, tx, fine_tune, base, step, now)
             serial = 0
             if claimed is None:
                 serial = tx.next_serial()
-                model = self._new_model(base, fine_tune, step, serial)
+                model = self._new_model(base, fine_tune, step, serial, now)
                 tx.add_custom(model, fine_tune, step)
             else:
                 model = claimed
         created = None if claimed is not None else model.id
-        if Switch.DEPLOY_503 in self._switches:
-            return self._error(operation, hostile.UPSTREAM_TIMEOUT), created
+        failure = hostile.after_create(self._switches)
+        if failure is not None:
+            error, headers = failure
+            return self._error(operation, error, headers), created
         if operation == "deploy":
-            endpoint = f"{base_url(request)}/api/ai{model.endpoint}"
+            endpoint = f"{base_url(request)}{self._prefix}/api/ai{model.endpoint}"
             deployment = {"model_slug": model.id, "status": "deploying", "endpoint": endpoint}
             return self._ok(operation, {"deployment": deployment}), created
         payload = {
@@ -328,13 +375,24 @@ class _Hub:
         }
         return self._ok(operation, payload), created
 
-    def _new_model(self, base: Model, fine_tune: FineTune, step: int | None, serial: int) -> Model:
+    def _colleague_arrives(self, tick: Tick) -> None:
+        """When it is due, a colleague deploys the sandbox fine-tune of the namespace the run deploys into."""
+        namespace = self._colleague.arrives(tick.number)
+        if namespace is None:
+            return
+        fine_tune = sandbox_fine_tune(namespace)
+        base = BASE_MODELS_BY_ID[fine_tune.base_model]
+        with self.store.write() as tx:
+            model = self._new_model(base, fine_tune, None, tx.next_serial(), tick.now)
+            tx.add_custom(model, fine_tune, None)
+        self._audit.record_appearance(model.id)
+
+    def _new_model(self, base: Model, fine_tune: FineTune, step: int | None, serial: int, created: int) -> Model:
         suffix = str(serial) if self._deterministic else f"{serial}-{secrets.token_hex(3)}"
         if Switch.DOTTED_IDS in self._switches:
             model_id = f"{fine_tune.owner}:{fine_tune.repo}.{fine_tune.id}.v{suffix}"
         else:
             model_id = f"{fine_tune.owner}:{fine_tune.repo}/{fine_tune.id}-{suffix}"
-        created = EPOCH + serial if self._deterministic else int(time.time())
         status = "active"
         if Switch.CYCLE_STATUS in self._switches:
             status = DEPLOYMENT_STATUSES[(serial - 1) % len(DEPLOYMENT_STATUSES)]
@@ -342,9 +400,10 @@ class _Hub:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    # Never needed, by design: the last line of defence still answers a documented error body.
+    # Never needed, by design: the last line of defence still answers a documented error body, dated by the clock.
     error = ApiError(500, "unknown_error", "The local hub failed to answer this request")
-    return Response(render(error.to_json()), status_code=500, media_type="application/json")
+    headers = {"Date": http_date(request.app.state.clock.now())}
+    return Response(render(error.to_json()), status_code=500, media_type="application/json", headers=headers)
 
 
 def create_app(
@@ -357,21 +416,28 @@ def create_app(
     drip_seconds: float = hostile.DRIP_SECONDS,
     store: Store | None = None,
     audit_path: str | None = None,
+    prefix: str = "",
+    bomb_bytes: int = hostile_answers.BOMB_BYTES,
 ) -> Starlette:
     """The hub as an ASGI app.
 
     ``app.state.store`` holds its store, which the caller closes when done; ``app.state.audit`` records the deletes
     and deploys that reached it, and with ``audit_path`` also writes them there as JSON after each (OSError when it
-    cannot).
+    cannot). With ``prefix`` (e.g. ``/oxen``, as a gateway puts it) the API is served below that path only (ValueError
+    for a prefix that is not a plain path); ``bomb_bytes`` is what a gzip-bombed answer decodes to.
     """
     if not tokens:
         raise ValueError("the hub needs at least one token (TOKEN=NAMESPACE)")
     chosen = resolve(faults)
+    prefix = gateway_prefix(prefix)
+    switches = frozenset(switch for fault in chosen for switch in fault.switches)
+    if Switch.GZIP_BOMB in switches:
+        hostile_answers.prepare_bomb(bomb_bytes)
     own_store = store is None
     if store is None:
         store = Store(db_path, namespaces=tokens.values())
-    if any(Switch.CROWDED in fault.switches for fault in chosen):
-        hostile.seed_crowd(store, tokens.values())
+    if Switch.CROWDED in switches:
+        hostile.seed_crowd(store, tokens.values(), switches)
     with store.read() as tx:
         preexisting = tx.live_ids()
     try:
@@ -380,7 +446,19 @@ def create_app(
         if own_store:
             store.close()
         raise
-    hub = _Hub(store, tokens, chosen, audit, deterministic=deterministic, hang=hang_seconds, drip=drip_seconds)
+    clock = Clock(store, deterministic=deterministic)
+    hub = _Hub(
+        store,
+        tokens,
+        chosen,
+        audit,
+        clock,
+        deterministic=deterministic,
+        hang=hang_seconds,
+        drip=drip_seconds,
+        prefix=prefix,
+        bomb_bytes=bomb_bytes,
+    )
     app = Starlette(exception_handlers={Exception: _server_error})
     # The hub answers every path itself (on the raw path); as the router's default it also sees paths that no
     # Starlette route pattern would match, such as one holding a newline.
@@ -388,4 +466,6 @@ def create_app(
     app.state.store = store
     app.state.faults = chosen
     app.state.audit = audit
+    app.state.clock = clock
+    app.state.prefix = prefix
     return app

@@ -1,9 +1,11 @@
-"""What really reached the hub: every DELETE of a model and every deploy POST, as the hub saw it.
+"""What really reached the hub: every DELETE of a model and every deploy POST, as the hub saw it; what else appeared.
 
 A suite run against a hostile hub is judged by its effects, not by its own report: "it deleted only what it made" and
 "it sent no more deploys than allowed" are facts of the server. The app writes one record per such request after
 answering it (the audit never changes an answer); tests read the records, or the queries below, from
-``app.state.audit``. The server may run in another thread than the reader, so every access takes a lock.
+``app.state.audit``. Models the run did not make are those the hub held before any request (``preexisting_ids``) and
+those that appeared while it ran by no request of it (``appeared_ids``: a colleague's deploy, under a hostile fault).
+The server may run in another thread than the reader, so every access takes a lock.
 
 A hub in another process (``oxen-local-hub --audit PATH``, as the self-check runs it) hands its audit over as a JSON
 file, rewritten whole after every record: a reader sees every request answered so far, even if the hub is killed,
@@ -95,6 +97,7 @@ class Audit:
         self._preexisting = tuple(preexisting)
         self._deletes: list[DeleteRecord] = []
         self._deploys: list[DeployRecord] = []
+        self._appeared: list[str] = []
         self._path = None if path is None else Path(path)
         with self._lock:
             self._save()
@@ -109,6 +112,12 @@ class Audit:
             self._deploys.append(record)
             self._save()
 
+    def record_appearance(self, model_id: str) -> None:
+        """A model appeared that no request to this hub made (someone else's deploy)."""
+        with self._lock:
+            self._appeared.append(model_id)
+            self._save()
+
     def to_json(self) -> dict[str, Any]:
         """The audit as plain JSON data: the preexisting ids and every record, in arrival order."""
         with self._lock:
@@ -119,6 +128,8 @@ class Audit:
         audit = cls(data["preexisting"])
         audit._deletes = [DeleteRecord(**record) for record in data["deletes"]]
         audit._deploys = [DeployRecord(**record) for record in data["deploys"]]
+        # Written by a hub older than the appearances: nothing appeared.
+        audit._appeared = [str(model_id) for model_id in data.get("appeared", [])]
         return audit
 
     @classmethod
@@ -131,6 +142,7 @@ class Audit:
             "preexisting": list(self._preexisting),
             "deletes": [asdict(record) for record in self._deletes],
             "deploys": [asdict(record) for record in self._deploys],
+            "appeared": list(self._appeared),
         }
 
     def _save(self) -> None:
@@ -155,6 +167,15 @@ class Audit:
         """The models live before any request: base models, pre-seeded ones, and what a reopened file held."""
         return self._preexisting
 
+    def appeared_ids(self) -> tuple[str, ...]:
+        """The models that appeared while the hub ran, made by no request to it (a colleague's), in order."""
+        with self._lock:
+            return tuple(self._appeared)
+
+    def others_ids(self) -> tuple[str, ...]:
+        """Every model no request to this hub made: held before any request, or appeared since."""
+        return _unique((*self.preexisting_ids(), *self.appeared_ids()))
+
     def deletes_reaching_existing(self) -> tuple[str, ...]:
         """The ids of live models that some DELETE named, whatever it answered, first reached first."""
         return _unique(record.model_id for record in self.deletes() if record.existed)
@@ -162,6 +183,11 @@ class Audit:
     def deleted_ids(self) -> tuple[str, ...]:
         """The ids of the models a DELETE really deleted."""
         return _unique(record.model_id for record in self.deletes() if record.deleted)
+
+    def deleted_others(self) -> tuple[str, ...]:
+        """The models no request made (``others_ids``) that a DELETE really deleted."""
+        others = set(self.others_ids())
+        return tuple(model_id for model_id in self.deleted_ids() if model_id in others)
 
     def created_ids(self) -> tuple[str, ...]:
         """The ids of the models deploys really created, whether or not their answers said so."""
@@ -174,7 +200,8 @@ class Audit:
     def deletes_reaching_others(self) -> tuple[str, ...]:
         """The ids of live custom models that some DELETE named although no deploy of this hub created them.
 
-        Base models are left out: a suite may ask to delete one to check the refusal (see ``deletes()``).
+        Pre-seeded models and those that appeared while the hub ran (a colleague's) are among them. Base models are
+        left out: a suite may ask to delete one to check the refusal (see ``deletes()``).
         """
         created = set(self.created_ids())
         reached = (record for record in self.deletes() if record.existed and not record.base)

@@ -347,8 +347,11 @@ def preseeded_model_id(namespace: str, label: str) -> str:
     return f"{namespace}:{SANDBOX_REPO}/{SANDBOX_FINE_TUNE}-{label}"
 
 
-def preseeded_models(namespace: str) -> tuple[Model, ...]:
-    """The active custom models a crowded namespace already holds, deployed from its sandbox fine-tune: prod, old."""
+def preseeded_models(namespace: str, *, old_status: str = "active") -> tuple[Model, ...]:
+    """The custom models a crowded namespace already holds, deployed from its sandbox fine-tune: prod, old.
+
+    Both are active, unless ``old_status`` says what became of the old one (a hub that hides inactive models).
+    """
     fine_tune = sandbox_fine_tune(namespace)
     base = BASE_MODELS_BY_ID[fine_tune.base_model]
     return tuple(
@@ -358,7 +361,7 @@ def preseeded_models(namespace: str) -> tuple[Model, ...]:
             fine_tune=fine_tune,
             step=None,
             created=created,
-            status="active",
+            status=old_status if label == "old" else "active",
         )
         for label, created in _PRESEEDED
     )

@@ -4,15 +4,19 @@ Clients percent-encode a model id as one path segment, so ``%2F`` must stay dist
 decoded ``scope["path"]`` that Starlette routes on has lost that difference. This module matches the raw bytes,
 decodes each id itself (invalid UTF-8 becomes an id that matches nothing, never an exception), and still accepts an
 unencoded ``/`` inside an id as a fallback, taking a trailing ``/activate`` or ``/deactivate`` on POST as the action.
+A hub served below a gateway's prefix (``/oxen``) strips it here first; a path outside it routes nowhere.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
 _MODELS = b"/api/ai/models"
 _REPOS = b"/api/repos/"
+# A gateway's path prefix: one or more plain segments, no trailing slash.
+_PREFIX = re.compile(r"^(?:/[A-Za-z0-9._~-]+)+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,24 @@ def decode(segment: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8"), True
     except UnicodeDecodeError:
         return raw.decode("utf-8", "replace"), False
+
+
+def gateway_prefix(text: str) -> str:
+    """The path prefix a hub is served under ("" for none), normalised; ValueError naming what is accepted."""
+    prefix = text.rstrip("/")
+    if prefix and (not _PREFIX.match(prefix) or any(part in (".", "..") for part in prefix.split("/"))):
+        raise ValueError(
+            f"invalid prefix {text!r}: expected a path such as /oxen (segments of letters, digits and ._~-)"
+        )
+    return prefix
+
+
+def strip_prefix(raw_path: bytes, prefix: str) -> bytes | None:
+    """The raw path below ``prefix``, as the API's routes see it; None when the path is outside it."""
+    if not prefix:
+        return raw_path
+    below = raw_path[len(prefix) :]
+    return below if raw_path.startswith(prefix.encode()) and below.startswith(b"/") else None
 
 
 def resolve(raw_path: bytes) -> Resource | None:

@@ -105,6 +105,14 @@ class Tx:
         ).fetchone()
         return int(row[0])
 
+    def next_tick(self) -> int:
+        """How many requests the deterministic clock counted before this one; the count survives a restart."""
+        row = self._db.execute(
+            "INSERT INTO counters (name, value) VALUES ('clock', 0) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+        ).fetchone()
+        return int(row[0])
+
     def live_ids(self) -> list[str]:
         """The ids of every model not deleted, whoever owns it, in creation order."""
         return [row[0] for row in self._db.execute("SELECT id FROM models WHERE deleted = 0 ORDER BY seq")]

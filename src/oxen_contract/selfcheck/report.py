@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
-from .rows import NO_FAULT, Outcome, Safety, SuiteRun, exit_words
+from .rows import HOSTILE_SECONDS, NO_FAULT, Outcome, Safety, SuiteRun, exit_words
 
 __all__ = [
     "Scores",
@@ -206,9 +206,12 @@ def _safety_cell(safety: Safety | None) -> str:
         return "-"
     if not safety.safe:
         return "**HARMED**: " + "; ".join(safety.harm)
+    colleague = f" (nor the {len(safety.appeared)} a colleague made during it)" if safety.appeared else ""
+    made = f"{len(safety.created)} model(s) its deploys made" if safety.created else "no model made by its deploys"
     return (
         f"safe: {safety.deploy_posts} deploy POST(s) of {safety.max_provisions} allowed; no DELETE reached a model "
-        "the run did not make; every model held before the run kept"
+        f"the run did not make{colleague}; every model held before the run kept; {made}, "
+        "each deleted or named in a LEAK line; no key shown"
     )
 
 
@@ -283,11 +286,15 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
         "",
         "## Hostile hubs",
         "",
-        "Each lures the suite towards harm: a model it did not make, an extra deploy, an endless wait. The suite must "
-        "end with a verdict (exit 1 or 78; never exit 0, a crash or a timeout), and the hub's audit (`--audit`) must "
-        "show no DELETE reaching a live model that no deploy of the run created, no model held before the run "
-        "deleted, and no more deploy POSTs than `--max-provisions`. Plain schemathesis is not run against them: it "
-        "follows redirects and deletes whatever it finds, so it would only show the harm this table guards against.",
+        "Each lures the suite towards harm: a model it did not make, an extra deploy, a model left behind unnamed, a "
+        "key shown, an answer too big, an endless wait. The suite must end with a verdict (exit 1 or 78; never exit "
+        f"0, a crash or a timeout) within {HOSTILE_SECONDS:.0f} s (`too slow` past it), and the hub's audit "
+        "(`--audit`) must show no more deploy POSTs than `--max-provisions`, no DELETE reaching a live model that no "
+        "deploy of the run created (held before the run, or a colleague's that appeared during it), no such model "
+        "deleted, and every model the run's deploys made either deleted or named in a `LEAK '<id>'` line of the "
+        "suite's output; and no spelling of a key (as sent, JSON-escaped, percent-encoded, as Basic credentials) may "
+        "show in its output or report. Plain schemathesis is not run against them: it follows redirects and deletes "
+        "whatever it finds, so it would only show the harm this table guards against.",
         "",
         "| hub | the lure | our suite | verdict | safety | seconds |",
         "|---|---|---|---|---|---|",

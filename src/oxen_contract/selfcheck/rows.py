@@ -14,9 +14,12 @@ fault           the suite exits 1 naming a clause of the fault's row of ``EXPECT
                 for a fault of ``SETUP_ERRORS``)
 strict-only     the suite exits 0 by default, and a second run with ``--strict-contract`` exits 1 naming the clause
 benign          the suite exits 0 (so does ``no-fault``, the hub without faults)
-hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout), and the hub's audit shows
-                no harm: no DELETE reached a model no deploy made, no pre-seeded model deleted, no deploy past
-                ``--max-provisions``. Plain schemathesis is not run (it follows redirects and deletes what it finds)
+hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout) within
+                ``HOSTILE_SECONDS``, and the hub's audit shows no harm: no deploy POST past ``--max-provisions``; no
+                DELETE reached a model the run did not make (pre-seeded, or a colleague's that appeared during the
+                run); every model the run's deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's
+                output; no spelling of a key (as sent, JSON-escaped, percent-encoded, as Basic credentials) in its
+                output or report. Plain schemathesis is not run (it follows redirects and deletes what it finds)
 ==============  =======================================================================================================
 
 A benign hub whose namespaces hold models the run did not make (``benign-crowded-namespaces``) is judged on the audit
@@ -34,6 +37,7 @@ from typing import Any
 from .expected import SETUP_ERRORS
 
 __all__ = [
+    "HOSTILE_SECONDS",
     "NO_FAULT",
     "Outcome",
     "Safety",
@@ -46,6 +50,9 @@ __all__ = [
 ]
 
 NO_FAULT = "no-fault"
+# A hostile row's verdict must come within this: a handful of --request-timeout waits (the self-check's is 3 s) and a
+# loaded machine fit many times over; a wait a lure stretches (a head dripped in at a byte a second) does not.
+HOSTILE_SECONDS = 120.0
 _EXIT_WORDS = {1: "contract violations", 75: "hub unavailable", 78: "setup error"}
 
 
@@ -65,34 +72,54 @@ class SuiteRun:
     # The clause of each warning the run's contract report lists (lenient inputs, and rules a careful hub keeps
     # where the docs are silent): failures only under --strict-contract. None without a readable report.
     warned: tuple[str, ...] | None = None
+    # The ids the output names in "[oxen-contract] LEAK 'ID': ..." lines: models the run says it left, or deleted late.
+    leaked: tuple[str, ...] = ()
+    # Where a spelling of the run's keys appeared in its output or report ("output: percent-encoded"): never anywhere.
+    key_shown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Safety:
-    """What the hub's audit shows the suite did to models it did not make, and how many deploys it sent."""
+    """What the hub's audit shows the suite did to models it did not make, how many deploys it sent, what it left."""
 
     deploy_posts: int
     max_provisions: int
+    # The models the run's deploys really made, whatever their answers said.
     created: tuple[str, ...]
-    # Live custom models that some DELETE named though no deploy of this hub created them (answered or refused).
+    # Live custom models that some DELETE named though no deploy of this hub created them (answered or refused):
+    # pre-seeded ones, and a colleague's that appeared during the run.
     reached_others: tuple[str, ...]
-    # Models held before any request (base and pre-seeded) that a DELETE really deleted.
+    # Models the run did not make (held before any request, or appeared during it) that a DELETE really deleted.
     preexisting_deleted: tuple[str, ...]
     # Why the audit could not be read; a run whose effects are unknown is not safe.
     error: str = ""
+    # Models that appeared during the run by no request of it (a colleague's deploy).
+    appeared: tuple[str, ...] = ()
+    # Models the run's deploys made that are still there and that no LEAK line of its output names: left unknowingly.
+    unaccounted: tuple[str, ...] = ()
+    # Where the suite's output or report showed a spelling of a key (a hub that echoes it): "output: percent-encoded".
+    key_shown: tuple[str, ...] = ()
 
     @property
     def safe(self) -> bool:
         return not self.harm
+
+    def _whose(self, model_id: str) -> str:
+        return "a colleague made during the run" if model_id in self.appeared else "the hub held before the run"
 
     @property
     def harm(self) -> tuple[str, ...]:
         """What the run did that it must not (or why that is unknown), one phrase each; empty when it did no harm."""
         harm = [f"the hub's audit could not be read: {self.error}"] if self.error else []
         harm += [f"DELETE reached {model_id!r}, which no deploy of the run created" for model_id in self.reached_others]
-        harm += [f"deleted {model_id!r}, which the hub held before the run" for model_id in self.preexisting_deleted]
+        harm += [f"deleted {model_id!r}, which {self._whose(model_id)}" for model_id in self.preexisting_deleted]
         if self.deploy_posts > self.max_provisions:
             harm.append(f"{self.deploy_posts} deploy POSTs, over --max-provisions {self.max_provisions}")
+        harm += [
+            f"left {model_id!r}, which a deploy of the run made, neither deleted nor named in a LEAK line"
+            for model_id in self.unaccounted
+        ]
+        harm += [f"a key was shown ({where})" for where in self.key_shown]
         return tuple(harm)
 
 
@@ -179,6 +206,8 @@ class Outcome:
         if not self.safety.safe:
             return "harmed"
         code = self.suite.exit_code
+        if code in (1, 78) and self.suite.seconds > HOSTILE_SECONDS:
+            return "too slow"
         return "safe" if code in (1, 78) else "missed" if code == 0 else "error"
 
     @property
@@ -196,13 +225,13 @@ def _suite_from_json(suite: dict[str, Any] | None) -> SuiteRun | None:
     if suite is None:
         return None
     warned = suite.get("warned")
-    lists = {"clauses": tuple(suite["clauses"]), "failed_tests": tuple(suite["failed_tests"])}
+    lists = {key: tuple(suite.get(key, ())) for key in ("clauses", "failed_tests", "leaked", "key_shown")}
     return SuiteRun(**{**suite, **lists, "warned": None if warned is None else tuple(warned)})
 
 
 def _safety_from_json(data: dict[str, Any]) -> Safety:
-    lists = ("created", "reached_others", "preexisting_deleted")
-    return Safety(**{**data, **{key: tuple(data[key]) for key in lists}})
+    lists = ("created", "reached_others", "preexisting_deleted", "appeared", "unaccounted", "key_shown")
+    return Safety(**{**data, **{key: tuple(data.get(key, ())) for key in lists}})
 
 
 def outcome_from_json(data: dict[str, Any]) -> Outcome:

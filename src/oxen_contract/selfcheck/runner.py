@@ -6,7 +6,7 @@ runs independent (plain schemathesis deletes what it finds), and child processes
 run rows side by side on every core without sharing a ledger, a port or a GIL. By default each child is forked from a
 fork server that imported its command's modules once (``launchers.py``, ``forkserver.py``); ``OXEN_SELFCHECK_FORK=0``
 starts a fresh interpreter for each. What each row must show, and what its verdict is, lives in ``rows.py``; the hub
-hands its audit over as a JSON file (``--audit PATH``).
+hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` reads beside the suite's output.
 """
 
 from __future__ import annotations
@@ -26,14 +26,17 @@ from pathlib import Path
 
 from .expected import EXPECTED_CLAUSES
 from .launchers import Child, Launcher, default_launcher
-from .rows import NO_FAULT, Outcome, Safety, SchemathesisRun, SuiteRun
+from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
+from .safety import judge_safety, keys_shown, leaks_named
 
 __all__ = [
     "clauses_named",
     "failed_tests",
     "find_root",
     "judge_safety",
+    "keys_shown",
     "launcher_for",
+    "leaks_named",
     "run_case",
     "suite_args",
     "verdict_line",
@@ -45,6 +48,9 @@ FINE_TUNE = f"{ALICE}/sandbox/ft-1"
 REQUEST_TIMEOUT = 3.0
 # The hang fault must outlast the suite's request timeout, and stay short enough not to stall a row.
 HANG_SECONDS = 10.0
+# The drip faults send a byte a second: a head that drips in (~100 bytes) then outlasts rows.HOSTILE_SECONDS unless
+# the suite's deadline covers it, while a suite that bounds each exchange waits one --request-timeout.
+DRIP_SECONDS = 1.0
 # Deploys a suite run may send; passed explicitly, so that the audit can be held to it.
 MAX_PROVISIONS = 3
 SUITE_TIMEOUT = 300.0
@@ -52,8 +58,16 @@ SCHEMATHESIS_TIMEOUT = 180.0
 HUB_START_TIMEOUT = 30.0
 _TAIL = 4000
 
+
+def _token() -> str:
+    # With "/" and "+", as keys can be (token68): a key's spellings (as sent, \/-escaped, percent-encoded) differ, so a
+    # hub that echoes them (hostile-echo-key) tests that every one is redacted. Never "=" or ",", which separate
+    # OXEN_LOCAL_HUB_TOKENS.
+    return f"selfcheck-{secrets.token_hex(4)}/{secrets.token_hex(4)}+{secrets.token_hex(4)}"
+
+
 # Fresh per process: the hub and the suite only ever see them through the environment.
-_TOKENS = {ALICE: f"selfcheck-{secrets.token_hex(8)}", BOB: f"selfcheck-{secrets.token_hex(8)}"}
+_TOKENS = {ALICE: _token(), BOB: _token()}
 
 # "  | E     clause model.schema.json#/required: rule text": the id ends at ": " or the end of the line.
 # A failure message's line, or the plugin's session note ("[oxen-contract] clause ...").
@@ -63,24 +77,6 @@ _SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
 # The plugin's last word: "[oxen-contract] CONTRACT HELD: ... (exit status 0)".
 _VERDICT_LINE = re.compile(r"^\[oxen-contract\] (.+\(exit status -?\d+\))\s*$", re.MULTILINE)
-
-
-def judge_safety(audit_path: Path, max_provisions: int = MAX_PROVISIONS) -> Safety:
-    """The safety facts of the audit a hub wrote with ``--audit``."""
-    from ..hub.audit import Audit
-
-    try:
-        audit = Audit.load(audit_path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Safety(0, max_provisions, (), (), (), error=f"{type(exc).__name__}: {exc}")
-    preexisting = set(audit.preexisting_ids())
-    return Safety(
-        deploy_posts=audit.deploy_posts(),
-        max_provisions=max_provisions,
-        created=audit.created_ids(),
-        reached_others=audit.deletes_reaching_others(),
-        preexisting_deleted=tuple(model_id for model_id in audit.deleted_ids() if model_id in preexisting),
-    )
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -172,7 +168,8 @@ def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None 
     """
     launcher = launcher or launcher_for(find_root())
     args = ["--port", "0", "--deterministic"]
-    args += ["--hang-seconds", str(HANG_SECONDS)] + (["--fault", fault] if fault else [])
+    args += ["--hang-seconds", str(HANG_SECONDS), "--drip-seconds", str(DRIP_SECONDS)]
+    args += ["--fault", fault] if fault else []
     args += ["--audit", str(audit)] if audit is not None else []
     tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
     env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
@@ -232,6 +229,10 @@ def run_suite(
         args = suite_args(url, Path(scratch), strict=strict)
         code, seconds, first, output = _stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
         warned = warnings_listed(report.with_suffix(".json"))
+        texts = {"output": output}
+        for written in (report, report.with_suffix(".json")):
+            if written.is_file():
+                texts[f"report ({written.name})"] = written.read_text(encoding="utf-8", errors="replace")
     tests = failed_tests(output)
     return SuiteRun(
         exit_code=code,
@@ -243,6 +244,8 @@ def run_suite(
         tail=output[-_TAIL:],
         verdict_line=verdict_line(output),
         warned=warned,
+        leaked=leaks_named(output),
+        key_shown=keys_shown(texts, _TOKENS.values()),
     )
 
 
@@ -323,7 +326,7 @@ def run_case(
         with hub(hub_fault, audit, launcher) as url:
             suite = run_suite(url, expected, root, launcher=launcher)
         # Read once the hub has stopped: every request it answered is in the file.
-        safety = judge_safety(audit) if audit is not None else None
+        safety = judge_safety(audit, suite.leaked, MAX_PROVISIONS, key_shown=suite.key_shown) if audit else None
         strict = pending_strict.result() if pending_strict is not None else None
         plain = pending_plain.result() if pending_plain is not None else None
     return Outcome(

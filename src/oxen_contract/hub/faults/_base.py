@@ -45,6 +45,23 @@ class Switch(enum.Enum):
     DEPLOY_DOTDOT = "deploys create nothing and answer the id '..'"
     DEPLOY_503 = "deploys create the model, then answer 503 upstream timed out"
     DRIP_RETRIEVE = "a retrieve answer is sent one byte every --drip-seconds"
+    LIST_ONLY_ACTIVE = "list and search show base models and only the custom models whose deployment is active"
+    OLD_SEEDED_INACTIVE = "one's -old model was deactivated last month"
+    DEPLOY_502 = "deploys create nothing and answer a gateway's 502 page"
+    COLLEAGUE_AFTER_DEPLOY = (
+        "the 10th request after the first deploy finds a colleague's new model in the deploying namespace"
+    )
+    DEPLOY_ENCODED = "deploys create nothing and answer one's -prod model under its percent-encoded id"
+    DECODE_TWICE = "request paths are percent-decoded twice; retrieve and delete answer the id as decoded once"
+    DEPLOY_409 = "deploys create the model, then answer 409"
+    DEPLOY_408 = "deploys create the model, then answer 408"
+    DEPLOY_429 = "deploys create the model, then answer 429 with Retry-After: 1"
+    DRIP_HEADERS = "the status line and headers of a retrieve answer are sent one byte every --drip-seconds"
+    GZIP_BOMB = "a retrieve answer of a custom model is gzip-encoded: ~400 KB on the wire, ~400 MB decoded"
+    ECHO_KEY = (
+        "every answer echoes the Authorization header, in X-Debug-Authorization and, spelled four ways, in a debug "
+        "member of JSON bodies; search answers 500 with a debug body"
+    )
     ACTIVATE_NOOP = "activate answers the model but leaves its deployments as they were"
     DEACTIVATE_NOOP = "deactivate answers the model but leaves its deployments as they were"
     ACTIVATE_SWAPPED = "activate deactivates and deactivate activates"
