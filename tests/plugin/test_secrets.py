@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -90,3 +92,53 @@ def test_cassettes_drop_cookies_and_scrub_the_key_from_every_header_and_body() -
     assert stored_request.headers["Authorization"] == "Bearer $OXEN_API_KEY"
     assert stored_request.headers["Proxy-Authorization"] == "Bearer $OXEN_API_KEY_OTHER"
     assert stored_request.headers["X-Api-Key"] == "$OXEN_API_KEY_OTHER"
+
+
+# Keys that hold "/" and "+", so that JSON's \/, percent-encoding and base64 each spell them differently.
+CANARY = "sk/oxen+canary/0123456789abcdef+xyz"
+OTHER_CANARY = "sk+oxen/other+canary/fedcba9876543210"
+
+
+def _spellings(key: str) -> dict[str, str]:
+    """Every spelling of ``key`` a hub or a proxy might echo, written out here independently of the redactor."""
+    return {
+        "literal": key,
+        "json-slash": key.replace("/", "\\/"),
+        "json-unicode": "".join(f"\\u{ord(char):04x}" for char in key),
+        "percent": quote(key, safe=""),
+        "percent-lower": "".join(f"%{ord(char):02x}" if not char.isalnum() else char for char in key),
+        "percent-twice": quote(quote(key, safe=""), safe=""),
+        **{
+            f"basic-{user or 'empty'}{'-colon' if trailing else ''}": base64.b64encode(
+                (f"{user}:{key}" if not trailing else f"{key}:").encode()
+            ).decode()
+            for user, trailing in (("", False), ("alice", False), ("", True))
+        },
+    }
+
+
+def test_a_hub_that_echoes_the_keys_everywhere_gets_neither_key_into_any_file_the_run_writes(
+    run_suite: Runner, tmp_path: Path
+) -> None:
+    """The canary of issue 18: a live run and a re-record against a hub echoing both keys on every route."""
+    with LocalHub({CANARY: "alice", OTHER_CANARY: "bob"}, ["hostile-echo-key"]) as hub:
+        result = run_suite(
+            "tests/contract",
+            *("--hub-url", hub.url, "--fine-tune", "alice/sandbox/ft-1", "--allow-protection-probes"),
+            *("--record-mode=rewrite", "--junitxml", str(tmp_path / "junit.xml")),
+            *("--contract-report", str(tmp_path / "report.md"), "--ledger", str(tmp_path / "ledger.jsonl")),
+            env={
+                "OXEN_API_KEY": CANARY,
+                "OXEN_API_KEY_OTHER": OTHER_CANARY,
+                "OXEN_CONTRACT_CASSETTE_DIR": str(tmp_path / "cassettes"),
+            },
+        )
+    assert result.returncode == 1, result.stdout[-3000:]  # search answers 500: rule:no-server-error
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert {path.suffix for path in files} >= {".xml", ".md", ".json", ".yaml", ".jsonl"}, files
+    written = result.stdout + result.stderr + "".join(path.read_text("utf-8", "replace") for path in files)
+    # The lure was set: the hub echoed the keys, and what was written holds them as their labels.
+    assert "x-debug-authorization" in written.lower() and "$OXEN_API_KEY_OTHER" in written
+    for key in (CANARY, OTHER_CANARY):
+        found = {name: spelling for name, spelling in _spellings(key).items() if spelling in written}
+        assert not found, f"{found} in what the run wrote"
