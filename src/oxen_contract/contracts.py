@@ -12,6 +12,7 @@ closes their objects.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
-__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "load_contract"]
+__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "contract_digest", "load_contract"]
 
 SCHEMA_FILES = (
     "model.schema.json",
@@ -105,6 +106,20 @@ def _contract_dir() -> Path:
         if (candidate / OPENAPI_FILE).is_file():
             return candidate
     raise ContractNotFound(f"contracts/ not found beside {here}; reinstall the package (pip install -e .)")
+
+
+@cache
+def contract_digest() -> str:
+    """Which contract a run checked: sha256 over the files of contracts/, one after another in sorted order of name.
+
+    In a checkout, ``cat $(LC_ALL=C ls -d contracts/* | sort) | sha256sum`` gives the same; the wheel carries the same
+    files, so an installed run names the digest of the checkout it was built from.
+    """
+    folder = _contract_dir()
+    digest = hashlib.sha256()
+    for path in sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).as_posix()):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _escape(token: object) -> str:
