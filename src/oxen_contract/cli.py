@@ -1,7 +1,5 @@
 """``oxen-contract``: the contract suite's own front door, then pytest with the suite's options.
 
-PYTEST_DONT_REWRITE: this module runs before pytest starts (see the package's ``__init__``).
-
 ``oxen-contract`` (or ``oxen-contract --replay``) replays the packaged cassettes with the network blocked;
 ``oxen-contract --local-hub`` runs live against the local reference hub; ``oxen-contract --hub-url URL --fine-tune
 OWNER/REPO/FT_ID`` runs live against a hub (key in OXEN_API_KEY). It is ``pytest --pyargs oxen_contract.suite``

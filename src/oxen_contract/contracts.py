@@ -181,6 +181,34 @@ class Contract:
         document: dict[str, Any] = yaml.safe_load(self.openapi_path.read_text(encoding="utf-8"))
         return document
 
+    def schema_files_by_operation(self) -> dict[str, frozenset[str]]:
+        """OperationId -> the schema files its documented answers are checked against, cross-file $refs followed.
+
+        The report's grid uses it to mark where a schema clause cannot apply (a deploy answer's clause under
+        listModels); ``strict.schema.json`` closes every default schema, so it goes wherever one of them does.
+        """
+        document = self.openapi()
+        responses = document.get("components", {}).get("responses", {})
+
+        def files(node: Any) -> set[str]:
+            found: set[str] = set()
+            for ref in _refs(node):
+                if ref.startswith("#/components/responses/"):
+                    found |= files(responses.get(ref.rsplit("/", 1)[1], {}))
+                elif ref.split("#")[0] in self.documents:
+                    found |= _reached(self.documents, ref.split("#")[0])
+            return found
+
+        operations: dict[str, frozenset[str]] = {}
+        for item in document.get("paths", {}).values():
+            for operation in item.values() if isinstance(item, dict) else ():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    reached = files(operation.get("responses", {}))
+                    if reached - {"error.schema.json"}:
+                        reached.add("strict.schema.json")
+                    operations[operation["operationId"]] = frozenset(reached)
+        return operations
+
     def rules(self) -> dict[str, str]:
         """Clause -> the rule in words, from the tables of SOURCES.md (schema clauses and the suite's own rules)."""
         return _rules(self.directory / "SOURCES.md")
@@ -273,6 +301,31 @@ class Contract:
 def _validator(contract: Contract, uri: str) -> Validator:
     validator: Validator = Draft202012Validator({"$ref": uri}, registry=contract.registry)
     return validator
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every $ref value in a document, at any depth."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _reached(documents: dict[str, dict[str, Any]], name: str) -> set[str]:
+    """The schema file ``name`` and every file its $refs reach."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in found or current not in documents:
+            continue
+        found.add(current)
+        todo += [ref.split("#")[0] for ref in _refs(documents[current]) if not ref.startswith("#")]
+    return found
 
 
 @cache

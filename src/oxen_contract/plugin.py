@@ -72,6 +72,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_CONFIG, None)
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if run is not None and run.hub_label and run.live and run.hub_url and xmlpath:
+        # The JUnit XML is published (an artifact, check annotations): with --hub-label it names no hub URL either.
+        from .report import scrub_hub_url
+
+        scrub_hub_url(Path(xmlpath), run.hub_url)
     ledger = config.stash.get(LEDGER_HELD, None)
     if ledger is not None:
         ledger.release()
