@@ -448,8 +448,8 @@ def _draws(config: pytest.Config, mode: str) -> dict[str, Any]:
         ]
         if given:
             raise pytest.UsageError(
-                f"{' and '.join(given)} change which requests the fuzzer draws, and a {mode} draws exactly what the "
-                "cassettes hold: use them in a live run (--local-hub or --hub-url URL)"
+                f"{' and '.join(given)}: a {mode} draws exactly the requests the cassettes hold, and these would draw "
+                "others; use them in a live run (--local-hub or --hub-url URL)"
             )
         # From the environment or an ini file they shape live runs only; a replay leaves them be, silently.
         return {}

