@@ -132,11 +132,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     found = config.stash.get(VERDICT, None)
     if found is not None:
         colour = {"contract held": "green", "partial pass": "yellow"}.get(found.outcome, "red")
-        # The mode is in the summary line too: it is the line people paste, and a replay's green is not a hub's.
+        # The mode is in the summary line too: it is the line people paste, and a replay's green is not a hub's. The
+        # line still ends "(exit status N)": the self-check reads it so.
         mode = mode_label(config.stash[RUN_CONFIG])
-        terminalreporter.write_line(
-            f"[oxen-contract] {found.summary} ({mode}; exit status {found.exit_status})", **{colour: True, "bold": True}
-        )
+        line = f"[oxen-contract] {found.summary} [{mode}] (exit status {found.exit_status})"
+        terminalreporter.write_line(line, **{colour: True, "bold": True})
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -53,7 +53,7 @@ def test_a_live_run_prints_its_seed_and_the_line_that_replays_its_draws(run_suit
 def test_the_summary_line_names_the_mode(run_suite: Runner) -> None:
     result = run_suite("tests/contract/test_errors.py", "--local-hub", "--allow-partial", "--clock-skew", "100000000")
     summary = [line for line in result.stdout.splitlines() if line.startswith("[oxen-contract] PARTIAL PASS")]
-    assert summary and "(live against the local reference hub; exit status 0)" in summary[0]
+    assert summary and "[live against the local reference hub] (exit status 0)" in summary[0]
     assert "oxen-contract: live against the local reference hub" in result.stdout
 
 

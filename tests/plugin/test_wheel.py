@@ -149,7 +149,7 @@ def test_the_skip_reasons_and_the_mode_are_shown(installed: Path, tmp_path: Path
     result = _run(installed, "oxen-contract", "--replay", cwd=tmp_path)
     assert "oxen-contract: replay of the recorded cassettes" in result.stdout
     assert re.search(
-        r"^\[oxen-contract\] .*\(replay of the recorded cassettes; exit status \d+\)$", result.stdout, re.M
+        r"^\[oxen-contract\] .* \[replay of the recorded cassettes\] \(exit status \d+\)$", result.stdout, re.M
     )
     assert "short test summary info" in result.stdout or " skipped" not in result.stdout
 
@@ -177,9 +177,9 @@ def test_the_readme_s_quick_start_commands_do_what_it_says(installed: Path, tmp_
     took = time.monotonic() - started
     # "offline, no key, a few seconds": the network is blocked (the plugin's --block-network) and no key is set.
     assert result.returncode == 0 and took < 60, result.stdout[-3000:]
-    assert "(replay of the recorded cassettes; exit status 0)" in result.stdout
+    assert "[replay of the recorded cassettes] (exit status 0)" in result.stdout
     result = _run(installed, *local.split(), cwd=tmp_path)
-    assert result.returncode == 0 and "(live against the local reference hub; exit status 0)" in result.stdout
+    assert result.returncode == 0 and "[live against the local reference hub] (exit status 0)" in result.stdout
     # The staging command, pointed at a local hub: the same last line, and the report where it says.
     from oxen_contract.hub import LocalHub
 
