@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +52,8 @@ def activate_suite(config: pytest.Config) -> None:
 
     load_profile()
     config.stash[SESSION_NOTES].extend(f"warning: {line}" for line in run.setting_warnings)
+    if run.live:
+        config.stash[SESSION_NOTES].append(_draws_note(run))
     if run.ignored:
         config.stash[SESSION_NOTES].append(
             f"--replay: left unused, since a replay sends nothing to any hub: {', '.join(run.ignored)}"
@@ -58,6 +63,32 @@ def activate_suite(config: pytest.Config) -> None:
         config.option.disable_recording = True
     if run.ledger_path is not None:
         _hold_ledger(config, run)
+
+
+def rerun_command(argv: list[str], seed: int) -> str:
+    """The command line of this run with ``--seed seed`` in place of any --seed it had: the line that replays it."""
+    program = Path(argv[0]).name if argv else "pytest"
+    if program in ("__main__.py", "-c", "-m"):
+        program = "python -m pytest"  # python -m pytest names pytest's __main__.py as argv[0]
+    words, rest = [], list(argv[1:])
+    while rest:
+        word = rest.pop(0)
+        if word == "--seed":
+            rest[:1] = []  # and its value
+        elif not word.startswith("--seed="):
+            words.append(word)
+    return " ".join([program, shlex.join([*words, "--seed", str(seed)])]).strip()
+
+
+def _draws_note(run: RunConfig) -> str:
+    """Every live run says what it drew and how to draw the same again."""
+    volume = f"{run.max_examples} example(s) per fuzzed operation"
+    if run.seed is None:
+        return (
+            f"fuzzing: {volume}, derandomized: every run without --seed draws the same requests "
+            "(--seed S, or --seed random, draws others)"
+        )
+    return f"fuzzing: {volume}, seed {run.seed}; replay these draws with: {rerun_command(sys.argv, run.seed)}"
 
 
 def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:

@@ -1,7 +1,8 @@
 """One frozen RunConfig, resolved once per session from options, environment and ini.
 
-Precedence, for every setting: command-line option > environment variable > ini key > default. This module is the
-only place that applies it, and the only place that turns bad input into a ``pytest.UsageError`` that says what is
+Precedence, for every setting: command-line option > environment variable (its current name, else an older alias) >
+ini key > default. Where each setting is found is the one table of ``settings.py``; this module is the only place that
+applies the precedence, and the only place that turns bad input into a ``pytest.UsageError`` that says what is
 accepted and what was received (never with a token in it).
 """
 
@@ -11,6 +12,7 @@ import importlib.util
 import math
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ import pytest
 
 from .exchange import Credential
 from .provenance import DEFAULT_CLOCK_SKEW
+from .settings import DEFAULT_MAX_EXAMPLES, SETTINGS, by_name
 from .transport import ApiKey
 
-__all__ = ["FineTune", "Mode", "RunConfig", "resolve"]
+__all__ = ["FineTune", "Mode", "RunConfig", "draws_label", "mode_label", "resolve"]
 
 # The base URL every cassette is recorded against, whatever hub answered: replays need no hub and no DNS.
 REPLAY_HUB_URL = "http://oxen-hub.replay"
@@ -42,6 +45,9 @@ LOCAL_FINE_TUNES = (LOCAL_FINE_TUNE, f"{LOCAL_FINE_TUNE}@1")
 # model gets one; replay mirrors the recording from the local hub.
 DEFAULT_MAX_PROVISIONS = 3
 LOCAL_MAX_PROVISIONS = 4
+# Where an xdist worker finds the controller's seed: workers parse the command line anew, and --seed random would
+# otherwise draw one seed per worker.
+WORKER_SEED = "oxen_contract_seed"
 
 _FINE_TUNE = re.compile(r"^(?P<owner>[^/@\s]+)/(?P<repo>[^/@\s]+)/(?P<fine_tune>[^/@\s]+)(?:@(?P<step>\d+))?$")
 
@@ -108,6 +114,11 @@ class RunConfig:
     history_skipped: tuple[str, ...] = ()
     # How far the hub's clock may be from itself (its Date header vs a model's `created`): see provenance.py.
     clock_skew: float = DEFAULT_CLOCK_SKEW
+    # --max-examples and --seed: the fuzzed operations' draws (a replay and a recording draw as the cassettes hold).
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int | None = None
+    # --hub-label: the hub's name in what a run publishes (report, JSON, step summary) instead of its URL.
+    hub_label: str | None = None
     # Settings a replay asked for explicitly (--replay) left unused, by name and where they came from: said in the run.
     ignored: tuple[str, ...] = ()
     # Local files that only shape the report (baseline, history) and could not be used: said in the run.
@@ -126,17 +137,36 @@ class RunConfig:
         return bool(self.fine_tunes) or bool(self.disposable_models)
 
 
-def _setting(config: pytest.Config, option: str, env: str | None, ini: str | None) -> Any:
-    value = config.getoption(option, default=None)
+def _env(name: str) -> tuple[str, str] | None:
+    """The setting's value in the environment and the variable it came from; its current name wins over an alias."""
+    setting = by_name(name)
+    found = [
+        (variable, os.environ[variable].strip()) for variable in setting.envs if os.environ.get(variable, "").strip()
+    ]
+    if len({value for _, value in found}) > 1:
+        # Never echoed: the values may be URLs with a path someone considers private; naming the variables is enough.
+        names = " and ".join(variable for variable, _ in found)
+        raise pytest.UsageError(f"{names} are both set and disagree ({found[1][0]} is the older name): unset one")
+    return (found[0][0], found[0][1]) if found else None
+
+
+def _ini(config: pytest.Config, name: str) -> str | None:
+    key = by_name(name).ini
+    if key is None:
+        return None
+    value = config.getini(key)
+    return str(value).strip() or None
+
+
+def _setting(config: pytest.Config, name: str) -> Any:
+    """The setting's raw value: the option, else the environment, else the ini key, else None."""
+    value = config.getoption(name, default=None)
     if value not in (None, [], ""):
         return value
-    if env and os.environ.get(env):
-        return os.environ[env]
-    if ini:
-        ini_value = config.getini(ini)
-        if ini_value not in (None, [], ""):
-            return ini_value
-    return None
+    found = _env(name)
+    if found is not None:
+        return found[1]
+    return _ini(config, name)
 
 
 def _number(name: str, raw: Any, default: float, *, integer: bool = False, minimum: float = 0) -> float:
@@ -152,15 +182,26 @@ def _number(name: str, raw: Any, default: float, *, integer: bool = False, minim
     return value
 
 
-def _flag(config: pytest.Config, option: str, env: str) -> bool:
-    if config.getoption(option):
-        return True
-    raw = os.environ.get(env, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _truth(where: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _FALSE:
         return False
-    if raw in ("1", "true", "yes", "on"):
+    if value in _TRUE:
         return True
-    raise pytest.UsageError(f"{env} expects 1/true/yes or 0/false/no; got {raw!r}")
+    raise pytest.UsageError(f"{where} expects 1/true/yes or 0/false/no; got {value!r}")
+
+
+def _flag(config: pytest.Config, name: str) -> bool:
+    if config.getoption(name, default=False):
+        return True
+    found = _env(name)
+    if found is not None:
+        return _truth(found[0], found[1])
+    raw = _ini(config, name)
+    return _truth(str(by_name(name).ini), raw) if raw is not None else False
 
 
 def default_cassette_dir(rootdir: Path) -> Path:
@@ -176,9 +217,9 @@ def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
     from .baseline import BaselineError, load_baseline, load_history
 
     found: dict[str, Any] = {}
-    report = _setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None)
-    baseline = _setting(config, "baseline", "OXEN_CONTRACT_BASELINE", None)
-    history = _setting(config, "history", "OXEN_CONTRACT_HISTORY", None)
+    report = _setting(config, "contract_report")
+    baseline = _setting(config, "baseline")
+    history = _setting(config, "history")
     if (baseline or history) and not report:
         raise pytest.UsageError("--baseline and --history shape the report: add --contract-report PATH")
     # A baseline or history only shapes the report: one that cannot be read is said, and the run goes on without it,
@@ -258,11 +299,14 @@ def _url(raw: str) -> str:
 def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     """Read the session's settings and check them together; raise ``pytest.UsageError`` on bad input."""
     # An explicit --replay is replay, whatever an ini file or the environment says: nothing they hold turns it live.
-    ignored = _replay_ignores(config) if config.getoption("replay", default=False) else None
-    local_hub = ignored is None and _flag(config, "local_hub", "OXEN_CONTRACT_LOCAL_HUB")
-    raw_url = None if ignored is not None else _setting(config, "hub_url", "OXEN_HUB_URL", "oxen_hub_url")
+    ignored = _replay_ignores(config) if _flag(config, "replay") else None
+    local_hub = ignored is None and _flag(config, "local_hub")
+    raw_url = None if ignored is not None else _setting(config, "hub_url")
     if local_hub and raw_url:
-        raise pytest.UsageError("--local-hub starts its own hub: drop --hub-url (or OXEN_HUB_URL), or drop --local-hub")
+        raise pytest.UsageError(
+            "--local-hub starts its own hub: drop --hub-url (or OXEN_CONTRACT_HUB_URL, OXEN_HUB_URL), "
+            "or drop --local-hub"
+        )
     record_mode = config.getoption("record_mode", default="none") or "none"
     recording_disabled = bool(config.getoption("disable_recording", default=False))
     live_target = local_hub or bool(raw_url)
@@ -275,14 +319,12 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     else:
         mode = Mode.RECORD if record_mode != "none" and not recording_disabled else Mode.LIVE
 
-    cassette_dir = Path(_setting(config, "cassette_dir", "OXEN_CONTRACT_CASSETTE_DIR", "oxen_cassette_dir") or "")
+    cassette_dir = Path(_setting(config, "cassette_dir") or "")
     cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else default_cassette_dir(rootdir)
     if not cassette_dir.is_absolute():
         cassette_dir = rootdir / cassette_dir
 
-    fine_tune_raw = (
-        None if ignored is not None else _setting(config, "fine_tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune")
-    )
+    fine_tune_raw = None if ignored is not None else _setting(config, "fine_tune")
     # The option may be repeated; the environment and ini give several separated by commas.
     raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
     fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
@@ -291,12 +333,11 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             f"--fine-tune is given {len(fine_tunes)} times: give it once, or twice (the first deploys the model the "
             "tests share, the second each model a test deletes)"
         )
-    disposable = tuple(config.getoption("disposable_models") or ())
-    env_disposable = os.environ.get("OXEN_CONTRACT_DISPOSABLE_MODELS", "")
-    disposable += tuple(
-        item for item in env_disposable.split(",") if item.strip() and not config.getoption("disposable_models")
-    )
-    namespace = _setting(config, "namespace", "OXEN_CONTRACT_NAMESPACE", "oxen_namespace")
+    # Never from an ini file (settings.py): the option, else the environment's comma list.
+    disposable_raw = _setting(config, "disposable_models")
+    disposable_items = disposable_raw if isinstance(disposable_raw, list) else str(disposable_raw or "").split(",")
+    disposable = tuple(item.strip() for item in disposable_items if item.strip())
+    namespace = _setting(config, "namespace")
 
     other_token: str | None
     local_fine_tunes = tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
@@ -315,16 +356,16 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
         fine_tunes = fine_tunes or local_fine_tunes
         namespace = namespace or LOCAL_NAMESPACE
-        allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
+        allow_probes = _flag(config, "allow_protection_probes")
     else:
         hub_url = _url(str(raw_url))
-        token = os.environ.get("OXEN_API_KEY", "").strip()
+        token = (_env("api_key") or ("", ""))[1]
         if not token:
             raise pytest.UsageError(
                 f"live mode against {hub_url} needs an API key: export OXEN_API_KEY (and OXEN_API_KEY_OTHER, a second "
                 "namespace's key, for the cross-namespace checks)"
             )
-        other_token = os.environ.get("OXEN_API_KEY_OTHER", "").strip() or None
+        other_token = (_env("api_key_other") or ("", ""))[1] or None
         for name, value in (("OXEN_API_KEY", token), ("OXEN_API_KEY_OTHER", other_token or "")):
             if not _header_safe(value):
                 # Never echo the value: it is a secret, and a stray character in it is what is wrong.
@@ -332,7 +373,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
                     f"{name} is not a usable header value: it holds a character outside printable ASCII "
                     "(a stray space, newline or zero-width character?)"
                 )
-        allow_probes = _flag(config, "allow_protection_probes", "OXEN_CONTRACT_ALLOW_PROTECTION_PROBES")
+        allow_probes = _flag(config, "allow_protection_probes")
 
     if namespace is None and fine_tunes:
         namespace = fine_tunes[0].owner
@@ -342,7 +383,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             "add --namespace NS (env OXEN_CONTRACT_NAMESPACE)"
         )
 
-    ledger_raw = _setting(config, "ledger", "OXEN_CONTRACT_LEDGER", "oxen_ledger")
+    ledger_raw = _setting(config, "ledger")
     # A fresh in-memory local hub cannot hold leftovers, and a replay sends nothing: only a remote hub has a ledger.
     ledger_path = None
     if mode != Mode.REPLAY and not local_hub:
@@ -357,62 +398,126 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         namespace=namespace,
         fine_tunes=fine_tunes,
         disposable_models=disposable,
-        max_provisions=int(
-            _number(
-                "--max-provisions",
-                _setting(config, "max_provisions", "OXEN_CONTRACT_MAX_PROVISIONS", "oxen_max_provisions"),
-                LOCAL_MAX_PROVISIONS if local_hub or mode == Mode.REPLAY else DEFAULT_MAX_PROVISIONS,
-                integer=True,
-            )
-        ),
+        max_provisions=_max_provisions(config, local_hub or mode == Mode.REPLAY),
         allow_protection_probes=allow_probes,
-        strict_contract=_flag(config, "strict_contract", "OXEN_CONTRACT_STRICT"),
-        request_timeout=_number(
-            "--request-timeout",
-            _setting(config, "request_timeout", "OXEN_CONTRACT_REQUEST_TIMEOUT", "oxen_request_timeout"),
-            30.0,
-        ),
+        strict_contract=_flag(config, "strict_contract"),
+        request_timeout=_number("--request-timeout", _setting(config, "request_timeout"), 30.0),
         ledger_path=ledger_path,
         cassette_dir=cassette_dir,
-        contract_report=_report_path(_setting(config, "contract_report", "OXEN_CONTRACT_REPORT", None)),
-        allow_partial=_flag(config, "allow_partial", "OXEN_CONTRACT_ALLOW_PARTIAL"),
+        contract_report=_report_path(_setting(config, "contract_report")),
+        allow_partial=_flag(config, "allow_partial"),
         **_baseline_and_history(config),
         max_requests=(
             int(_number("--max-requests", raw_cap, 0, integer=True, minimum=1))
-            if (raw_cap := _setting(config, "max_requests", "OXEN_CONTRACT_MAX_REQUESTS", None)) is not None
+            if (raw_cap := _setting(config, "max_requests")) is not None
             else None
         ),
         clock_skew=_clock_skew(config),
+        **_draws(config, mode),
+        hub_label=_hub_label(config),
         ignored=ignored or (),
     )
 
 
+def _max_provisions(config: pytest.Config, free: bool) -> int:
+    """The deploy cap: an ini file may lower the default, never raise it (a committed file must not spend more)."""
+    default = LOCAL_MAX_PROVISIONS if free else DEFAULT_MAX_PROVISIONS
+    option = config.getoption("max_provisions", default=None)
+    env = _env("max_provisions")
+    if option not in (None, ""):
+        return int(_number("--max-provisions", option, default, integer=True))
+    if env is not None:
+        return int(_number(env[0], env[1], default, integer=True))
+    raw = _ini(config, "max_provisions")
+    cap = int(_number("oxen_max_provisions", raw, default, integer=True))
+    if raw is not None and cap > default:
+        raise pytest.UsageError(
+            f"oxen_max_provisions = {raw} in an ini file would raise the deploy cap above its default of {default}: a "
+            "committed file may only lower it. Raise it with --max-provisions N or OXEN_CONTRACT_MAX_PROVISIONS."
+        )
+    return cap
+
+
+def _draws(config: pytest.Config, mode: str) -> dict[str, Any]:
+    """--max-examples and --seed: a live run's draws. A replay (and a recording) draws what the cassettes hold."""
+    if mode != Mode.LIVE:
+        given = [
+            option
+            for name, option in (("max_examples", "--max-examples"), ("seed", "--seed"))
+            if config.getoption(name, default=None) not in (None, "")
+        ]
+        if given:
+            raise pytest.UsageError(
+                f"{' and '.join(given)}: a {mode} draws exactly the requests the cassettes hold, and these would draw "
+                "others; use them in a live run (--local-hub or --hub-url URL)"
+            )
+        # From the environment or an ini file they shape live runs only; a replay leaves them be, silently.
+        return {}
+    max_examples = int(
+        _number("--max-examples", _setting(config, "max_examples"), DEFAULT_MAX_EXAMPLES, integer=True, minimum=1)
+    )
+    raw_seed = _setting(config, "seed")
+    seed: int | None = getattr(config, "workerinput", {}).get(WORKER_SEED)
+    if seed is None and raw_seed is not None:
+        text = str(raw_seed).strip().lower()
+        if text == "random":
+            seed = secrets.randbits(32)
+        else:
+            try:
+                seed = int(text)
+            except ValueError:
+                raise pytest.UsageError(f"--seed expects a whole number or 'random'; got {raw_seed!r}") from None
+            if seed < 0:
+                raise pytest.UsageError(f"--seed expects a whole number from 0; got {raw_seed!r}")
+    return {"max_examples": max_examples, "seed": seed}
+
+
+def _hub_label(config: pytest.Config) -> str | None:
+    raw = _setting(config, "hub_label")
+    if raw is None:
+        return None
+    label = str(raw).strip()
+    if not label or not label.isprintable() or "://" in label or len(label) > 80:
+        raise pytest.UsageError(
+            "--hub-label expects a short name such as 'staging' (printable, no URL, at most 80 characters); "
+            f"got {raw!r}"
+        )
+    return label
+
+
+def mode_label(run: RunConfig) -> str:
+    """The run's mode in a few words, for the header, the summary line and the report: what answered it."""
+    if run.mode == Mode.REPLAY:
+        return "replay of the recorded cassettes"
+    hub = run.hub_label or ("the local reference hub" if run.local_hub else run.hub_url)
+    return f"recording from {hub}" if run.mode == Mode.RECORD else f"live against {hub}"
+
+
+def draws_label(run: RunConfig) -> str:
+    """The header's note on a live run's fuzzed draws: its seed, or that they are the same every run."""
+    if not run.live:
+        return ""
+    seed = f"seed {run.seed}" if run.seed is not None else "derandomized (no --seed)"
+    return f"; fuzzing {run.max_examples} examples per operation, {seed}"
+
+
 def _clock_skew(config: pytest.Config) -> float:
-    raw = _setting(config, "clock_skew", "OXEN_CONTRACT_CLOCK_SKEW", "oxen_clock_skew")
+    raw = _setting(config, "clock_skew")
     if raw is not None and str(raw).strip() in ("0", "0.0"):
         return 0.0  # no skew at all is a choice, not a mistake
     return _number("--clock-skew", raw, DEFAULT_CLOCK_SKEW)
 
 
-# What a replay leaves unused wherever it comes from: each would turn the run live, spend or delete.
-_LIVE_SETTINGS = (
-    ("hub_url", "--hub-url", "OXEN_HUB_URL", "oxen_hub_url"),
-    ("local_hub", "--local-hub", "OXEN_CONTRACT_LOCAL_HUB", None),
-    ("fine_tune", "--fine-tune", "OXEN_CONTRACT_FINE_TUNE", "oxen_fine_tune"),
-    ("disposable_models", "--disposable-model", "OXEN_CONTRACT_DISPOSABLE_MODELS", None),
-    ("namespace", "--namespace", "OXEN_CONTRACT_NAMESPACE", "oxen_namespace"),
-    ("ledger", "--ledger", "OXEN_CONTRACT_LEDGER", "oxen_ledger"),
-    (None, None, "OXEN_API_KEY", None),
-    (None, None, "OXEN_API_KEY_OTHER", None),
-)
-
-
 def _replay_ignores(config: pytest.Config) -> tuple[str, ...]:
-    """What an explicit --replay leaves unused (ini files, pyproject, environment); a usage error for options given."""
+    """What an explicit --replay leaves unused (ini files, pyproject, environment); a usage error for options given.
+
+    Those are the settings that would turn the run live, spend or delete (``Setting.arms``).
+    """
+    arming = [setting for setting in SETTINGS if setting.arms]
     given = [
-        option
-        for dest, option, _, _ in _LIVE_SETTINGS
-        if dest and option and config.getoption(dest, default=None) not in (None, False, [], "")
+        setting.option
+        for setting in arming
+        if setting.option and config.getoption(setting.name, default=None) not in (None, False, [], "")
     ]
     if given:
         raise pytest.UsageError(f"--replay replays the cassettes: drop {', '.join(given)}")
@@ -421,9 +526,8 @@ def _replay_ignores(config: pytest.Config) -> tuple[str, ...]:
         raise pytest.UsageError(f"--replay replays the cassettes: drop --record-mode={record_mode}")
     ignored = []
     source = Path(str(config.inipath)).name if config.inipath else "the ini file"
-    for _, _, env, ini in _LIVE_SETTINGS:
-        if os.environ.get(env, "").strip():
-            ignored.append(f"{env} (environment)")
-        if ini and config.getini(ini) not in (None, [], ""):
-            ignored.append(f"{ini} ({source})")
+    for setting in arming:
+        ignored += [f"{variable} (environment)" for variable in setting.envs if os.environ.get(variable, "").strip()]
+        if setting.ini and config.getini(setting.ini) not in (None, [], ""):
+            ignored.append(f"{setting.ini} ({source})")
     return tuple(ignored)

@@ -12,6 +12,7 @@ closes their objects.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
-__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "load_contract"]
+__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "contract_digest", "load_contract"]
 
 SCHEMA_FILES = (
     "model.schema.json",
@@ -107,6 +108,20 @@ def _contract_dir() -> Path:
     raise ContractNotFound(f"contracts/ not found beside {here}; reinstall the package (pip install -e .)")
 
 
+@cache
+def contract_digest() -> str:
+    """Which contract a run checked: sha256 over the files of contracts/, one after another in sorted order of name.
+
+    In a checkout, ``cat $(LC_ALL=C ls -d contracts/* | sort) | sha256sum`` gives the same; the wheel carries the same
+    files, so an installed run names the digest of the checkout it was built from.
+    """
+    folder = _contract_dir()
+    digest = hashlib.sha256()
+    for path in sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).as_posix()):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _escape(token: object) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
@@ -165,6 +180,34 @@ class Contract:
     def openapi(self) -> dict[str, Any]:
         document: dict[str, Any] = yaml.safe_load(self.openapi_path.read_text(encoding="utf-8"))
         return document
+
+    def schema_files_by_operation(self) -> dict[str, frozenset[str]]:
+        """OperationId -> the schema files its documented answers are checked against, cross-file $refs followed.
+
+        The report's grid uses it to mark where a schema clause cannot apply (a deploy answer's clause under
+        listModels); ``strict.schema.json`` closes every default schema, so it goes wherever one of them does.
+        """
+        document = self.openapi()
+        responses = document.get("components", {}).get("responses", {})
+
+        def files(node: Any) -> set[str]:
+            found: set[str] = set()
+            for ref in _refs(node):
+                if ref.startswith("#/components/responses/"):
+                    found |= files(responses.get(ref.rsplit("/", 1)[1], {}))
+                elif ref.split("#")[0] in self.documents:
+                    found |= _reached(self.documents, ref.split("#")[0])
+            return found
+
+        operations: dict[str, frozenset[str]] = {}
+        for item in document.get("paths", {}).values():
+            for operation in item.values() if isinstance(item, dict) else ():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    reached = files(operation.get("responses", {}))
+                    if reached - {"error.schema.json"}:
+                        reached.add("strict.schema.json")
+                    operations[operation["operationId"]] = frozenset(reached)
+        return operations
 
     def rules(self) -> dict[str, str]:
         """Clause -> the rule in words, from the tables of SOURCES.md (schema clauses and the suite's own rules)."""
@@ -258,6 +301,31 @@ class Contract:
 def _validator(contract: Contract, uri: str) -> Validator:
     validator: Validator = Draft202012Validator({"$ref": uri}, registry=contract.registry)
     return validator
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every $ref value in a document, at any depth."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _reached(documents: dict[str, dict[str, Any]], name: str) -> set[str]:
+    """The schema file ``name`` and every file its $refs reach."""
+    found: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in found or current not in documents:
+            continue
+        found.add(current)
+        todo += [ref.split("#")[0] for ref in _refs(documents[current]) if not ref.startswith("#")]
+    return found
 
 
 @cache

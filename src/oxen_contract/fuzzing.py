@@ -30,12 +30,14 @@ from . import checks as our_checks
 from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
 from .contracts import Contract
 from .exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
+from .settings import DEFAULT_MAX_EXAMPLES
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
 
 MODELS_OPERATIONS = r"^/api/ai/models"
-MAX_EXAMPLES = 12
+# The default of --max-examples: what every run draws unless asked for more, and what replays hold.
+MAX_EXAMPLES = DEFAULT_MAX_EXAMPLES
 
 # Ids the fuzzer must not aim at: paths that are other operations (`search`, and [S]'s `favorites`, `featured`)
 # and dot segments that proxies may normalise into another path.
@@ -55,10 +57,17 @@ def _usable(model_id: object) -> bool:
     return isinstance(model_id, str) and unquote(model_id).strip() not in _RESERVED_IDS
 
 
-def hub_schema_for(contract: Contract, hub_url: str, pool: IdPool, *, max_examples: int = MAX_EXAMPLES) -> Any:
-    """The models operations of openapi.yaml, bound to the hub, generating deterministically."""
+def hub_schema_for(
+    contract: Contract, hub_url: str, pool: IdPool, *, max_examples: int = MAX_EXAMPLES, seed: int | None = None
+) -> Any:
+    """The models operations of openapi.yaml, bound to the hub, generating deterministically.
+
+    Without ``seed`` the draws are derandomized (the same every run: what the cassettes were recorded with); with one
+    (``--seed``, live runs only) schemathesis seeds each operation's draws from it, so the seed replays them.
+    """
     config = SchemathesisConfig.from_dict(
         {
+            **({"seed": seed} if seed is not None else {}),
             "base-url": hub_url,
             "generation": {
                 "mode": "all",

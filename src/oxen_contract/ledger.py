@@ -21,7 +21,6 @@ shape is never guessed at: it is kept, and reported with its line number for a p
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -29,7 +28,9 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from filelock import FileLock, Timeout
 
 __all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Outstanding", "Unreadable"]
 
@@ -95,35 +96,45 @@ class Ledger:
     path: Path
     hub_url: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    _lock: IO[str] | None = None
+    _lock: FileLock | None = None
 
     @property
     def lock_path(self) -> Path:
         return self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def holder_path(self) -> Path:
+        # Who holds the lock, for the message a second run gets: beside the lock file, which is filelock's alone.
+        return self.path.with_name(self.path.name + ".holder")
 
     def acquire(self) -> None:
         """Take the run's exclusive lock; LedgerBusy if another live run holds it, LedgerUnusable if it cannot be."""
         self._check_usable()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = self.lock_path.open("a+", encoding="utf-8")
         except OSError as error:
             raise LedgerUnusable(f"--ledger {self.path}: cannot hold the ledger there ({error.strerror})") from None
+        # filelock rather than fcntl.flock: the same exclusive lock on every platform (flock is POSIX only), held by
+        # the open file, so a crashed run's lock goes with its process.
+        lock = FileLock(self.lock_path, timeout=0)
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another run"
-            handle.close()
+            lock.acquire()
+        except Timeout:
+            try:
+                holder = self.holder_path.read_text(encoding="utf-8").strip()
+            except OSError:
+                holder = ""
             raise LedgerBusy(
-                f"the ledger {self.path} is in use by {holder}: two runs against one ledger would delete each "
-                "other's models. Wait for that run to end, or give this one its own --ledger PATH (and namespace)."
+                f"the ledger {self.path} is in use by {holder or 'another run'}: two runs against one ledger would "
+                "delete each other's models. Wait for that run to end, or give this one its own --ledger PATH (and "
+                "namespace)."
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"run {self.run_id} (pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')})\n")
-        handle.flush()
-        self._lock = handle
+        except OSError as error:
+            raise LedgerUnusable(f"--ledger {self.path}: cannot hold the ledger there ({error.strerror})") from None
+        self.holder_path.write_text(
+            f"run {self.run_id} (pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')})\n", encoding="utf-8"
+        )
+        self._lock = lock
 
     def _check_usable(self) -> None:
         """Refuse, before the run, a path that can never hold the ledger: a run must not fail at its first deploy."""
@@ -144,8 +155,8 @@ class Ledger:
 
     def release(self) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-            self._lock.close()
+            self.holder_path.unlink(missing_ok=True)
+            self._lock.release()
             self._lock = None
 
     def record(self, event: str, **fields: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from .activation import activate_suite
-from .config import Mode, resolve
+from .config import WORKER_SEED, Mode, draws_label, mode_label, resolve
 from .fixtures import *  # noqa: F403 - pytest finds a plugin's fixtures among its module's names
 from .options import MARKERS, SUITE_OPTIONS, add_options
 from .run_recorder import RunRecorder, finish, judge_report
@@ -72,6 +72,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(RUN_CONFIG, None)
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if run is not None and run.hub_label and run.live and run.hub_url and xmlpath:
+        # The JUnit XML is published (an artifact, check annotations): with --hub-label it names no hub URL either.
+        from .report import scrub_hub_url
+
+        scrub_hub_url(Path(xmlpath), run.hub_url)
     ledger = config.stash.get(LEDGER_HELD, None)
     if ledger is not None:
         ledger.release()
@@ -90,9 +97,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if SUITE_ACTIVE not in config.stash:
         return None  # said at the end instead, if the suite runs at all
     run = config.stash[RUN_CONFIG]
-    where = "cassettes " + str(run.cassette_dir) if run.mode == Mode.REPLAY else (run.hub_url or "local reference hub")
+    where = f" ({run.cassette_dir})" if run.mode == Mode.REPLAY else ""
     variant = "strict" if run.strict_contract else "default"
-    return f"oxen-contract: {run.mode} against {where}; contract variant {variant}"
+    return f"oxen-contract: {mode_label(run)}{where}; contract variant {variant}{draws_label(run)}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -125,6 +132,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     found = config.stash.get(VERDICT, None)
     if found is not None:
         colour = {"contract held": "green", "partial pass": "yellow"}.get(found.outcome, "red")
-        terminalreporter.write_line(
-            f"[oxen-contract] {found.summary} (exit status {found.exit_status})", **{colour: True, "bold": True}
-        )
+        # The mode is in the summary line too: it is the line people paste, and a replay's green is not a hub's. The
+        # line still ends "(exit status N)": the self-check reads it so.
+        mode = mode_label(config.stash[RUN_CONFIG])
+        line = f"[oxen-contract] {found.summary} [{mode}] (exit status {found.exit_status})"
+        terminalreporter.write_line(line, **{colour: True, "bold": True})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # xdist workers parse the command line anew: the seed --seed random drew here is the one they all draw with.
+    run = node.config.stash.get(RUN_CONFIG, None)
+    if run is not None and run.seed is not None:
+        node.workerinput[WORKER_SEED] = run.seed

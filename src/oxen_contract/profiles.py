@@ -1,26 +1,37 @@
-"""Hypothesis profiles for the suite, chosen with HYPOTHESIS_PROFILE (default ``replay``)."""
+"""The Hypothesis profile the suite runs under, chosen with HYPOTHESIS_PROFILE (default ``replay``).
+
+``replay`` is derandomized and keeps no example database, so that every run sends the requests the cassettes were
+recorded with and a run writes nothing of Hypothesis's beside the caller's files. It is the only profile: the suite's
+fuzzing volume and draws are its own settings (``--max-examples``, ``--seed``), which schemathesis applies per
+operation, and the delete lifecycle machine sets its own; a profile's ``max_examples`` reached none of them (the
+``ci`` and ``dev`` profiles that set it did nothing, and are gone).
+"""
 
 from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, settings
+import pytest
+from hypothesis import settings
+from hypothesis.errors import InvalidArgument
 
-__all__ = ["load_profile", "register_profiles"]
+__all__ = ["DEFAULT", "load_profile", "register_profiles"]
 
 DEFAULT = "replay"
 
 
 def register_profiles() -> None:
-    # replay: derandomized and without an example database, so that every run sends the same requests as the run
-    # that recorded the cassettes.
-    settings.register_profile("replay", derandomize=True, database=None, deadline=None)
-    # ci: more examples, still reproducible from the printed seed.
-    settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    settings.register_profile("dev", max_examples=20, deadline=None)
+    settings.register_profile(DEFAULT, derandomize=True, database=None, deadline=None)
 
 
 def load_profile() -> None:
-    """Register the profiles and load the one HYPOTHESIS_PROFILE names (``replay`` by default)."""
+    """Register the profile and load the one HYPOTHESIS_PROFILE names (``replay`` by default)."""
     register_profiles()
-    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", DEFAULT))
+    name = os.environ.get("HYPOTHESIS_PROFILE", DEFAULT)
+    try:
+        settings.load_profile(name)
+    except InvalidArgument:
+        raise pytest.UsageError(
+            f"HYPOTHESIS_PROFILE={name} names no Hypothesis profile: the suite registers {DEFAULT!r} (its draws are "
+            "set with --max-examples and --seed)"
+        ) from None

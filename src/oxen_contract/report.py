@@ -1,7 +1,11 @@
-"""The run's report (``--contract-report``): Markdown or HTML, and its JSON twin, from the tally and the verdict.
+"""The run's report (``--contract-report``): one report model, written as JSON and rendered to Markdown or HTML.
 
-It says what the run checked (coverage, clauses), what broke (each failure with its curl line), what is worth a look
-(lenient inputs, warnings, drift, leaks) and, given a baseline, what changed since. Failure text is ``text.py``'s.
+It says which contract was checked (the digest of ``contracts/`` and the package's version), what the run checked
+(coverage, clauses), what broke (each failure with its curl line), what is worth a look (warnings, lenient inputs,
+drift, leaks, unsettled deploys) and, given a baseline, what changed since. ``html_report.py`` renders the model
+through one template per format, so no section exists in one and not the other. In a GitHub Actions step the Markdown
+also goes to the step summary, shortened to fit its size limit. With ``--hub-label`` the hub's URL appears nowhere in
+what the run publishes: the label names the hub, and curl lines read the URL from ``$OXEN_CONTRACT_HUB_URL``.
 """
 
 from __future__ import annotations
@@ -12,13 +16,36 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .baseline import changes_sentence, changes_since, render_changes_markdown
-from .html_report import render_html
+from .baseline import changes_sentence, changes_since
+from .html_report import render_html, render_markdown
 
 if TYPE_CHECKING:
     from .tally import Tally
 
-__all__ = ["write_contract_report"]
+__all__ = ["STEP_SUMMARY_LIMIT", "hide_hub_url", "scrub_hub_url", "step_summary", "write_contract_report"]
+
+# GitHub refuses a step summary over 1 MiB (and shows none of it); the report keeps a margin for other steps' lines.
+STEP_SUMMARY_LIMIT = 1024 * 1024 - 64 * 1024
+# What a hidden hub URL reads as in curl lines: the scheme's variable, which a reader sets to run them.
+HUB_URL_PLACEHOLDER = "$OXEN_CONTRACT_HUB_URL"
+
+
+def hide_hub_url(value: Any, url: str) -> Any:
+    """``value`` (JSON data) with every occurrence of the hub's URL replaced by the placeholder variable."""
+    if isinstance(value, str):
+        return value.replace(url, HUB_URL_PLACEHOLDER)
+    if isinstance(value, list):
+        return [hide_hub_url(item, url) for item in value]
+    if isinstance(value, dict):
+        return {hide_hub_url(key, url): hide_hub_url(item, url) for key, item in value.items()}
+    return value
+
+
+def _contract() -> dict[str, str]:
+    from . import __version__
+    from .contracts import contract_digest
+
+    return {"digest": contract_digest(), "version": __version__}
 
 
 def write_contract_report(
@@ -29,11 +56,13 @@ def write_contract_report(
     *,
     baseline: dict[str, Any] | None = None,
     history: Sequence[dict[str, Any]] = (),
+    hub_label: str | None = None,
 ) -> tuple[tuple[Path, Path], str | None]:
     """Write the run's report at ``path`` (Markdown, or HTML for ``.html``) and as JSON beside it.
 
     With ``baseline`` (an earlier run's JSON report), the report opens with what is new since it; the sentence that
     says so is returned. With ``$GITHUB_STEP_SUMMARY`` set (a GitHub Actions step), the Markdown goes there too.
+    With ``hub_label``, the label names the hub and its URL (``meta["hub"]``) is in none of the files.
     """
     drift = {
         "unknown_fields": {
@@ -52,8 +81,9 @@ def write_contract_report(
         clause: {"rule": rule, "checked": tally.checked.get(clause, 0), "broken": tally.broken.get(clause, 0)}
         for clause, rule in tally.contract.rules().items()
     }
-    data = {
+    data: dict[str, Any] = {
         **meta,
+        "contract": _contract(),
         "coverage": tally.answers_by_operation(),
         "clauses": clauses,
         "failures": tally.failures,
@@ -61,163 +91,51 @@ def write_contract_report(
         "warnings": tally.warnings,
         "drift": drift,
     }
+    url = str(meta.get("hub") or "")
+    if hub_label and url.startswith(("http://", "https://")):
+        data = hide_hub_url(data, url)
+        data["hub"] = f"{hub_label} (URL withheld: {HUB_URL_PLACEHOLDER})"
     changes = changes_since(data, baseline) if baseline is not None else None
     if changes is not None:
         data["changes"] = changes
     path.parent.mkdir(parents=True, exist_ok=True)
     twin = path.with_suffix(".json")
     twin.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    markdown = _markdown(data, changes)
     if path.suffix.lower() in (".html", ".htm"):
         path.write_text(render_html(data, history, changes), encoding="utf-8")
     else:
-        path.write_text(markdown, encoding="utf-8")
+        path.write_text(render_markdown(data, history, changes), encoding="utf-8")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as file:
-            file.write(markdown + "\n")
+            file.write(step_summary(data, history, changes) + "\n")
     return (path, twin), (changes_sentence(changes) if changes is not None else None)
 
 
-def _coverage(data: dict[str, Any]) -> list[str]:
-    lines = ["## Coverage", "", "Answers checked, per operation and status.", ""]
-    coverage = data.get("coverage") or {}
-    lines += ["| operation | answers checked (status × count) |", "|---|---|"]
-    for operation, statuses in sorted(coverage.items()):
-        shown = ", ".join(f"{status} × {count}" for status, count in sorted(statuses.items(), key=lambda i: int(i[0])))
-        lines.append(f"| {operation} | {shown} |")
-    if not coverage:
-        lines.append("| (none) | |")
-    tests = data.get("tests")
-    if tests:
-        lines += [
-            "",
-            f"Tests: {tests['passed']} passed, {tests['failed']} failed, {tests['setup_errors']} setup error(s), "
-            f"{tests['skipped']} skipped.",
-        ]
-        for reason, count in tests["skip_reasons"].items():
-            lines.append(f"- skipped {count} × : {_cell(reason)}")
-    return [*lines, ""]
+def step_summary(
+    data: dict[str, Any], history: Sequence[dict[str, Any]] = (), changes: dict[str, Any] | None = None
+) -> str:
+    """The Markdown for GitHub's step summary: whole if it fits under STEP_SUMMARY_LIMIT, else shortened to fit.
+
+    Shortened, it leaves out the clause grid, the drift value tables and all but the first failures, and says so;
+    should that still not fit (a hub answering megabytes of drift), it is cut at the limit with a line saying where.
+    """
+    whole = render_markdown(data, history, changes)
+    if len(whole.encode("utf-8")) <= STEP_SUMMARY_LIMIT:
+        return whole
+    short = render_markdown(data, history, changes, compact=True)
+    if len(short.encode("utf-8")) <= STEP_SUMMARY_LIMIT:
+        return short
+    note = "\n\n*Cut here to fit the step summary's size limit: the whole report is in the run's artifact.*\n"
+    budget = STEP_SUMMARY_LIMIT - len(note.encode("utf-8"))
+    return short.encode("utf-8")[:budget].decode("utf-8", errors="ignore") + note
 
 
-def _cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown(data: dict[str, Any], changes: dict[str, Any] | None = None) -> str:
-    failures = data["failures"]
-    broken = sum(1 for entry in data["clauses"].values() if entry["broken"])
-    lines = [
-        "# Contract report: Oxen hub models API",
-        "",
-        f"**{data['outcome']}** (exit status {data.get('exit_status', '?')}): {len(failures)} failure(s) over "
-        f"{broken} clause(s)",
-        "",
-        *([f"> {data['summary']}", ""] if data.get("summary") else []),
-        *([*render_changes_markdown(changes), ""] if changes is not None else []),
-        "| | |",
-        "|---|---|",
-        *(f"| {key} | {_cell(data[key])} |" for key in ("mode", "hub", "variant", "duration_s", "started", "versions")),
-        "",
-        *_coverage(data),
-        "## Failures",
-        "",
-    ]
-    if not failures:
-        lines.append("None.")
-    for number, failure in enumerate(failures, 1):
-        lines += [
-            f"### {number}. `{failure['clause']}` in {failure['operation']}",
-            "",
-            f"- rule: {failure['rule']}",
-            f"- request: `{failure['method']} {failure['path']}`"
-            + (f", id `{failure['model_id']}`" if failure["model_id"] else ""),
-            f"- status: {failure['status']}",
-            f"- expected{' at ' + failure['at'] if failure['at'] else ''}: `{_cell(failure['expected'])}`",
-            f"- actual: `{_cell(failure['actual'])}`",
-            "",
-            "```sh",
-            failure["curl"],
-            "```",
-            "",
-        ]
-    lenient = data["lenient_inputs"]
-    verdict_of_lenient = "fails the run (--strict-contract)" if lenient["fails_the_run"] else "a warning"
-    lines += [
-        "",
-        "## Lenient inputs",
-        "",
-        "Requests no source says a hub must refuse (an unknown enum value, a missing required parameter), which the "
-        f"hub accepted; {verdict_of_lenient}.",
-        "",
-    ]
-    if not lenient["entries"]:
-        lines.append("None.")
-    for entry in lenient["entries"]:
-        lines += [
-            f"- {entry['operation']}: `{entry['method']} {_cell(entry['path'])}` answered {entry['status']} "
-            f"(`{entry['clause']}`)",
-            f"  `{_cell(entry['curl'])}`",
-        ]
-    warnings = data.get("warnings") or []
-    lines += [
-        "",
-        "## Warnings",
-        "",
-        f"What a careful hub would do where the documentation is silent, and this one did not; {verdict_of_lenient}.",
-        "",
-    ]
-    if not warnings:
-        lines.append("None.")
-    for entry in warnings:
-        lines += [
-            f"- `{entry['clause']}` in {entry['operation']}: `{entry['method']} {_cell(entry['path'])}`: expected "
-            f"{_cell(entry['expected'])}; actual `{_cell(entry['actual'])}`",
-            f"  `{_cell(entry['curl'])}`",
-        ]
-    leaks = data.get("leaks") or []
-    lines += ["", "## Leaks", "", "Models the run made that were still on the hub at its end.", ""]
-    if not leaks:
-        lines.append("None.")
-    for leak in leaks:
-        if leak["deleted"]:
-            lines.append(f"- `{leak['model_id']}`: deleted at cleanup ({leak['detail']})")
-        else:
-            lines.append(f"- **`{leak['model_id']}` is still on the hub** ({leak['detail']}); delete it with:")
-            lines += ["", "  ```sh", f"  {leak['curl']}", "  ```"]
-    unsettled = data.get("unsettled") or []
-    lines += ["", "## Unsettled deploys", ""]
-    lines += ["Deploys whose model the run could neither prove its own nor rule out: nothing was deleted for them; a "]
-    lines[-1] += "person should look."
-    lines.append("")
-    if not unsettled:
-        lines.append("None.")
-    for entry in unsettled:
-        named = ", ".join(f"`{c['id']}` (created {c['created']!r})" for c in entry.get("candidates", []))
-        lines.append(
-            f"- {_cell(entry['deploy'])}: {_cell(entry['detail'])}" + (f"; candidates: {named}" if named else "")
-        )
-    lines += ["", "## Clauses", "", "| clause | rule | checked | broken |", "|---|---|---|---|"]
-    for clause, entry in data["clauses"].items():
-        mark = "**" if entry["broken"] else ""
-        lines.append(f"| `{clause}` | {_cell(entry['rule'])} | {entry['checked']} | {mark}{entry['broken']}{mark} |")
-    drift = data["drift"]
-    verdict = "fails the run (--strict-contract)" if drift["fails_the_run"] else "a warning"
-    lines += ["", "## Drift", "", f"What the hub answers that the contract does not name; {verdict}.", ""]
-    lines += ["### Fields the contract does not name", "", "| field | seen | example model ids |", "|---|---|---|"]
-    for name, seen in drift["unknown_fields"].items():
-        lines.append(f"| `{name}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
-    if not drift["unknown_fields"]:
-        lines.append("| (none) | | |")
-    lines += ["", "### Documented fields never seen (`rule:documented-fields-keep-coming`)", ""]
-    lines.append(
-        "Fields the contract names that no model answer of this run carried (with a value): a field that stopped "
-        "coming, or one this hub never sends."
-    )
-    lines += ["", ", ".join(f"`{name}`" for name in drift["vanished_fields"]) or "None.", ""]
-    lines += ["", "### Values seen in open string fields", "", "| field | value | seen | example model ids |"]
-    lines.append("|---|---|---|---|")
-    for label, values in drift["open_values"].items():
-        for value, seen in values.items():
-            lines.append(f"| `{label}` | `{_cell(value)}` | {seen['count']} | {_cell(', '.join(seen['examples']))} |")
-    return "\n".join(lines) + "\n"
+def scrub_hub_url(path: Path, url: str) -> None:
+    """Hide the hub's URL in a file the run published (the JUnit XML), as the report hides it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if url in text:
+        path.write_text(text.replace(url, HUB_URL_PLACEHOLDER), encoding="utf-8")

@@ -321,6 +321,7 @@ def _write_report(config: pytest.Config, run: Any, found: Verdict) -> None:
         run.strict_contract,
         baseline=run.baseline,
         history=run.history,
+        hub_label=run.hub_label,
     )
     notes = config.stash[SESSION_NOTES]
     notes.extend(f"history: skipped {line}" for line in run.history_skipped)

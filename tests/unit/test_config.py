@@ -7,6 +7,7 @@ own, so the project's ini and the caller's ``OXEN_*`` environment play no part.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,3 +171,95 @@ def test_fine_tune_given_twice_deploys_the_shared_model_from_the_first_and_delet
             "https://hub.test",
             env={"OXEN_API_KEY": SECRET, "OXEN_CONTRACT_FINE_TUNE": "a/r/x,a/r/y,a/r/z"},
         )
+
+
+def test_an_older_environment_name_still_works_and_the_current_one_wins_when_both_agree(resolved: Resolve) -> None:
+    assert resolved(env={"OXEN_HUB_URL": "https://old.test", "OXEN_API_KEY": SECRET}).hub_url == "https://old.test"
+    both = {"OXEN_HUB_URL": "https://hub.test", "OXEN_CONTRACT_HUB_URL": "https://hub.test", "OXEN_API_KEY": SECRET}
+    assert resolved(env=both).hub_url == "https://hub.test"
+
+
+def test_the_older_plural_name_of_the_disposable_models_variable_still_works(resolved: Resolve) -> None:
+    env = {"OXEN_CONTRACT_DISPOSABLE_MODELS": "a:b/c,a:b/d", "OXEN_CONTRACT_NAMESPACE": "a", "OXEN_API_KEY": SECRET}
+    assert resolved("--hub-url", "https://hub.test", env=env).disposable_models == ("a:b/c", "a:b/d")
+
+
+def test_the_current_and_the_older_environment_name_disagreeing_is_a_usage_error(resolved: Resolve) -> None:
+    env = {"OXEN_HUB_URL": "https://old.test", "OXEN_CONTRACT_HUB_URL": "https://new.test", "OXEN_API_KEY": SECRET}
+    with pytest.raises(pytest.UsageError, match="OXEN_CONTRACT_HUB_URL and OXEN_HUB_URL are both set and disagree"):
+        resolved(env=env)
+
+
+def test_every_setting_with_an_ini_key_can_live_in_an_ini_file(resolved: Resolve, tmp_path: Path) -> None:
+    ini = "\n".join(
+        [
+            "oxen_local_hub = true",
+            "oxen_strict_contract = yes",
+            "oxen_allow_partial = 1",
+            "oxen_max_requests = 500",
+            "oxen_max_examples = 40",
+            "oxen_seed = 9",
+            "oxen_hub_label = laptop",
+            f"oxen_contract_report = {tmp_path / 'r.md'}",
+        ]
+    )
+    run = resolved(ini=ini)
+    assert (run.local_hub, run.strict_contract, run.allow_partial) == (True, True, True)
+    assert (run.max_requests, run.max_examples, run.seed, run.hub_label) == (500, 40, 9, "laptop")
+    assert run.contract_report == tmp_path / "r.md"
+
+
+def test_an_ini_file_may_lower_the_deploy_cap_but_never_raise_it(resolved: Resolve) -> None:
+    live = ("--hub-url", "https://hub.test", "--fine-tune", "a/b/c")
+    assert resolved(*live, ini="oxen_max_provisions = 1", env={"OXEN_API_KEY": SECRET}).max_provisions == 1
+    with pytest.raises(pytest.UsageError, match="may only lower it"):
+        resolved(*live, ini="oxen_max_provisions = 9", env={"OXEN_API_KEY": SECRET})
+    # The command line and the environment may raise it.
+    assert resolved(*live, "--max-provisions", "9", env={"OXEN_API_KEY": SECRET}).max_provisions == 9
+    assert resolved(*live, env={"OXEN_API_KEY": SECRET, "OXEN_CONTRACT_MAX_PROVISIONS": "9"}).max_provisions == 9
+
+
+def test_an_ini_file_cannot_allow_protection_probes_or_name_models_to_delete(resolved: Resolve) -> None:
+    # Neither has an ini key: pytest ignores the lines (and --strict-config refuses them).
+    run = resolved("--local-hub", ini="oxen_allow_protection_probes = 1\noxen_disposable_model = x")
+    assert not run.allow_protection_probes and run.disposable_models == ()
+
+
+def test_seed_and_max_examples_shape_a_live_run_s_draws(resolved: Resolve) -> None:
+    run = resolved("--local-hub", "--seed", "42", "--max-examples", "30")
+    assert (run.seed, run.max_examples) == (42, 30)
+    drawn = resolved("--local-hub", "--seed", "random").seed
+    assert isinstance(drawn, int) and drawn >= 0
+    assert resolved("--local-hub").seed is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--seed", "5"), "a replay draws exactly the requests the cassettes hold"),
+        (("--max-examples", "50"), "a replay draws exactly the requests the cassettes hold"),
+        (("--local-hub", "--seed", "five"), "--seed expects a whole number or 'random'; got 'five'"),
+        (("--local-hub", "--max-examples", "0"), "--max-examples must be at least 1"),
+        (("--local-hub", "--hub-label", "https://staging.test"), "--hub-label expects a short name"),
+    ],
+    ids=["seed-in-replay", "max-examples-in-replay", "seed-not-a-number", "no-examples", "label-is-a-url"],
+)
+def test_bad_draws_or_label_are_usage_errors(resolved: Resolve, args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(pytest.UsageError, match=re.escape(message)):
+        resolved(*args)
+
+
+def test_a_replay_ignores_a_seed_from_the_environment_or_an_ini_file(resolved: Resolve) -> None:
+    run = resolved(ini="oxen_seed = 3", env={"OXEN_CONTRACT_MAX_EXAMPLES": "99"})
+    assert (run.mode, run.seed, run.max_examples) == (Mode.REPLAY, None, 12)
+
+
+def test_the_mode_is_named_in_words(resolved: Resolve) -> None:
+    from oxen_contract.config import mode_label
+
+    assert mode_label(resolved()) == "replay of the recorded cassettes"
+    assert mode_label(resolved("--local-hub")) == "live against the local reference hub"
+    live = resolved("--hub-url", "https://hub.test", env={"OXEN_API_KEY": SECRET})
+    assert mode_label(live) == "live against https://hub.test"
+    labelled = resolved("--hub-url", "https://hub.test", "--hub-label", "staging", env={"OXEN_API_KEY": SECRET})
+    assert mode_label(labelled) == "live against staging"

@@ -128,7 +128,8 @@ def test_the_page_renders_from_three_saved_runs_as_well_formed_html_with_valid_s
     assert "count per run" in texts and any(text.startswith("run, by date started") for text in texts)
     assert {"2026-11-27", "2026-11-28", "2026-11-29"} <= set(texts)
     # One point per run for each series, plus each series' legend marker.
-    assert len(chart.findall("circle")) == 3 + 1 and len(chart.findall("rect")) == 1 + 3 + 1
+    assert len(chart.findall("{http://www.w3.org/2000/svg}circle") or chart.findall("circle")) == 3 + 1
+    assert len(chart.findall("rect")) == 1 + 3 + 1
     assert "svg" in parsed.tags and "table" in parsed.tags
 
 
@@ -145,7 +146,8 @@ def test_the_grid_is_red_where_a_failure_of_the_operation_names_the_clause(runs:
     assert _grid_cell(parsed, CREATED, "retrieveModel") == "cell held"
     assert _grid_cell(parsed, GONE, "retrieveModel") == "cell broken"
     assert _grid_cell(parsed, GONE, "deleteModel") == "cell held"
-    assert _grid_cell(parsed, DEPLOY, "deleteModel") == "cell unchecked"
+    # A deploy answer's clause is not about the delete operation: "–", not a grey "unchecked" that reads as a gap.
+    assert _grid_cell(parsed, DEPLOY, "deleteModel") == "cell na"
     # Rows with a failure come first.
     assert parsed.grid_rows[0][0][1].startswith(CREATED) and parsed.grid_rows[1][0][1].startswith(GONE)
 
@@ -165,7 +167,7 @@ def test_an_operation_without_an_answer_checked_is_grey_not_green() -> None:
 def test_a_script_in_a_path_drift_value_or_leak_is_escaped(runs: list[dict[str, Any]]) -> None:
     page = render_html(runs[-1], runs[:-1], changes_since(runs[-1], runs[-2]))
     assert "<script" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     assert "script" not in _parse(page).tags
 
 
@@ -193,9 +195,84 @@ def test_no_history_draws_no_chart_and_a_clean_run_says_none(runs: list[dict[str
     page = render_html(runs[0])
     assert "<svg" not in page
     _parse(page)
-    assert page.count('<p class="none">None.</p>') == 3  # failures, leaks and unsettled deploys
+    # Failures, vanished fields, leaks and unsettled deploys say so in a paragraph; the empty tables in a cell.
+    assert page.count('<p class="none">None.</p>') == 4
 
 
 def test_the_chart_counts_this_run_once_when_the_history_holds_it_too(runs: list[dict[str, Any]]) -> None:
     svg = re.findall(r"<svg\b.*?</svg>", render_html(runs[-1], runs), flags=re.DOTALL)[0]
     assert len(ET.fromstring(svg).findall("circle")) == 3 + 1
+
+
+# Measures, in the rendered page, the contrast of every element's own text against the background it is drawn on
+# (WCAG 2.x relative luminance), and writes what falls short of AA into the body's data-contrast attribute.
+_CONTRAST_PROBE = """<script>
+function rgb(text) { const m = text.match(/[\\d.]+/g); return m ? m.map(Number) : [0, 0, 0, 0]; }
+function lum(c) {
+  const [r, g, b] = c.slice(0, 3).map(v => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c;
+  }
+  return [255, 255, 255];
+}
+const found = [];
+let measured = 0;
+for (const el of document.querySelectorAll("body *")) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const style = getComputedStyle(el);
+  const svg = el instanceof SVGElement;
+  const fg = rgb(svg ? style.fill : style.color);
+  const bg = svg ? [255, 255, 255] : background(el);
+  const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+  const ratio = (a + 0.05) / (b + 0.05);
+  const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+  const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+  measured += 1;
+  if (ratio < needed) found.push(el.tagName + "." + (el.getAttribute("class") || "") + ": " + ratio.toFixed(2));
+}
+document.body.setAttribute("data-contrast", JSON.stringify({measured, found}));
+</script>"""
+
+
+def _browser() -> str | None:
+    import shutil
+
+    for name in ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome", "firefox"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def test_the_page_s_text_meets_wcag_aa_contrast_in_a_real_browser(runs: list[dict[str, Any]], tmp_path: Path) -> None:
+    import html
+    import subprocess
+
+    browser = _browser()
+    if browser is None:
+        pytest.skip("no headless browser installed (apt-get install chromium-headless-shell, or chromium or firefox)")
+    page = render_html(runs[-1], runs[:-1], changes_since(runs[-1], runs[-2]))
+    probe = tmp_path / "report.html"
+    probe.write_text(page.replace("</body>", _CONTRAST_PROBE + "</body>"), encoding="utf-8")
+    if "firefox" in Path(browser).name:
+        pytest.skip("firefox has no --dump-dom: the probe needs a Chromium")
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r'data-contrast="([^"]*)"', result.stdout)
+    assert found, result.stderr[-2000:]
+    measured = json.loads(html.unescape(found[1]))
+    # Every section's text was measured: headings, tables, the grid's cells, the chart's labels.
+    assert measured["measured"] > 200
+    assert measured["found"] == [], measured["found"]

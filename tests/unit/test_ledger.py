@@ -123,3 +123,33 @@ def test_a_path_that_cannot_hold_a_ledger_is_refused_before_the_run_and_changes_
     with pytest.raises(LedgerUnusable, match="cannot hold the ledger there"):
         Ledger(path, HUB).acquire()
     assert (tmp_path / "file").read_text() == "precious"
+
+
+def test_a_run_in_another_process_cannot_take_a_held_ledger_until_that_process_ends(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # The lock is the operating system's (filelock), held by the process: it goes with a crashed run.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from oxen_contract.ledger import Ledger; "
+            f"ledger = Ledger(__import__('pathlib').Path({str(tmp_path / 'ledger.jsonl')!r}), {HUB!r}); "
+            "ledger.acquire(); print(ledger.run_id, flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        run_id = holder.stdout.readline().strip()
+        with pytest.raises(LedgerBusy, match=f"in use by run {run_id}"):
+            Ledger(tmp_path / "ledger.jsonl", HUB).acquire()
+    finally:
+        holder.kill()
+        holder.communicate(timeout=30)
+    after = Ledger(tmp_path / "ledger.jsonl", HUB)
+    after.acquire()
+    after.release()

@@ -44,13 +44,17 @@ def listed_ids(hub: Any, verifier: Any) -> list[str]:
 def hub_schema(contract: Any, live_config: Any, listed_ids: list[str], shared_model: str) -> Any:
     """openapi.yaml's models operations but DELETE, fuzzing listed ids, the run's own model and generated ids."""
     pool = IdPool(listed=listed_ids, own=[shared_model])
-    return hub_schema_for(contract, live_config.hub_url, pool).exclude(method="DELETE")
+    draws = {"max_examples": live_config.max_examples, "seed": live_config.seed}
+    return hub_schema_for(contract, live_config.hub_url, pool, **draws).exclude(method="DELETE")
 
 
 @pytest.fixture
 def delete_schema(contract: Any, live_config: Any, disposable_model: str) -> Any:
     """openapi.yaml's DELETE operation, aimed only at a model this run provisioned for it."""
-    return hub_schema_for(contract, live_config.hub_url, IdPool(doomed=disposable_model)).include(method="DELETE")
+    draws = {"max_examples": live_config.max_examples, "seed": live_config.seed}
+    return hub_schema_for(contract, live_config.hub_url, IdPool(doomed=disposable_model), **draws).include(
+        method="DELETE"
+    )
 
 
 @pytest.fixture
