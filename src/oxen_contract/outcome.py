@@ -94,6 +94,14 @@ def triage(
         return Triage("contract", _first_line(failure), failure_text(nodeid, error))
     import pytest
 
+    from .deadline import DeadlineExceeded
+    from .transport import AnswerTooLarge
+
+    late = next((e for e in found if isinstance(e, (DeadlineExceeded, AnswerTooLarge))), None)
+    if late is not None:
+        # Raised through a client with no translation of its own (the OpenAI SDK's transport): the answer did not
+        # arrive whole in time, or was past the size cap, as a HubTimeout says for the suite's own client.
+        return Triage("contract", f"rule:answers-in-time: {_first_line(late)}")
     # A plain assertion of a suite test, pytest.fail, or a request the guard refused to send (a hub's lure): each
     # is about what the hub answered.
     judged = (AssertionError, pytest.fail.Exception, UnsafeRequest)

@@ -130,6 +130,10 @@ class Provisioner:
     _open: dict[int, _OpenDeploy] = field(default_factory=dict)
     # Fine-tunes whose deploy answered 403 or 404 ("Fine-tune not found"): the run's setup, never tried again.
     _refused: dict[str, str] = field(default_factory=dict)
+    # How a model the run did not get from a usable deploy answer came to be its own, for its LEAK line.
+    _origin: dict[str, str] = field(default_factory=dict)
+    # The id each deploy of this run answered: another deploy's reconciliation never takes it for its own.
+    _answered: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
@@ -270,6 +274,7 @@ class Provisioner:
         except ProvisioningError as error:
             adopted = self._settle(deploy, "answered 200 naming no model")
             raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
+        self._answered[deploy.attempt] = model_id
         if self.ledger:
             self.ledger.record("answered", attempt=deploy.attempt, id=model_id)
         try:
@@ -321,9 +326,11 @@ class Provisioner:
         if created is not None:
             self._created[model_id] = created
 
-    def _adopt(self, attempt: int | None, model_id: str, created: int | None) -> None:
+    def _adopt(self, attempt: int | None, model_id: str, created: int | None, origin: str = "") -> None:
         self._prove(model_id, created)
         self.made.append(model_id)
+        if origin:
+            self._origin[model_id] = origin
         if self.ledger:
             self.ledger.record("provisioned", attempt=attempt, id=model_id, created=created)
         if attempt is not None:
@@ -361,7 +368,10 @@ class Provisioner:
             )
             return None
         listing, models = found
-        known = set(self.made) | (self.ledger.known_ids() if self.ledger else set())
+        # Every id this run made or another deploy answered, and every id other runs named; not this deploy's own
+        # answer, which may be its model after all (a retrieve that timed out could not prove it).
+        others = {model_id for attempt, model_id in self._answered.items() if attempt != deploy.attempt}
+        known = set(self.made) | others | (self._foreign() if self.ledger else set())
         result = reconcile(
             models,
             self.config.namespace,
@@ -392,22 +402,23 @@ class Provisioner:
             else:
                 problem = self._why_not(one.model_id, retrieved, deploy)
             if problem is None:
-                self._adopt(deploy.attempt, one.model_id, created_of(retrieved.json_or_none()))
+                origin = f"made by {label}, which {what}; found by reconciliation"
+                self._adopt(deploy.attempt, one.model_id, created_of(retrieved.json_or_none()), origin)
                 self.log(f"reconciled {label}: it made {one.model_id!r}, which the run deletes at cleanup")
                 return one.model_id
             detail = f"{what}; the one new model {result.window_shown()} is not proved its: {problem}"
         else:
             detail = f"{what}; more than one new custom model, or one whose `created` cannot be placed in time"
         self._name_unsettled(label, detail, (*result.placed, *result.unplaced))
-        if named is not None:
+        candidates = {candidate.model_id for candidate in (*result.placed, *result.unplaced)}
+        if named is not None and not candidates >= {candidate.model_id for candidate in named.candidates}:
             self._name_unsettled(named.deploy, named.detail, named.candidates)
         self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in (*result.placed, *result.unplaced)])
         return None
 
     def _name_unsettled(self, label: str, detail: str, candidates: tuple[Candidate, ...]) -> None:
-        unsettled = Unsettled(label, detail, candidates)
-        self.unsettled.append(unsettled)
-        self.log(unsettled.line())
+        # Said once, with the leaks, at the end of the run (the fixture's teardown prints every Unsettled line).
+        self.unsettled.append(Unsettled(label, detail, candidates))
 
     def _settle_earlier(self, intent: Intent) -> None:
         """Reconcile a deploy an ended run never settled, by the hub times its ledger lines recorded."""
@@ -448,7 +459,8 @@ class Provisioner:
             except _NOT_SENT_OR_ANSWERED as error:
                 problem = f"retrieving it failed ({_first_line(error)})"
             if problem is None:
-                self._adopt(None, one.model_id, created_of(retrieved.json_or_none()))
+                origin = f"made by {label}, never settled; found by reconciliation"
+                self._adopt(None, one.model_id, created_of(retrieved.json_or_none()), origin)
                 adopted = one.model_id
                 self.log(f"reconciled {label}: it made {one.model_id!r}, which the run deletes")
             else:
@@ -578,7 +590,7 @@ class Provisioner:
             if self.dispose(model_id):
                 leaked.append(model_id)
                 if len(self.leaks) == before:
-                    self.leaks.append(Leak(model_id, True, "a test left it", ""))
+                    self.leaks.append(Leak(model_id, True, self._origin.get(model_id, "a test left it"), ""))
         return leaked
 
     def cleanup_said(self) -> str:

@@ -130,9 +130,9 @@ class RunRecorder:
         self.deselected += sum(1 for item in items if item.get_closest_marker("contract") is not None)
 
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
-        # pytest stops a session it was asked to stop (-x, an outage) by raising Session.Interrupted, a
-        # KeyboardInterrupt too: only a person's Ctrl-C (or a SIGINT) leaves the run without a verdict.
-        self.facts.interrupted = not isinstance(excinfo.value, (pytest.Session.Interrupted, pytest.Session.Failed))
+        # pytest (Session.Interrupted) and xdist (dsession.Interrupted) stop a session that asked to stop (-x, an
+        # outage) with a KeyboardInterrupt of their own: only a person's Ctrl-C (a SIGINT) is the plain one.
+        self.facts.interrupted = type(excinfo.value) is KeyboardInterrupt
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # testscollected is set just after this hook, to the number of items it is given.

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from oxen_contract.hub import FAULTS, LocalHub
+from oxen_contract.selfcheck.safety import leaks_named
 
 from .conftest import Runner
 
@@ -27,6 +28,9 @@ ENDS = {
     "hostile-delete-redirect": 1,
     "hostile-delete-redirect-absolute": 1,
     "hostile-drip-retrieve": 1,
+    "hostile-drip-headers": 1,
+    "hostile-gzip-bomb": 1,
+    "hostile-echo-key": 1,
 }
 SAYS = {
     "hostile-delete-redirect": "rule:documented-status",
@@ -37,6 +41,16 @@ SAYS = {
     "hostile-deploy-dotdot-slug": "is not one path segment that names a model",
     "hostile-deploy-503-after-create": "which the run deletes at cleanup",
     "hostile-drip-retrieve": "rule:answers-in-time",
+    # Issue 18's lures.
+    "hostile-deploy-hidden-old-slug": "before the deploy was sent",
+    "hostile-deploy-502-then-colleague": "answered 502",
+    "hostile-deploy-encoded-slug": "holds a character outside a model slug's",
+    "hostile-deploy-409-after-create": "answered 409; it made",
+    "hostile-deploy-408-after-create": "answered 408; it made",
+    "hostile-deploy-429-after-create": "answered 429; it made",
+    "hostile-drip-headers": "rule:answers-in-time",
+    "hostile-gzip-bomb": "was cut off",
+    "hostile-echo-key": "rule:no-server-error",
 }
 
 
@@ -56,6 +70,8 @@ def _assert_safe(hub: LocalHub, output: str) -> None:
     created = set(audit.created_ids())
     reached = [model_id for model_id in audit.deletes_reaching_existing() if model_id not in created]
     assert reached == [], f"DELETEs reached models the run did not create: {reached}\n{output[-3000:]}"
+    # A colleague's model, made during the run by no deploy of it, is never the run's to delete.
+    assert not audit.deletes_reaching_others(), output[-3000:]
     assert len(audit.deploys()) <= MAX_PROVISIONS, output[-3000:]
     still = {model_id for model_id in audit.preexisting_ids()} - set(audit.deleted_ids())
     assert still == set(audit.preexisting_ids())
@@ -65,18 +81,19 @@ def _assert_safe(hub: LocalHub, output: str) -> None:
 def test_a_hostile_hub_gets_no_delete_of_a_model_the_run_did_not_make_and_no_extra_deploy(
     run_suite: Runner, fault: str
 ) -> None:
-    with LocalHub({KEY: "alice", OTHER_KEY: "bob"}, [fault], drip_seconds=0.4) as hub:
+    # A byte a second: a suite that waits for each byte of a head would take minutes to come to its verdict.
+    with LocalHub({KEY: "alice", OTHER_KEY: "bob"}, [fault], drip_seconds=1.0) as hub:
         status, output, seconds = _run(run_suite, hub)
         _assert_safe(hub, output)
-        # Every model a deploy really made is gone by the end, or listed as a LEAK with the curl line to delete it.
+        # Every model a deploy really made is gone by the end, or named: a LEAK line with the curl line to delete it,
+        # or an UNSETTLED candidate the run could not prove its own (and so did not delete).
         store_ids = set(hub.app.state.audit.created_ids()) - set(hub.app.state.audit.deleted_ids())
-        for model_id in store_ids:
-            assert f"LEAK {model_id!r}" in output, output[-3000:]
+        assert store_ids <= set(leaks_named(output)), output[-3000:]
     assert status == ENDS.get(fault, 78), output[-3000:]
     assert SAYS[fault] in output, output[-3000:]
     assert "INTERNALERROR" not in output
     # A verdict in bounded time: each stalled operation waits about the timeout once, then fails fast.
-    assert seconds < 120, f"{seconds:.0f} s"
+    assert seconds < 60, f"{seconds:.0f} s"
 
 
 def test_a_correct_hub_whose_namespaces_already_hold_models_passes_and_keeps_them(run_suite: Runner) -> None:

@@ -87,7 +87,7 @@ def test_a_stored_request_records_again_as_itself() -> None:
         assert (again.uri, dict(again.headers), again.body) == (request.uri, dict(request.headers), request.body)
 
 
-def test_a_response_keeps_no_date_server_or_cookie_and_names_the_replay_hub() -> None:
+def test_a_response_keeps_its_date_but_no_server_or_cookie_and_names_the_replay_hub() -> None:
     response: dict[str, Any] = {
         "status": {"code": 307, "message": "Temporary Redirect"},
         "headers": {
@@ -99,7 +99,11 @@ def test_a_response_keeps_no_date_server_or_cookie_and_names_the_replay_hub() ->
         "body": {"string": f'{{"next": "{HUB}/api/ai/models?page=2"}}'.encode()},
     }
     stored = vcr_config_for(_config())["before_record_response"](response)
-    assert stored["headers"] == {"Location": [f"{REPLAY_HUB_URL}/api/ai/models/x"]}
+    # The Date stays: a replay proves its models' provenance by the hub's time (provenance.py).
+    assert stored["headers"] == {
+        "Date": ["Thu, 01 Jan 2026 00:00:00 GMT"],
+        "Location": [f"{REPLAY_HUB_URL}/api/ai/models/x"],
+    }
     assert stored["body"]["string"] == f'{{"next": "{REPLAY_HUB_URL}/api/ai/models?page=2"}}'.encode()
     assert response["headers"]["Date"], "the live response is left as it was"
 

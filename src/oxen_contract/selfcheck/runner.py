@@ -117,12 +117,13 @@ def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def suite_args(url: str, scratch: Path, *, strict: bool = False) -> list[str]:
+def suite_args(url: str, scratch: Path, *, strict: bool = False, baseline: Path | None = None) -> list[str]:
     """The suite's command line (after ``python -m pytest``) against ``url``, its ledger and report in ``scratch``."""
     args = ["tests/contract", "--hub-url", url, "--disable-recording"]
     args += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
     args += ["--max-provisions", str(MAX_PROVISIONS), "--contract-report", str(Path(scratch, "contract-report.md"))]
     args += ["--strict-contract"] if strict else []
+    args += ["--baseline", str(baseline)] if baseline is not None else []
     # -v prints one line per test as it ends: that is how the first failure is timed.
     return args + ["--request-timeout", str(REQUEST_TIMEOUT), "-p", "no:cacheprovider", "-v"]
 
@@ -217,7 +218,13 @@ def _stream(
 
 
 def run_suite(
-    url: str, expected: tuple[str, ...], root: Path, *, strict: bool = False, launcher: Launcher | None = None
+    url: str,
+    expected: tuple[str, ...],
+    root: Path,
+    *,
+    strict: bool = False,
+    launcher: Launcher | None = None,
+    baseline: Path | None = None,
 ) -> SuiteRun:
     """The contract suite, live against ``url``, with the options and environment a user would give it."""
     launcher = launcher or launcher_for(root)
@@ -226,7 +233,7 @@ def run_suite(
         env = _clean_env(
             {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
         )
-        args = suite_args(url, Path(scratch), strict=strict)
+        args = suite_args(url, Path(scratch), strict=strict, baseline=baseline)
         code, seconds, first, output = _stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
         warned = warnings_listed(report.with_suffix(".json"))
         texts = {"output": output}
@@ -247,6 +254,29 @@ def run_suite(
         leaked=leaks_named(output),
         key_shown=keys_shown(texts, _TOKENS.values()),
     )
+
+
+_BASELINES: dict[Path, Path] = {}
+_BASELINE_LOCK = threading.Lock()
+
+
+def clean_baseline(root: Path, launcher: Launcher) -> Path:
+    """The JSON report of a run against the hub without faults, made once per process: strict-only rows' baseline."""
+    with _BASELINE_LOCK:
+        if root not in _BASELINES:
+            folder = Path(tempfile.mkdtemp(prefix="oxen-selfcheck-baseline-"))
+            env = _clean_env(
+                {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
+            )
+            with hub(None, launcher=launcher) as url:
+                code, _, _, output = _stream(launcher, "suite", suite_args(url, folder), env, root, SUITE_TIMEOUT)
+            report = folder / "contract-report.json"
+            if code != 0 or not report.is_file():
+                raise RuntimeError(
+                    f"the baseline run against the hub without faults failed (exit {code}):\n{output[-2000:]}"
+                )
+            _BASELINES[root] = report
+        return _BASELINES[root]
 
 
 def verdict_line(output: str) -> str:
@@ -312,10 +342,14 @@ def run_case(
         with hub(hub_fault, launcher=launcher) as url:
             return run_schemathesis(url, root, launcher=launcher)
 
+    # A strict-only row's runs compare with a run against the clean hub (--baseline): a documented field that stops
+    # coming is drift only against what came before.
+    baseline = clean_baseline(root, launcher) if kind == "strict-only" else None
+
     def strict_run() -> SuiteRun:
         # Its own fresh hub too: the second run of a strict-only row starts from the state the first one saw.
         with hub(hub_fault, launcher=launcher) as url:
-            return run_suite(url, expected, root, strict=True, launcher=launcher)
+            return run_suite(url, expected, root, strict=True, launcher=launcher, baseline=baseline)
 
     # Every run of a row at once, each against its own hub: each waits on its hub part of the time, so a row fills the
     # cores better than in sequence, and no run sees what another did.
@@ -324,7 +358,7 @@ def run_case(
         pending_strict = side.submit(strict_run) if kind == "strict-only" else None
         audit = Path(tmp, "audit.json") if guarded else None
         with hub(hub_fault, audit, launcher) as url:
-            suite = run_suite(url, expected, root, launcher=launcher)
+            suite = run_suite(url, expected, root, launcher=launcher, baseline=baseline)
         # Read once the hub has stopped: every request it answered is in the file.
         safety = judge_safety(audit, suite.leaked, MAX_PROVISIONS, key_shown=suite.key_shown) if audit else None
         strict = pending_strict.result() if pending_strict is not None else None

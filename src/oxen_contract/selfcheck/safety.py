@@ -26,10 +26,17 @@ _MAX_PROVISIONS = 3
 _LEAK_LINE = re.compile(r"""^\[oxen-contract\] LEAK ('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.MULTILINE)
 
 
+# "[oxen-contract] UNSETTLED deploy attempt 1: ...; candidates: 'alice:sandbox/ft-1-2' (created ...), ...": a model the
+# run could neither prove its own nor rule out, named for a person (it deleted nothing on that evidence).
+_UNSETTLED_LINE = re.compile(r"^\[oxen-contract\] UNSETTLED .*$", re.MULTILINE)
+_CANDIDATE = re.compile(r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*") \(created """)
+
+
 def leaks_named(output: str) -> tuple[str, ...]:
-    """The model ids the suite's output names in LEAK lines, in order, without repeats."""
+    """The model ids the suite's output names in LEAK lines and as UNSETTLED candidates, in order, without repeats."""
     ids = []
-    for spelled in _LEAK_LINE.findall(output):
+    unsettled = [spelled for line in _UNSETTLED_LINE.findall(output) for spelled in _CANDIDATE.findall(line)]
+    for spelled in [*_LEAK_LINE.findall(output), *unsettled]:
         try:
             model_id = ast.literal_eval(spelled)
         except (ValueError, SyntaxError):
