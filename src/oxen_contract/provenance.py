@@ -16,8 +16,10 @@ a proxy decodes a path twice. So a deploy answer's id is the run's only when eve
 
 Reconciliation, for a deploy whose answer did not name its model (a timeout, a 4xx, a 5xx, a broken answer), looks for
 the one new custom model of the namespace whose ``created`` falls between the hub's time before the deploy and the
-hub's time of the list read to reconcile, plus the skew; it adopts that one only if it then passes the rule above.
-More than one, or one that cannot be placed in time, is adopted by nobody: the run names them for a person to check.
+hub's time of the deploy's answer (or, with no answer, of the list read to reconcile), plus the skew; it adopts that
+one only if it then passes the rule above. More than one, one that cannot be placed in time, or one created after the
+deploy was answered (an upstream that went on, or a colleague: nothing tells which) is adopted by nobody: the run names
+them for a person to check.
 """
 
 from __future__ import annotations
@@ -179,20 +181,29 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Reconciled:
-    """What one reconciliation found: the new models placed in the deploy's window, and those it cannot place."""
+    """What one reconciliation found: the new models placed in the deploy's window, and those it cannot place.
+
+    ``late`` were created after the deploy was answered: an upstream that went on after its gateway answered, or a
+    colleague's deploy; nothing tells which, so they keep anything from being adopted, as ``unplaced`` ones do.
+    """
 
     placed: tuple[Candidate, ...]
     unplaced: tuple[Candidate, ...]
     window: tuple[float, float]
+    late: tuple[Candidate, ...] = ()
 
     @property
     def nothing(self) -> bool:
-        return not self.placed and not self.unplaced
+        return not self.placed and not self.unplaced and not self.late
 
     @property
     def one(self) -> Candidate | None:
         """The one candidate that may be adopted (once proved); None when there are none, or too many to tell."""
-        return self.placed[0] if len(self.placed) == 1 and not self.unplaced else None
+        return self.placed[0] if len(self.placed) == 1 and not self.unplaced and not self.late else None
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return (*self.placed, *self.unplaced, *self.late)
 
     def window_shown(self) -> str:
         return f"between {_iso(self.window[0])} and {_iso(self.window[1])}"
@@ -214,17 +225,21 @@ def reconcile(
     start: HubTime,
     end: HubTime,
     skew: float,
+    answered: HubTime | None = None,
 ) -> Reconciled:
     """The new custom models of ``namespace`` a deploy sent at ``start`` may have made, by the list read at ``end``.
 
     New means: not in ``snapshot`` (listed before the deploy) nor ``known`` (made or named by a run). A model with a
     ``created`` outside the window was made by someone else, before or after; one with no Unix ``created`` cannot be
-    placed, and keeps anything from being adopted.
+    placed. When the deploy was ``answered`` (a 4xx or 5xx came back), the window ends there: a model created between
+    the answer and the list read to reconcile is ``late``, never the deploy's for sure.
     """
-    window = (start.at - skew, end.at + skew)
+    until = answered if answered is not None else end
+    window = (start.at - skew, until.at + skew)
     excluded = set(snapshot) | set(known)
     placed: list[Candidate] = []
     unplaced: list[Candidate] = []
+    late: list[Candidate] = []
     for model in listed:
         if not is_ours(model, namespace) or model["id"] in excluded:
             continue
@@ -233,7 +248,9 @@ def reconcile(
             unplaced.append(Candidate(model["id"], model.get("created")))
         elif window[0] <= created <= window[1]:
             placed.append(Candidate(model["id"], created))
-    return Reconciled(tuple(placed), tuple(unplaced), window)
+        elif window[1] < created <= end.at + skew:
+            late.append(Candidate(model["id"], created))
+    return Reconciled(tuple(placed), tuple(unplaced), window, tuple(late))
 
 
 def deployed_id(answer: Exchange) -> str:

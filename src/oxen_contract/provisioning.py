@@ -97,12 +97,14 @@ class _Listing:
     time: HubTime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _OpenDeploy:
     """A deploy this run sent whose outcome is not settled yet."""
 
     attempt: int
     before: _Listing
+    # The hub's time of the deploy's answer, when one came: the model it made was registered by then.
+    answered: HubTime | None = None
 
 
 @dataclass(slots=True)
@@ -230,6 +232,7 @@ class Provisioner:
                     f"cannot provision a disposable model: the deploy {what}; it is not retried, since the hub may "
                     f"have deployed anyway{_adopted(adopted)}"
                 ) from None
+            deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
             self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
             if answer.status == 200:
                 return self._use(deploy, answer)
@@ -380,6 +383,7 @@ class Provisioner:
             start=deploy.before.time,
             end=listing.time,
             skew=self.skew,
+            answered=deploy.answered,
         )
         if result.nothing and named is not None:
             self._close(deploy.attempt, adopted=None)
@@ -408,12 +412,15 @@ class Provisioner:
                 return one.model_id
             detail = f"{what}; the one new model {result.window_shown()} is not proved its: {problem}"
         else:
-            detail = f"{what}; more than one new custom model, or one whose `created` cannot be placed in time"
-        self._name_unsettled(label, detail, (*result.placed, *result.unplaced))
-        candidates = {candidate.model_id for candidate in (*result.placed, *result.unplaced)}
+            detail = (
+                f"{what}; more than one new custom model, one whose `created` cannot be placed in time, or one "
+                "created after the deploy was answered (an upstream that went on, or a colleague: nothing tells which)"
+            )
+        self._name_unsettled(label, detail, result.candidates)
+        candidates = {candidate.model_id for candidate in result.candidates}
         if named is not None and not candidates >= {candidate.model_id for candidate in named.candidates}:
             self._name_unsettled(named.deploy, named.detail, named.candidates)
-        self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in (*result.placed, *result.unplaced)])
+        self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in result.candidates])
         return None
 
     def _name_unsettled(self, label: str, detail: str, candidates: tuple[Candidate, ...]) -> None:
@@ -473,10 +480,10 @@ class Provisioner:
                 if legacy
                 else "more than one new custom model, or one whose `created` cannot be placed in time"
             )
-            self._name_unsettled(label, why, (*result.placed, *result.unplaced))
+            self._name_unsettled(label, why, result.candidates)
         if self.ledger:
             # Settled in the name of the run that wrote it, so that no later run looks again.
-            candidates = [c.model_id for c in (*result.placed, *result.unplaced)]
+            candidates = [c.model_id for c in result.candidates]
             self._close(intent.attempt, run_of_intent=intent.run, adopted=adopted, candidates=candidates)
 
     # -- cleanup -------------------------------------------------------------------------------------------------

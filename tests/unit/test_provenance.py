@@ -255,3 +255,21 @@ def test_a_deploy_answer_without_a_model_id_is_a_provisioning_error_showing_the_
     with pytest.raises(ProvisioningError, match=says) as refused:
         deployed_id(answer)
     assert f"reproduce with: curl -X GET https://hub.test{DEPLOY_PATH}" in str(refused.value)
+
+
+def test_a_model_created_after_the_deploy_was_answered_is_late_and_keeps_anything_from_being_adopted() -> None:
+    listed = [_model("a:s/mine", NOW + 1), _model("a:s/colleague", NOW + 30)]
+    found = reconcile(
+        [{**m, "owned_by": "alice"} for m in listed],
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=0,
+        answered=HubTime(NOW + 2, True),
+    )
+    assert [c.model_id for c in found.placed] == ["a:s/mine"]
+    assert [c.model_id for c in found.late] == ["a:s/colleague"]
+    assert found.one is None and not found.nothing
+    assert found.window == (NOW, NOW + 2)

@@ -42,6 +42,8 @@ class Deploy:
     retry_after: str | None = None
     # A colleague's model that appears in the namespace while the deploy is under way, with this `created`.
     colleague_created: Any = None
+    # A colleague's model that appears just after the deploy answered (on the hub's next request).
+    colleague_after: bool = False
 
 
 @dataclass
@@ -58,6 +60,7 @@ class FakeHub:
     serial: int = 0
     now: int = START
     send_date: bool = True
+    colleague_next: bool = False
 
     def _answer(self, status: int, body: Any, **headers: str) -> httpx.Response:
         if self.send_date:
@@ -72,11 +75,15 @@ class FakeHub:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.now += 1
+        if self.colleague_next:
+            self.colleague_next = False
+            self.make("alice:sandbox/colleague")
         path = request.url.raw_path.decode().split("?")[0]
         if request.method == "POST" and path.endswith("/deploy"):
             self.deploy_posts += 1
             deploy = self.deploys.pop(0)
             made = self.make() if deploy.creates else None
+            self.colleague_next = deploy.colleague_after
             if deploy.colleague_created is not None:
                 colleague = self.make("alice:sandbox/colleague")
                 self.models[colleague]["created"] = deploy.colleague_created
@@ -100,7 +107,12 @@ class FakeHub:
 
 
 def _provisioner(
-    hub: FakeHub, *, max_provisions: int = 2, ledger: Ledger | None = None, disposable: tuple[str, ...] = ()
+    hub: FakeHub,
+    *,
+    max_provisions: int = 2,
+    ledger: Ledger | None = None,
+    disposable: tuple[str, ...] = (),
+    clock_skew: float = 180.0,
 ) -> Provisioner:
     guard = RequestGuard(HUB, max_deploys=max_provisions, timeout=5)
     client = HubClient(HUB, {Credential.KEY: ApiKey("k", Credential.KEY)}, guard=guard, sleep=lambda _: None)
@@ -113,6 +125,7 @@ def _provisioner(
         disposable_models=disposable,
         max_provisions=max_provisions,
         ledger_path=ledger.path if ledger else None,
+        clock_skew=clock_skew,
     )
     return Provisioner(client, config, ledger, log=lambda _: None, sleep=lambda _: None, clock=lambda: hub.now)
 
@@ -178,6 +191,20 @@ def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made
     colleague = hub.make()  # a colleague deploys into the shared namespace while the run goes on
     provisioner.sweep_leaks()
     assert hub.deletes == [] and colleague in hub.models
+
+
+def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted() -> None:
+    # One clock, no skew (as the local hub): the colleague's model is dated after the deploy's 502, before the list
+    # read to reconcile. It may be an upstream that went on, or a colleague's: nothing tells which.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
+    provisioner = _provisioner(hub, clock_skew=0)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and "alice:sandbox/colleague" in hub.models
+    [unsettled] = provisioner.unsettled
+    assert "created after the deploy was answered" in unsettled.detail
+    assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/colleague"]
 
 
 def test_a_429_with_retry_after_that_made_nothing_is_retried_and_counts_against_the_cap() -> None:
