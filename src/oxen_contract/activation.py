@@ -106,7 +106,7 @@ def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
     from .ledger import Ledger, LedgerBusy, LedgerUnusable
 
     assert run.ledger_path is not None
-    ledger = Ledger(run.ledger_path, run.hub_url)
+    ledger = Ledger(run.ledger_path, run.hub_url, key=run.token)
     try:
         ledger.acquire()
     except (LedgerBusy, LedgerUnusable) as problem:

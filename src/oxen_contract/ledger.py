@@ -14,13 +14,20 @@ belongs to a run that is over. Entries are JSON lines::
 ``at`` is the runner's clock; ``hub_before`` is the hub's own time (its ``Date``) when the deploy was sent, which is
 what a model's ``created`` is compared with (``provenance.py``), and ``created`` is the model's own, so that a later
 run deletes a leftover only if the hub still answers the same model under that id. An intent never closed (a deploy
-that timed out, a kill between answer and record) is reconciled by the next run. Lines written before those fields
-existed still read; they prove less, so the run deletes less on their word (``provisioning.py``). A line of any other
-shape is never guessed at: it is kept, and reported with its line number for a person to check.
+that timed out, a kill between answer and record) is reconciled by the next run.
+
+Every entry is signed (``mac``: an HMAC of the entry under the run's API key, ``ApiKey.seal``). A ledger is a file: a
+poisoned CI cache, a hand edit or another namespace's run could write a line naming someone's model. So a later run
+acts (deletes, adopts) only on lines it can verify were written by a run holding the same key, and for a model only
+when the whole chain is there: the run's intent (its snapshot, its hub time), then the model it proved. A line that
+cannot be verified (lines of older versions, unsigned, among them) is read for what it names: never deleted, never
+adopted, named for a person. A line of any other shape is never guessed at: it is kept, and reported with its line
+number for a person to check.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import time
@@ -31,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+
+from .redaction import ApiKey
 
 __all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Outstanding", "Unreadable"]
 
@@ -47,7 +56,7 @@ class LedgerUnusable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """A deploy that was about to be sent and whose outcome no entry settles."""
+    """A deploy that was about to be sent (and, in ``Outstanding.intents``, whose outcome no entry settles)."""
 
     run: str
     attempt: int
@@ -58,6 +67,8 @@ class Intent:
     hub_before: float | None = None
     hub_clock: bool = False
     timeout: float | None = None
+    # Whether the line verified under this run's key: only then may a run act on it.
+    signed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +79,9 @@ class LeftModel:
     model_id: str
     # Its ``created`` when it was proved; None in a line written before the ledger recorded it.
     created: int | None
+    signed: bool = False
+    # The intent of the deploy that made it, when the ledger holds it (the chain a later run checks).
+    intent: Intent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +110,8 @@ class Ledger:
     path: Path
     hub_url: str
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # The run's key, which signs every entry and verifies what earlier runs wrote; None signs nothing.
+    key: ApiKey | None = field(default=None, repr=False)
     _lock: FileLock | None = None
 
     @property
@@ -162,6 +178,8 @@ class Ledger:
     def record(self, event: str, **fields: Any) -> None:
         """Append one entry, durably, on a line of its own even if the last writer was killed mid-line."""
         entry = {"hub": self.hub_url, "run": self.run_id, "event": event, "at": round(time.time(), 3), **fields}
+        if self.key:
+            entry["mac"] = self.key.seal(_canonical(entry))
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("ab+") as file:
@@ -195,8 +213,16 @@ class Ledger:
                     unreadable.append(Unreadable(number, line.strip()))
                 continue
             if entry["hub"] == self.hub_url:
+                entry["_signed"] = self._verifies(entry)
                 found.append(entry)
         return found
+
+    def _verifies(self, entry: dict[str, Any]) -> bool:
+        mac = entry.get("mac")
+        if not self.key or not isinstance(mac, str):
+            return False
+        unsigned = {name: value for name, value in entry.items() if name not in ("mac", "_signed")}
+        return hmac.compare_digest(mac, self.key.seal(_canonical(unsigned)))
 
     def known_ids(self, *, exclude_run: str | None = None) -> set[str]:
         """Every id an entry of a run (but ``exclude_run``) names on this hub: answered, proved, deleted, candidate."""
@@ -214,11 +240,16 @@ class Ledger:
     def outstanding(self, *, include_own: bool = False) -> Outstanding:
         """Models proved and never deleted, and intents never closed, of runs other than this one."""
         unreadable: list[Unreadable] = []
-        pending: dict[str, LeftModel] = {}
+        # id -> (the entry that proved it, the (run, attempt) of its deploy)
+        pending: dict[str, tuple[dict[str, Any], tuple[str, int] | None]] = {}
         intents: dict[tuple[str, int], Intent] = {}
+        every_intent: dict[tuple[str, int], Intent] = {}
         for entry in self._entries(unreadable):
             run, event = str(entry["run"]), entry["event"]
             model_id, attempt = str(entry.get("id")), entry.get("attempt")
+            if event == "intent" and entry["_signed"]:
+                # Only a signed intent can back a model: an unsigned one must not complete a forged chain.
+                every_intent.setdefault((run, int(entry["attempt"])), _intent(entry))
             if event in ("deleted", "released"):
                 pending.pop(model_id, None)
             elif isinstance(attempt, int) and event in ("provisioned", "closed"):
@@ -227,10 +258,20 @@ class Ledger:
             if run == self.run_id and not include_own:
                 continue
             if event == "provisioned":
-                pending[model_id] = LeftModel(run, model_id, entry.get("created"))
+                pending[model_id] = (entry, (run, attempt) if isinstance(attempt, int) else None)
             elif event == "intent":
                 intents[(run, int(entry["attempt"]))] = _intent(entry)
-        return Outstanding(models=list(pending.values()), intents=list(intents.values()), unreadable=unreadable)
+        models = [
+            LeftModel(
+                str(entry["run"]),
+                model_id,
+                entry.get("created"),
+                bool(entry["_signed"]),
+                every_intent.get(deploy) if deploy is not None else None,
+            )
+            for model_id, (entry, deploy) in pending.items()
+        ]
+        return Outstanding(models=models, intents=list(intents.values()), unreadable=unreadable)
 
 
 def _number(value: Any) -> bool:
@@ -265,6 +306,11 @@ def _well_formed(entry: dict[str, Any]) -> bool:
     return isinstance(entry.get("id"), str)  # deleted, released
 
 
+def _canonical(entry: dict[str, Any]) -> bytes:
+    """The bytes an entry's seal covers: its fields, in one order, in one spelling."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
 def _intent(entry: dict[str, Any]) -> Intent:
     hub_before = entry.get("hub_before")
     timeout = entry.get("timeout")
@@ -276,4 +322,5 @@ def _intent(entry: dict[str, Any]) -> Intent:
         hub_before=float(hub_before) if hub_before is not None else None,
         hub_clock=entry.get("hub_clock") is True,
         timeout=float(timeout) if timeout is not None else None,
+        signed=bool(entry.get("_signed")),
     )

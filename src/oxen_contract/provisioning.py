@@ -440,7 +440,8 @@ class Provisioner:
             self.notes.append(f"{label} is unsettled; the list read to reconcile it answered no list")
             return
         _, models = found
-        legacy = intent.hub_before is None
+        # A line of an older version (no hub time) or one not signed with this run's key proves nothing.
+        legacy = intent.hub_before is None or not intent.signed
         # The deploy's exchange ended within its run's --request-timeout: its model was made by then.
         start = HubTime(intent.at if legacy else float(intent.hub_before or 0), intent.hub_clock)
         end = HubTime(start.at + (intent.timeout or self.config.request_timeout), start.from_hub)
@@ -476,7 +477,8 @@ class Provisioner:
                 )
         else:
             why = (
-                "its ledger line predates the hub times this version records, so no model can be proved its"
+                "its ledger line predates the hub times this version records, or is not signed with this run's key, "
+                "so no model can be proved its"
                 if legacy
                 else "more than one new custom model, or one whose `created` cannot be placed in time"
             )
@@ -570,20 +572,31 @@ class Provisioner:
     def _sweep(self, left: LeftModel) -> bool:
         if id_problem(left.model_id):
             return False
-        client = self.cleanup
-        if left.created is None:
-            # Written before the ledger kept `created`: nothing shows the model under that id is still the same.
-            self._leak(
-                left.model_id,
-                f"left by run {left.run}, whose ledger line predates the `created` this version records: not deleted, "
-                "since the run cannot prove the model under that id is the one it made",
-                client,
-                final=True,
-            )
+        problem = self._left_unproved(left)
+        if problem is not None:
+            self._leak(left.model_id, f"left by run {left.run}: not deleted, {problem}", self.cleanup, final=True)
             return True
         self._prove(left.model_id, left.created)
         self.made.append(left.model_id)
         return self.dispose(left.model_id)
+
+    def _left_unproved(self, left: LeftModel) -> str | None:
+        """Why an ended run's ledger does not prove ``left`` that run's model; None when the whole chain holds."""
+        if not left.signed:
+            return (
+                "since its ledger line is not signed with this run's key (written by another key, an older version or "
+                "by hand): nothing shows a run of this key made it"
+            )
+        intent = left.intent
+        if intent is None:
+            return "since the ledger holds no signed record of the deploy that made it"
+        if left.model_id in intent.snapshot:
+            return "since it was listed before the deploy that was to have made it"
+        if left.created is None:
+            return "since its ledger line predates the `created` this version records"
+        if intent.hub_before is not None and left.created < intent.hub_before - self.skew:
+            return "since its `created` is earlier than the deploy that was to have made it"
+        return None
 
     def sweep_leaks(self) -> list[str]:
         """At session end: settle open deploys, then delete every model this run made that is still there."""

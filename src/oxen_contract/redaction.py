@@ -22,6 +22,8 @@ the credential and the one way to hide it. This module imports nothing of the pa
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Iterable
 
@@ -191,6 +193,13 @@ class ApiKey:
     def authorization(self, scheme: str = "Bearer") -> str:
         """The header value; call it only where the header is set."""
         return f"{scheme} {self._secret}"
+
+    def seal(self, data: bytes) -> str:
+        """An HMAC-SHA256 of ``data`` under this key, which shows nothing of the key.
+
+        Who holds the key can write it, nobody else can: the provisioning ledger signs its entries with it.
+        """
+        return hmac.new(b"oxen-contract ledger v1\x00" + self._secret.encode(), data, hashlib.sha256).hexdigest()
 
     def appears_in(self, text: str) -> bool:
         """Whether ``text`` holds this key in any spelling ``Redactor`` knows."""

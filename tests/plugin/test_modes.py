@@ -84,29 +84,28 @@ def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     run_suite: Runner, local_hub: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     from oxen_contract.client import Credential, HubClient
+    from oxen_contract.ledger import Ledger
+    from oxen_contract.provenance import HubTime, listed_models
     from oxen_contract.transport import ApiKey, RequestGuard
 
-    keys = {Credential.KEY: ApiKey("key-a", Credential.KEY)}
-    client = HubClient(local_hub, keys, guard=RequestGuard(local_hub, max_deploys=2, timeout=10))
+    key = ApiKey("key-a", Credential.KEY)
+    client = HubClient(local_hub, {Credential.KEY: key}, guard=RequestGuard(local_hub, max_deploys=2, timeout=10))
     request.addfinalizer(client.close)
-    leftover = client.deploy_fine_tune("alice", "sandbox", "ft-1").json()["deployment"]["model_slug"]
-    legacy = client.deploy_checkpoint("alice", "sandbox", "ft-1", 1).json()["model"]["id"]
-    created = client.retrieve(leftover).json()["created"]
     ledger = tmp_path / "ledger.jsonl"
-    lines = [
-        {
-            "hub": local_hub,
-            "run": "crashed",
-            "at": 0,
-            "event": "provisioned",
-            "attempt": 1,
-            "id": leftover,
-            "created": created,
-        },
-        # As an older version wrote it, without `created`: nothing proves the model under that id is the same.
-        {"hub": local_hub, "run": "older", "at": 0, "event": "provisioned", "attempt": 1, "id": legacy},
-    ]
-    ledger.write_text("".join(json.dumps(line) + "\n" for line in lines) + "not json\n")
+    # A run of this key, killed after its deploy was proved: its intent and its model, signed with the key.
+    crashed = Ledger(ledger, local_hub, run_id="crashed", key=key)
+    before = client.list()
+    snapshot = sorted(model["id"] for model in listed_models(before) or [])
+    crashed.record(
+        "intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=snapshot, hub_before=HubTime.of(before).at
+    )
+    leftover = client.deploy_fine_tune("alice", "sandbox", "ft-1").json()["deployment"]["model_slug"]
+    crashed.record("provisioned", attempt=1, id=leftover, created=client.retrieve(leftover).json()["created"])
+    # As an older version wrote it, unsigned and without `created`: nothing proves whose model it is.
+    legacy = client.deploy_checkpoint("alice", "sandbox", "ft-1", 1).json()["model"]["id"]
+    line = {"hub": local_hub, "run": "older", "at": 0, "event": "provisioned", "attempt": 1, "id": legacy}
+    with ledger.open("a") as file:
+        file.write(json.dumps(line) + "\nnot json\n")
     result = run_suite(
         "tests/contract/test_models.py::test_list_answers_the_list_contract",
         *("--hub-url", local_hub, "--ledger", str(ledger), "--namespace", "alice", "--allow-partial"),
@@ -117,7 +116,7 @@ def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     assert client.retrieve(leftover).status == 404
     # Named, not deleted; and the line that is no entry is named with its number, kept as it was.
     assert f"LEAK {legacy!r}" in result.stdout and client.retrieve(legacy).status == 200
-    assert f"{ledger}:3 is not a ledger entry" in result.stdout
+    assert f"{ledger}:4 is not a ledger entry" in result.stdout
     assert "not json" in ledger.read_text()
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from oxen_contract.exchange import Credential
 from oxen_contract.ledger import Ledger, LedgerBusy, LedgerUnusable
+from oxen_contract.redaction import ApiKey
 
 HUB = "https://staging.example"
 
@@ -153,3 +155,20 @@ def test_a_run_in_another_process_cannot_take_a_held_ledger_until_that_process_e
     after = Ledger(tmp_path / "ledger.jsonl", HUB)
     after.acquire()
     after.release()
+
+
+def test_entries_are_signed_with_the_run_s_key_and_an_edited_line_no_longer_verifies(tmp_path: Path) -> None:
+    key = ApiKey("sk-secret/with+chars", Credential.KEY)
+    path = tmp_path / "ledger.jsonl"
+    ended = Ledger(path, HUB, run_id="ended", key=key)
+    ended.record("intent", attempt=1, fine_tune="a/b/ft", snapshot=[], hub_before=10.0)
+    ended.record("provisioned", attempt=1, id="a:b/ft-1", created=12)
+    assert "sk-secret" not in path.read_text()  # the seal shows nothing of the key
+    [left] = Ledger(path, HUB, key=key).outstanding().models
+    assert left.signed and left.intent is not None and left.intent.signed
+    # Another key verifies nothing; an edited line verifies no more.
+    [other] = Ledger(path, HUB, key=ApiKey("another", Credential.KEY)).outstanding().models
+    assert not other.signed and other.intent is None
+    path.write_text(path.read_text().replace('"created": 12', '"created": 13'))
+    [edited] = Ledger(path, HUB, key=key).outstanding().models
+    assert not edited.signed

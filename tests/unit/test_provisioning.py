@@ -25,6 +25,7 @@ from oxen_contract.transport import ApiKey, RequestGuard, UnsafeRequest
 from tests.configs import run_config
 
 HUB = "http://hub.test"
+KEY = ApiKey("k", Credential.KEY)
 START = 1_767_225_600
 MONTH = 30 * 86400
 BASE = {"id": "gpt-4.1-mini", "object": "model", "created": 1, "owned_by": "oxen", "model_type": "base"}
@@ -225,7 +226,7 @@ def test_a_429_with_retry_after_that_made_a_model_is_not_retried_into_another_de
 
 def test_two_new_models_in_the_deploy_s_window_are_named_for_a_person_and_neither_is_deleted(tmp_path: Path) -> None:
     hub = FakeHub(deploys=[Deploy(status=504, creates=True, colleague_created=START + 3)])
-    ledger = Ledger(tmp_path / "ledger.jsonl", HUB)
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
     provisioner = _provisioner(hub, ledger=ledger)
     with pytest.raises(ProvisioningError):
         provisioner.fresh_model()
@@ -256,7 +257,7 @@ def test_without_a_date_header_the_run_s_clock_dates_the_deploy() -> None:
 
 def test_a_refused_cleanup_delete_is_a_leak_with_a_curl_line_not_done(tmp_path: Path) -> None:
     hub = FakeHub(deploys=[Deploy()], delete_status=403)
-    ledger = Ledger(tmp_path / "ledger.jsonl", HUB)
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
     provisioner = _provisioner(hub, ledger=ledger)
     model_id = provisioner.fresh_model()
     assert provisioner.owns == {model_id}
@@ -298,7 +299,7 @@ def test_cleanup_deletes_nothing_when_another_model_now_has_the_id() -> None:
 
 
 def _crashed_run(hub: FakeHub, path: Path) -> tuple[Ledger, str]:
-    crashed = _provisioner(hub, ledger=Ledger(path, HUB, run_id="crashed"))
+    crashed = _provisioner(hub, ledger=Ledger(path, HUB, run_id="crashed", key=KEY))
     first = crashed.fresh_model()
     # The second deploy was sent, then the run was killed before it read the answer.
     assert crashed.ledger is not None
@@ -322,7 +323,7 @@ def test_the_next_run_deletes_a_crashed_run_s_proved_model_and_reconciles_its_un
     second = hub.make()
     hub.now += 3600
     colleague = hub.make()  # an hour later: outside the crashed deploy's window
-    nxt = _provisioner(hub, ledger=Ledger(tmp_path / "ledger.jsonl", HUB, run_id="next"))
+    nxt = _provisioner(hub, ledger=Ledger(tmp_path / "ledger.jsonl", HUB, run_id="next", key=KEY))
     assert nxt.sweep_leftovers() == [first]
     nxt.sweep_leaks()
     assert sorted(hub.deletes) == sorted([first, second])
@@ -339,13 +340,13 @@ def test_ledger_lines_from_before_hub_times_were_recorded_still_read_and_delete_
     # As an older version wrote it: the runner's time, no hub time.
     old.record("intent", attempt=2, fine_tune="alice/sandbox/ft-1", snapshot=sorted(hub.models), at=hub.now)
     made_then = hub.make()
-    nxt = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next"))
+    nxt = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
     assert nxt.sweep_leftovers() == [leftover]
     assert hub.deletes == []
-    assert "predates the `created`" in nxt.leaks[0].detail
+    assert "not signed with this run's key" in nxt.leaks[0].detail
     assert [c.model_id for u in nxt.unsettled for c in u.candidates] == [made_then]
     # Released and settled: the run after names neither again.
-    after = _provisioner(hub, ledger=Ledger(path, HUB, run_id="after"))
+    after = _provisioner(hub, ledger=Ledger(path, HUB, run_id="after", key=KEY))
     assert after.sweep_leftovers() == [] and after.unsettled == []
 
 
@@ -353,7 +354,7 @@ def test_a_ledger_line_of_the_wrong_shape_is_named_with_its_line_number_and_the_
     hub = FakeHub(deploys=[Deploy()])
     path = tmp_path / "ledger.jsonl"
     path.write_text(json.dumps({"hub": HUB, "run": "x", "event": "provisioned", "at": None, "id": 7}) + "\n")
-    provisioner = _provisioner(hub, ledger=Ledger(path, HUB))
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, key=KEY))
     assert provisioner.sweep_leftovers() == []
     [unsettled] = provisioner.unsettled
     assert f"{path}:1 is not a ledger entry" in unsettled.detail
@@ -369,3 +370,39 @@ def test_a_given_disposable_model_is_used_once_proved_the_namespace_s_custom_mod
     refused = _provisioner(hub, disposable=(BASE["id"],))
     with pytest.raises(ProvisioningError, match="owned by 'oxen'"):
         refused.fresh_model()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["unsigned", "another-key", "no-intent", "listed-before", "older-than-the-deploy"],
+)
+def test_a_ledger_line_naming_a_colleague_s_model_never_gets_it_deleted(tmp_path: Path, forged: str) -> None:
+    # The outsider attack on issue 18: `created` is public (the list shows it), so a line that only names a model
+    # and its created would pass the retrieve-and-compare check; only a signed chain of this key's run proves it.
+    hub = FakeHub()
+    victim = str(PROD["id"])
+    path = tmp_path / "ledger.jsonl"
+    key = ApiKey("someone-else", Credential.KEY) if forged == "another-key" else KEY
+    writer = Ledger(path, HUB, run_id="forger", key=None if forged == "unsigned" else key)
+    if forged != "no-intent":
+        snapshot = [victim] if forged == "listed-before" else []
+        hub_before = float(PROD["created"]) + (3600 if forged == "older-than-the-deploy" else -5)
+        writer.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=snapshot, hub_before=hub_before)
+    writer.record("provisioned", attempt=1, id=victim, created=PROD["created"])
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    provisioner.sweep_leftovers()
+    assert hub.deletes == [] and victim in hub.models
+    [leak] = provisioner.leaks
+    assert leak.model_id == victim and not leak.deleted and "not deleted" in leak.detail
+
+
+def test_a_signed_chain_of_an_ended_run_of_this_key_gets_its_model_deleted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    made = hub.make()
+    ended = Ledger(path, HUB, run_id="ended", key=KEY)
+    ended.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=[], hub_before=float(hub.now - 1))
+    ended.record("provisioned", attempt=1, id=made, created=hub.models[made]["created"])
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    assert provisioner.sweep_leftovers() == [made]
+    assert hub.deletes == [made]
