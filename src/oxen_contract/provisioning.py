@@ -91,20 +91,41 @@ class Unsettled:
 
 @dataclass(frozen=True, slots=True)
 class _Listing:
-    """The ids a list answer held, and the hub's time of that answer."""
+    """The ids a list answer held, the hub's time of that answer, and when it arrived (``time.monotonic``)."""
 
     ids: frozenset[str]
     time: HubTime
+    arrived: float = 0.0
 
 
 @dataclass(slots=True)
 class _OpenDeploy:
-    """A deploy this run sent whose outcome is not settled yet."""
+    """A deploy this run sent whose outcome is not settled yet, and what each dated answer says of when it was sent."""
 
     attempt: int
     before: _Listing
+    # When the deploy was sent (``time.monotonic``): each later dated answer, less the time since, dates it too.
+    sent: float = 0.0
     # The hub's time of the deploy's answer, when one came: the model it made was registered by then.
     answered: HubTime | None = None
+    # What each dated answer (the list before, the deploy's own) says the hub's clock read when the deploy was sent.
+    estimates: list[float] = field(default_factory=list)
+
+    def observe(self, when: HubTime, arrived: float) -> None:
+        """Note a dated answer that arrived at ``arrived`` (``time.monotonic``)."""
+        if when.from_hub:
+            self.estimates.append(when.at - (arrived - self.sent))
+
+    @property
+    def sent_at(self) -> HubTime:
+        """The hub's time when the deploy was sent: the latest any of its dated answers gives.
+
+        The latest, because a stale Date (a cached list, a host whose clock lags) dates the deploy too early, which
+        would let an older model pass for the deploy's; a Date too late only keeps the run from proving its own.
+        """
+        if not self.estimates:
+            return self.before.time
+        return HubTime(max(self.estimates), True)
 
 
 @dataclass(slots=True)
@@ -123,6 +144,7 @@ class Provisioner:
     notes: list[str] = field(default_factory=list)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
     # Checks a 200 deploy answer against the contract before it is used (Verifier.deploy_answer); raises if broken.
     check_answer: Callable[[Exchange], None] | None = None
     _verified: set[str] = field(default_factory=set)
@@ -189,7 +211,7 @@ class Provisioner:
         if models is None:
             return None
         ids = frozenset(m["id"] for m in models if isinstance(m, dict) and isinstance(m.get("id"), str))
-        return _Listing(ids, HubTime.of(answer, self.clock)), models
+        return _Listing(ids, HubTime.of(answer, self.clock), self.monotonic()), models
 
     def _listed_before(self) -> _Listing:
         answer = self.client.list()
@@ -201,7 +223,7 @@ class Provisioner:
                 f"  body: {excerpt(answer.text)}"
             )
         ids = frozenset(m["id"] for m in models if isinstance(m, dict) and isinstance(m.get("id"), str))
-        return _Listing(ids, HubTime.of(answer, self.clock))
+        return _Listing(ids, HubTime.of(answer, self.clock), self.monotonic())
 
     def _deploy(self, fine_tune: FineTune) -> str:
         if str(fine_tune) in self._refused:
@@ -223,6 +245,8 @@ class Provisioner:
                     hub_clock=before.time.from_hub,
                     timeout=self.config.request_timeout,
                 )
+            deploy.sent = self.monotonic()
+            deploy.observe(before.time, before.arrived)
             try:
                 answer = self._send_deploy(fine_tune)
             except (HubTimeout, HubUnavailable) as error:
@@ -233,6 +257,8 @@ class Provisioner:
                     f"have deployed anyway{_adopted(adopted)}"
                 ) from None
             deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
+            if deploy.answered is not None:
+                deploy.observe(deploy.answered, self.monotonic())
             self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
             if answer.status == 200:
                 return self._use(deploy, answer)
@@ -282,6 +308,10 @@ class Provisioner:
             self.ledger.record("answered", attempt=deploy.attempt, id=model_id)
         try:
             retrieved = self._retrieve_fresh(model_id, self.client) if not id_problem(model_id) else None
+            if retrieved is not None and deploy.answered is None:
+                # Only for a deploy answer with no Date: a later answer's Date, less the time since, dates the deploy
+                # only where the hub's clock runs at the run's pace (the local hub's ticks once per request).
+                deploy.observe(HubTime.of(retrieved, self.clock), self.monotonic())
         except (HubTimeout, HubUnavailable) as error:
             # Left open: the end of the run reconciles it, when the hub may answer again.
             raise ProvisioningError(
@@ -307,7 +337,7 @@ class Provisioner:
         return model_id
 
     def _why_not(self, model_id: str, retrieved: Exchange, deploy: _OpenDeploy) -> str | None:
-        evidence = DeployEvidence(deploy.before.ids, deploy.before.time, self._foreign(), self.skew)
+        evidence = DeployEvidence(deploy.before.ids, deploy.sent_at, self._foreign(), self.skew)
         return why_not_the_deploys(model_id, retrieved, self.config.namespace, evidence)
 
     def _foreign(self) -> frozenset[str]:
@@ -380,7 +410,7 @@ class Provisioner:
             self.config.namespace,
             snapshot=deploy.before.ids,
             known=known,
-            start=deploy.before.time,
+            start=deploy.sent_at,
             end=listing.time,
             skew=self.skew,
             answered=deploy.answered,

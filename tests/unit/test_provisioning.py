@@ -62,6 +62,8 @@ class FakeHub:
     now: int = START
     send_date: bool = True
     colleague_next: bool = False
+    # Seconds added to the Date of list answers: a cached list, or a host whose clock lags, dates them wrong.
+    list_date_offset: int = 0
 
     def _answer(self, status: int, body: Any, **headers: str) -> httpx.Response:
         if self.send_date:
@@ -93,7 +95,10 @@ class FakeHub:
             extra = {"Retry-After": deploy.retry_after} if deploy.retry_after else {}
             return self._answer(deploy.status, body, **extra)
         if path == "/api/ai/models":
-            return self._answer(200, {"object": "list", "data": list(self.models.values())})
+            answer = self._answer(200, {"object": "list", "data": list(self.models.values())})
+            if self.list_date_offset and self.send_date:
+                answer.headers["Date"] = formatdate(self.now + self.list_date_offset, usegmt=True)
+            return answer
         model_id = unquote(path.removeprefix("/api/ai/models/"))
         every = {**self.models, **self.hidden}
         if request.method == "DELETE":
@@ -144,6 +149,21 @@ def test_a_deploy_that_answers_a_month_old_model_the_list_hid_is_refused_and_not
     # Named, with the evidence that failed, for a person to check.
     [unsettled] = provisioner.unsettled
     assert OLD["id"] in unsettled.line() and "before the deploy was sent" in unsettled.line()
+
+
+def test_a_stale_date_on_the_list_does_not_let_an_old_model_pass_for_the_deploy_s() -> None:
+    # The outsider attack on issue 18 (finding 2): the list's Date is 400 days old, so a model created a month ago
+    # would look newer than "the deploy"; the deploy's own answer dates the deploy, and the latest date wins.
+    hub = FakeHub(
+        hidden={OLD["id"]: dict(OLD)},
+        deploys=[Deploy(answered=OLD["id"], creates=False)],
+        list_date_offset=-400 * 86400,
+    )
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="before the deploy was sent"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.owns == frozenset()
 
 
 @pytest.mark.parametrize(
