@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +22,7 @@ from .stash_keys import (
     SESSION_LOG,
     SESSION_NOTES,
     SESSION_TALLY,
+    SIGNALS_RESTORED,
     SUITE_ACTIVE,
     SUITE_REQUESTED,
 )
@@ -63,6 +68,43 @@ def activate_suite(config: pytest.Config) -> None:
         config.option.disable_recording = True
     if run.ledger_path is not None:
         _hold_ledger(config, run)
+    if run.live and not hasattr(config, "workerinput"):
+        config.stash[SIGNALS_RESTORED] = _stop_cleanly_on_signals(config)
+
+
+def _stop_cleanly_on_signals(config: pytest.Config) -> Callable[[], None]:
+    """SIGTERM as Ctrl-C, and no second signal breaking off cleanup; returns what puts the old handlers back.
+
+    A live run owns models that cost money. SIGTERM (``kill``, ``docker stop``, a CI runner's cancel) would end the
+    process at once, with no cleanup and no line naming them; a second Ctrl-C would break off cleanup half done. So the
+    first SIGINT or SIGTERM stops the run as Ctrl-C does (pytest tears the session down, cleanup deletes or names what
+    the run made, the verdict says INTERRUPTED), a second one only says cleanup is under way, and a third stops at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    received = [0]
+
+    def stop(number: int, frame: Any) -> None:
+        received[0] += 1
+        if received[0] == 1:
+            raise KeyboardInterrupt
+        if received[0] == 2:
+            sys.stderr.write(
+                "\n[oxen-contract] stopping: cleanup is deleting or naming the models this run made; "
+                "signal once more to stop at once and leave them\n"
+            )
+            return
+        restore()
+        raise KeyboardInterrupt
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    for number in previous:
+        signal.signal(number, stop)
+    return restore
 
 
 def rerun_command(argv: list[str], seed: int) -> str:

@@ -29,6 +29,7 @@ from .stash_keys import (
     RUN_RECORDER,
     SESSION_LOG,
     SESSION_NOTES,
+    SIGNALS_RESTORED,
     STARTED,
     SUITE_ACTIVE,
     SUITE_REQUESTED,
@@ -82,6 +83,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ledger = config.stash.get(LEDGER_HELD, None)
     if ledger is not None:
         ledger.release()
+    restore = config.stash.get(SIGNALS_RESTORED, None)
+    if restore is not None:
+        restore()
     thaw = config.stash.get(GENERATION_THAWED, None)
     if thaw is not None:
         thaw()

@@ -44,6 +44,8 @@ CHECKED_BEFORE = pytest.StashKey[dict[str, int]]()
 SUITE_REQUESTED = pytest.StashKey[bool]()
 DEFERRED_USAGE_ERROR = pytest.StashKey[pytest.UsageError]()
 GENERATION_THAWED = pytest.StashKey[Callable[[], None]]()
+# Puts back the signal handlers a live run replaced (activation._stop_cleanly_on_signals).
+SIGNALS_RESTORED = pytest.StashKey[Callable[[], None]]()
 WORKER_TALLY = "oxen_contract_tally"
 WORKER_LEAKS = "oxen_contract_leaks"
 WORKER_UNSETTLED = "oxen_contract_unsettled"

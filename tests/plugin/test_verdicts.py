@@ -104,7 +104,14 @@ def test_a_conforming_hub_gets_the_held_outcome_with_its_coverage_in_the_summary
     assert "deleteModel answers checked: 200×" in line and "404×" in line
 
 
-def test_an_interrupted_run_gives_no_verdict_and_says_what_cleanup_deleted_and_left(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "signals",
+    [(signal.SIGINT,), (signal.SIGTERM,), (signal.SIGINT, signal.SIGINT)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-twice"],
+)
+def test_an_interrupted_run_gives_no_verdict_and_says_what_cleanup_deleted_and_left(
+    tmp_path: Path, signals: tuple[signal.Signals, ...]
+) -> None:
     # The delete hangs longer than the run waits, so that the run is interrupted mid-test with models on the hub.
     with LocalHub({"key-a": "alice", "key-b": "bob"}, ["delete-hangs"], hang_seconds=4) as hub:
         env = {key: value for key, value in os.environ.items() if not key.startswith("OXEN_")}
@@ -119,9 +126,14 @@ def test_an_interrupted_run_gives_no_verdict_and_says_what_cleanup_deleted_and_l
             time.sleep(0.05)
         time.sleep(0.5)
         assert run.poll() is None, "the run ended before it could be interrupted"
-        run.send_signal(signal.SIGINT)
+        for number in signals:
+            run.send_signal(number)
+            time.sleep(0.3)
         output = run.communicate(timeout=120)[0].decode()
+        audit = hub.app.state.audit
+        left = set(audit.created_ids()) - set(audit.deleted_ids())
     assert run.returncode == 2, output[-3000:]
     [line] = [line for line in output.splitlines() if "INTERRUPTED: no verdict" in line]
     assert "the run made " in line and "deleted" in line and "left" in line
-    assert "Traceback" not in output.split("INTERRUPTED")[-1]
+    # Cleanup ran to its end: every model the run made is deleted or named.
+    assert all(f"LEAK {model_id!r}" in output for model_id in left), output[-3000:]
