@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html.entities
 import re
 from collections.abc import Iterable
 
@@ -35,6 +36,9 @@ _MIN_CORE = 8
 # spelling may have been through. Bounded, so that a long run of backslashes or of "%25" costs a bounded amount at
 # each position instead of its whole length again (which would make such a text quadratic).
 _RUN = r"\\\\{0,14}"  # one backslash, then up to 14 more: led by a literal
+# The same, possessive: it never gives a backslash back, so a long run of them costs one attempt per position. Only a
+# spelling whose next character is itself a backslash needs the run that backtracks.
+_RUN_ONCE = r"\\\\{0,14}+"
 _ROUNDS = r"%(?:25){0,7}"
 # One unit of a base64 token, as it may be spelled in JSON or a URL: the alphabet, then its escapes of + / =.
 _TOKEN_UNIT = r"[A-Za-z0-9+/_-]|\\+/|%(?:25)*2[bBfF]|\\+u002[bBfF]"
@@ -49,34 +53,63 @@ def _hex(code: int) -> str:
     return "".join(f"[{digit}{digit.upper()}]" if digit.isalpha() else digit for digit in f"{code:02x}")
 
 
+def _entities(char: str) -> list[str]:
+    """Regexes for ``char`` as an HTML character reference: decimal, hex (either case), and any named one."""
+    code = ord(char)
+    found = [rf"&\#0*{code};?", rf"&\#[xX]0*{_hex(code).lstrip('0') or '0'};?"]
+    names = sorted(name for name, value in html.entities.html5.items() if value == char and name.endswith(";"))
+    if names:
+        found.append("&(?:" + "|".join(re.escape(name) for name in names) + ")")
+    return found
+
+
 def _spellings(char: str) -> str:
-    """A regex for one character as itself, JSON-escaped or percent-encoded."""
+    """A regex for one character as itself, escaped or encoded: JSON, C and JavaScript escapes, percent, hex, HTML."""
     code = _hex(ord(char))
-    found = [re.escape(char), rf"{_RUN}u00{code}", rf"{_ROUNDS}{code}"]
+    found = [
+        re.escape(char),
+        rf"{_RUN_ONCE}(?:u00{code}|x{code}|{ord(char):03o})",  # \u00XX, \xXX, \OOO
+        rf"{_ROUNDS}(?:u00)?{code}",  # %XX, %25XX..., %u00XX
+        code,  # bare hex: a key written as hex digits
+        *_entities(char),
+    ]
     if char in '/"\\':
         # JSON's \/, \" and \\ (and escaped again): the backslash itself may stand doubled, tripled...
-        found.append(_RUN + re.escape(char))
+        found.append((_RUN if char == "\\" else _RUN_ONCE) + re.escape(char))
     return f"(?:{'|'.join(found)})"
 
 
 def _alternatives(texts: list[str]) -> list[str]:
     """Alternatives that together match every spelling of every text in ``texts``, each led by one literal character.
 
-    The first character's spellings are put together across texts (one backslash run, one percent prefix, for all):
-    in a long run of backslashes or of "%25", each position then costs one attempt, not one per text.
+    The first character's spellings are put together across texts (one backslash run, one percent prefix, one
+    ampersand, for all): in a long run of backslashes, of "%25" or of "&", each position then costs one attempt, not
+    one per text.
     """
-    literal, escaped, special, percent = [], [], [], []
+    literal, escaped, octal, special, hexed, entities = [], [], [], [], [], []
     for text in texts:
         first, rest = text[0], "".join(_spellings(char) for char in text[1:])
         literal.append(re.escape(first) + rest)
         escaped.append(_hex(ord(first)) + rest)
-        percent.append(_hex(ord(first)) + rest)
+        octal.append(f"{ord(first):03o}" + rest)
+        # Bare hex starts with a digit for every printable ASCII character (0x20 to 0x7e): a literal lead too.
+        hexed.append(_hex(ord(first)) + rest)
+        entities += [entity.removeprefix("&") + rest for entity in _entities(first)]
         if first in '/"\\':
             special.append(re.escape(first) + rest)
-    # "u" right after the run lets re back out of a long run in one C loop.
-    found = [*literal, rf"{_RUN}u00(?:{'|'.join(escaped)})", rf"{_ROUNDS}(?:{'|'.join(percent)})"]
-    if special:
-        found.append(rf"{_RUN}(?:{'|'.join(special)})")
+    # One alternative for every spelling a backslash leads ("u", "x", an octal digit or the character right after
+    # the run lets re back out of a long run in one C loop): a run of backslashes is then scanned once per position.
+    escapes = [f"(?:u00|x)(?:{'|'.join(escaped)})", *octal, *(text for text in special if not text.startswith("\\\\"))]
+    found = [
+        *literal,
+        *hexed,
+        rf"{_RUN_ONCE}(?:{'|'.join(escapes)})",
+        rf"{_ROUNDS}(?:u00)?(?:{'|'.join(escaped)})",
+        rf"&(?:{'|'.join(entities)})",
+    ]
+    backslashed = [text for text in special if text.startswith("\\\\")]
+    if backslashed:
+        found.append(rf"{_RUN}(?:{'|'.join(backslashed)})")
     return found
 
 
