@@ -133,11 +133,19 @@ def _draws_note(run: RunConfig) -> str:
     return f"fuzzing: {volume}, seed {run.seed}; replay these draws with: {rerun_command(sys.argv, run.seed)}"
 
 
+def _distributed(config: pytest.Config) -> bool:
+    """Whether xdist will run this session in workers: -n, or --dist with --tx (which starts workers without -n)."""
+    option = config.option
+    return bool(getattr(option, "numprocesses", None) or getattr(option, "tx", None)) or (
+        getattr(option, "dist", "no") not in ("no", None)
+    )
+
+
 def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
     # A remote hub costs money and holds other people's models: a run that may deploy or delete there is one
     # process, with one budget and one ledger. A read-only run (no --fine-tune, --disposable-model or --namespace)
     # may use xdist: it spends nothing, deletes nothing and needs no ledger.
-    if getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput"):
+    if _distributed(config) or hasattr(config, "workerinput"):
         if run.can_provision or run.namespace:
             raise pytest.UsageError(
                 "a live run that may deploy or delete on a remote hub runs in one process: xdist workers would each "

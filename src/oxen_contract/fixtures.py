@@ -14,6 +14,7 @@ import pytest
 
 from .activation import activate_suite, say
 from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
+from .skips import skip_by_settings
 from .stash_keys import (
     HUB_CLIENT,
     HUB_URL_SEEN,
@@ -209,8 +210,8 @@ def provisioner(
     config.stash[SESSION_UNSETTLED] = [unsettled.to_json() for unsettled in made.unsettled]
     config.stash[SESSION_CLEANUP] = made.cleanup_said()
     notes.append(
-        f"provisioned {made.deploys} model(s) of --max-provisions {live_config.max_provisions} "
-        f"({request_guard.deploy_posts} deploy request(s) sent)"
+        f"sent {request_guard.deploy_posts} deploy request(s) of --max-provisions {live_config.max_provisions}; "
+        f"{len(made.made)} model(s) proved the run's"
     )
 
 
@@ -244,7 +245,7 @@ def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list
             with session_cassette.active() if session_cassette else contextlib.nullcontext():
                 _shared_model_id.append(provisioner.fresh_model(shared=True))
         except ProvisionsExhausted as reason:
-            pytest.skip(str(reason))
+            skip_by_settings(str(reason))
     return _shared_model_id[0]
 
 
@@ -256,7 +257,7 @@ def disposable_model(provisioner: Any) -> Iterator[str]:
     try:
         model_id = provisioner.fresh_model()
     except ProvisionsExhausted as reason:
-        pytest.skip(str(reason))
+        skip_by_settings(str(reason))
     yield model_id
     if model_id not in provisioner.deleted and provisioner.config.mode != Mode.REPLAY:
         provisioner.dispose(model_id)
@@ -268,7 +269,7 @@ def other_namespace_key(live_config: RunConfig) -> str:
     from .client import Credential
 
     if not live_config.other_token:
-        pytest.skip("cross-namespace check: set OXEN_API_KEY_OTHER to a key of a second namespace")
+        skip_by_settings("cross-namespace check: set OXEN_API_KEY_OTHER to a key of a second namespace")
     return Credential.OTHER
 
 
@@ -276,6 +277,6 @@ def other_namespace_key(live_config: RunConfig) -> str:
 def protection_probes(live_config: RunConfig) -> None:
     """Skips unless probes that try to delete what must stay are allowed (--allow-protection-probes)."""
     if not live_config.allow_protection_probes:
-        pytest.skip(
+        skip_by_settings(
             "protection probe: a broken hub would really delete the model; pass --allow-protection-probes to run it"
         )

@@ -249,13 +249,12 @@ class Provisioner:
             deploy.observe(before.time, before.arrived)
             try:
                 answer = self._send_deploy(fine_tune)
-            except (HubTimeout, HubUnavailable) as error:
-                what = f"got no answer ({_first_line(error)})"
-                adopted = self._settle(deploy, what)
-                raise ProvisioningError(
-                    f"cannot provision a disposable model: the deploy {what}; it is not retried, since the hub may "
-                    f"have deployed anyway{_adopted(adopted)}"
-                ) from None
+            except (HubTimeout, HubUnavailable):
+                # Not retried: the hub may have deployed anyway. Reconciled, then the run sees what the deploy got:
+                # a timeout fails rule:answers-in-time like any other request's, a dropped connection is sorted as
+                # an outage or the route's failure (outcome.triage).
+                self._settle(deploy, "got no whole answer")
+                raise
             deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
             if deploy.answered is not None:
                 deploy.observe(deploy.answered, self.monotonic())

@@ -8,12 +8,13 @@ its own, so that a run that spent its cap still deletes what it made.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from _pytest.outcomes import Skipped
+from .skips import RequestsSpent
 
 __all__ = [
     "CLEANUP_REQUESTS",
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_RETRIES",
     "MAX_RETRY_SECONDS",
     "RETRY_STATUSES",
+    "RUN_WAIT_SECONDS",
     "HubUnavailable",
     "RequestBudget",
     "RequestsSpent",
@@ -32,6 +34,9 @@ __all__ = [
 RETRY_STATUSES = (429, 503)
 MAX_RETRIES = 3
 MAX_RETRY_SECONDS = 30.0
+# And at most this long over the whole run: a hub that asks every request to wait would otherwise keep a run of a few
+# hundred requests going for hours, each wait bounded and the run not (the outsider attack on issue 18, finding 6b).
+RUN_WAIT_SECONDS = 180.0
 
 
 class HubUnavailable(RuntimeError):
@@ -50,25 +55,36 @@ class HubUnavailable(RuntimeError):
         self.rate_limited = rate_limited
 
 
-class RequestsSpent(Skipped):
-    """--max-requests is spent: the test that would send more skips, and the verdict counts it as unchecked."""
-
-
 class RequestBudget:
     """--max-requests: how many requests the run may still send (None: no cap).
 
     Cleanup has a budget of its own (``CLEANUP_REQUESTS``): a run that spent its cap must still delete what it made.
     """
 
-    def __init__(self, limit: int | None, *, purpose: str = "--max-requests") -> None:
+    def __init__(
+        self, limit: int | None, *, purpose: str = "--max-requests", wait_limit: float = RUN_WAIT_SECONDS
+    ) -> None:
         self.limit = limit
         self.sent = 0
         self.purpose = purpose
+        # Seconds the run may spend waiting as busy answers ask (Retry-After), over all its requests.
+        self.wait_limit = wait_limit
+        self.waited = 0.0
+        self._lock = threading.Lock()
 
     def take(self) -> None:
-        if self.limit is not None and self.sent >= self.limit:
-            raise RequestsSpent(f"{self.purpose} {self.limit} reached: this run may send no more requests")
-        self.sent += 1
+        with self._lock:
+            if self.limit is not None and self.sent >= self.limit:
+                raise RequestsSpent(f"{self.purpose} {self.limit} reached: this run may send no more requests")
+            self.sent += 1
+
+    def may_wait(self, seconds: float) -> bool:
+        """Take ``seconds`` of the run's waiting; False (taking nothing) once that would pass its wait limit."""
+        with self._lock:
+            if self.waited + seconds > self.wait_limit:
+                return False
+            self.waited += seconds
+            return True
 
 
 # Requests cleanup and the leftover sweep may send, apart from --max-requests: a retrieve and a delete per model, with
@@ -120,10 +136,13 @@ def send_with_retries(
         if status_of(response) not in retry_statuses or attempt == MAX_RETRIES:
             break
         delay = retry_delay(headers_of(response), attempt)
-        if waited + delay > MAX_RETRY_SECONDS:
-            break  # waiting as asked would pass the time bound: answer with what the hub said
+        if waited + delay > MAX_RETRY_SECONDS or not budget.may_wait(delay):
+            break  # waiting as asked would pass the request's or the run's time bound: answer with what the hub said
         sleep(delay)
         waited += delay
     if status_of(response) == 429 and 429 in retry_statuses:
-        raise HubUnavailable(f"{label} still answers 429 Too Many Requests after {attempt} retries", rate_limited=label)
+        spent = f"; the run has waited {budget.waited:g} s of its {budget.wait_limit:g} on busy answers"
+        raise HubUnavailable(
+            f"{label} still answers 429 Too Many Requests after {attempt} retries{spent}", rate_limited=label
+        )
     return response

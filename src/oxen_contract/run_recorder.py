@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,7 +93,7 @@ def _prober(config: pytest.Config) -> Callable[[], str | None] | None:
 
 def judge_report(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Give a report of the suite's tests what the verdict needs (kind, detail, clauses) and its failure text."""
-    from .retries import RequestsSpent
+    from .skips import RequestsSpent, SkippedBySettings
 
     properties: list[tuple[str, object]] = [("oxen_contract", report.when)]
     # On the item: JUnit XML takes a test case's properties from its teardown report, which copies the item's.
@@ -100,6 +101,8 @@ def judge_report(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.
     error = call.excinfo.value if call.excinfo is not None else None
     if report.skipped and isinstance(error, RequestsSpent):
         properties.append(("oxen_kind", "budget"))
+    elif report.skipped and isinstance(error, SkippedBySettings):
+        properties.append(("oxen_kind", "settings"))
     elif error is not None and report.failed:
         config = item.config
         tally = config.stash.get(SESSION_TALLY, None)
@@ -125,6 +128,8 @@ class RunRecorder:
         self.skip_reasons: list[str] = []
         self.session: pytest.Session | None = None
         self.collected: int | None = None
+        # The suite's test modules this session collected (or that skipped themselves at collection).
+        self.modules: set[str] = set()
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.deselected += sum(1 for item in items if item.get_closest_marker("contract") is not None)
@@ -137,6 +142,12 @@ class RunRecorder:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # testscollected is set just after this hook, to the number of items it is given.
         self.session, self.collected = session, len(session.items)
+        self.modules |= {item.path.name for item in session.items if item.get_closest_marker("contract") is not None}
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.skipped and str(report.nodeid).endswith(".py"):
+            # A module the install leaves out (the OpenAI SDK's, without the [openai] extra) says so itself.
+            self.modules.add(Path(str(report.nodeid)).name)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
@@ -154,8 +165,15 @@ class RunRecorder:
         if category:
             facts.counts[category] = facts.counts.get(category, 0) + 1
         if report.skipped:
-            self.skip_reasons.append(_skip_reason(report))
-            facts.budget_skips += properties.get("oxen_kind") == "budget"
+            reason = _skip_reason(report)
+            self.skip_reasons.append(reason)
+            kind = properties.get("oxen_kind")
+            facts.budget_skips += kind == "budget"
+            if kind == "settings" and reason not in facts.skip_reasons:
+                facts.skip_reasons.append(reason)
+            elif kind is None and not hasattr(report, "wasxfail") and reason not in facts.other_skips:
+                # Neither the settings' choice nor a spent budget: what the hub answered kept the test from running.
+                facts.other_skips.append(reason)
         elif report.failed:
             self._sort_failure(str(properties.get("oxen_kind", "suite")), str(properties.get("oxen_detail", "")))
 
@@ -195,7 +213,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr)
 
 
-def _narrowed(config: pytest.Config, deselected: int) -> str:
+def _narrowed(config: pytest.Config, deselected: int, collected: set[str]) -> str:
     """How the user narrowed the run, in words; "" when they ran the whole suite."""
     said = []
     if deselected:
@@ -203,7 +221,18 @@ def _narrowed(config: pytest.Config, deselected: int) -> str:
     picked = [arg for arg in config.args if "::" in arg or arg.endswith(".py")]
     if picked:
         said.append(f"only {', '.join(picked[:3])}{' and more' if len(picked) > 3 else ''} run")
+    missing = sorted(_suite_modules() - collected) if collected else []
+    if missing and not picked:
+        # --ignore, --ignore-glob, a conftest's collect_ignore: whatever left modules of the suite uncollected.
+        said.append(f"{len(missing)} of the suite's modules not collected ({', '.join(missing[:3])})")
     return "; ".join(said)
+
+
+def _suite_modules() -> set[str]:
+    """The file names of the suite's test modules, as the package ships them."""
+    from . import suite
+
+    return {path.name for path in Path(suite.__file__).parent.glob("test_*.py")}
 
 
 def _attention(config: pytest.Config, tally: Any) -> list[str]:
@@ -254,15 +283,11 @@ def _verdict(session: pytest.Session) -> Verdict | None:
     facts.live, facts.replay, facts.allow_partial = run.live, not run.live, run.allow_partial
     facts.answers = tally.answers_by_operation()
     facts.checks = sum(tally.checked.values())
-    facts.narrowed = _narrowed(config, recorder.deselected)
+    facts.narrowed = _narrowed(config, recorder.deselected, recorder.modules)
     if recorder.deselected:
         facts.counts["deselected"] = recorder.deselected
     facts.attention = _attention(config, tally)
-    facts.skip_reasons = [
-        reason
-        for reason in skip_reasons(recorder.skip_reasons)
-        if not reason.startswith("expected failure:") and "--max-requests" not in reason
-    ]
+
     _stopped_coming(config, tally, run)
     facts.cleanup = config.stash.get(SESSION_CLEANUP, "")
     return decide(facts, int(session.exitstatus))

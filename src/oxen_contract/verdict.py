@@ -70,8 +70,10 @@ class RunFacts:
     narrowed: str = ""
     # Tests skipped because --max-requests was spent.
     budget_skips: int = 0
-    # Why other tests skipped (the run's settings: no fine-tune, no second key), each reason once.
+    # Why tests the run's settings left out skipped (no fine-tune, no second key, the deploy cap), each reason once.
     skip_reasons: list[str] = field(default_factory=list)
+    # Why tests skipped for what the hub answered (no base model to probe, an id it refused): the run is partial.
+    other_skips: list[str] = field(default_factory=list)
     # operation -> status -> answers checked
     answers: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     allow_partial: bool = False
@@ -136,7 +138,7 @@ def _afterwards(facts: RunFacts) -> str:
 
 
 def _skipped(facts: RunFacts) -> str:
-    """The skips the run's settings chose, named (a narrowed run's summary says why its tests did not run)."""
+    """The skips the run's settings chose, named: a run holds without them, and says so."""
     if not facts.skip_reasons:
         return ""
     shown = "; ".join(facts.skip_reasons[:2]) + (
@@ -161,7 +163,7 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
     if facts.interrupted:
         return Verdict("interrupted", EXIT_INTERRUPTED, f"INTERRUPTED: no verdict; {facts.cleanup or 'no cleanup'}")
     if facts.contract_failures or facts.strict_findings:
-        failed = f"{facts.contract_failures} test(s) failed" if facts.contract_failures else ""
+        failed = f"{facts.contract_failures} test(s) found a violation" if facts.contract_failures else ""
         strict = f"(--strict-contract) {'; '.join(facts.strict_findings)}" if facts.strict_findings else ""
         found = " and ".join(part for part in (failed, strict) if part)
         return Verdict("contract violations", 1, f"CONTRACT VIOLATIONS: {found}{_afterwards(facts)} ({tail})", missing)
@@ -206,6 +208,17 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
             f"PARTIAL PASS (narrowed: {facts.narrowed}): nothing failed{left}{_skipped(facts)} ({tail})",
             missing,
         )
+    if facts.other_skips:
+        shown = "; ".join(facts.other_skips[:2]) + (
+            f"; and {len(facts.other_skips) - 2} more" if len(facts.other_skips) > 2 else ""
+        )
+        left = f"; {', '.join(missing)} answers went unchecked" if missing else ""
+        return Verdict(
+            "partial pass",
+            0,
+            f"PARTIAL PASS: nothing failed, but test(s) could not run against this hub: {shown}{left} ({tail})",
+            missing,
+        )
     if missing and not facts.allow_partial:
         return Verdict(
             "setup error",
@@ -220,7 +233,7 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
         return Verdict(
             "partial pass", 0, f"PARTIAL PASS (--allow-partial): nothing failed, but {gaps} ({tail})", missing
         )
-    return Verdict("contract held", 0, f"CONTRACT HELD: {tail}")
+    return Verdict("contract held", 0, f"CONTRACT HELD: {tail}{_skipped(facts)}")
 
 
 def skip_reasons(reasons: Sequence[str]) -> dict[str, int]:

@@ -75,7 +75,7 @@ def test_live_run_against_a_conforming_hub_passes_and_reports_its_provisioning(
         env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "provisioned 3 model(s) of --max-provisions 3" in result.stdout
+    assert "sent 3 deploy request(s) of --max-provisions 3; 3 model(s) proved the run's" in result.stdout
     assert "key-a" not in result.stdout + result.stderr
     assert "LEAK" not in result.stdout
 

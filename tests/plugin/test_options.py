@@ -81,6 +81,17 @@ def test_the_summary_line_names_the_mode(run_suite: Runner) -> None:
             "runs in one process",
         ),
         (
+            # xdist's workers without -n (the outsider attack on issue 18, finding 6a): as refused as -n.
+            ["--hub-url", "http://127.0.0.1:9", "--fine-tune", "a/b/c", "--dist", "load", "--tx", "2*popen"],
+            {"OXEN_API_KEY": "k"},
+            "runs in one process",
+        ),
+        (
+            ["--hub-url", "http://127.0.0.1:9/api/ai"],
+            {"OXEN_API_KEY": "k"},
+            "--hub-url takes the hub's root",
+        ),
+        (
             ["--hub-url", "http://127.0.0.1:9", "--disposable-model", "a:b/c"],
             {"OXEN_API_KEY": "k"},
             "--disposable-model needs the key's namespace",
@@ -103,6 +114,8 @@ def test_the_summary_line_names_the_mode(run_suite: Runner) -> None:
         "url-with-query",
         "key-not-ascii",
         "xdist-against-a-remote-hub",
+        "xdist-workers-without-n",
+        "url-of-the-sdk-not-the-hub",
         "disposable-model-without-namespace",
     ],
 )

@@ -61,3 +61,26 @@ def test_a_spent_budget_stops_the_run_from_sending_and_names_the_option() -> Non
     budget.take()
     with pytest.raises(pytest.skip.Exception, match="--max-requests 1 reached"):
         _send([(200, {})], budget, [])
+
+
+def test_the_run_s_waiting_on_busy_answers_is_bounded_over_all_its_requests() -> None:
+    # A hub that answers each request 429 with Retry-After: 9 three times, then passes it (the outsider attack on
+    # issue 18, finding 6b): every request waits 27 s, and a run of a few hundred requests would take hours.
+    budget = RequestBudget(None, wait_limit=60.0)
+    slept: list[float] = []
+
+    def one_request() -> int:
+        answers = iter([429, 429, 429, 200])
+        return send_with_retries(
+            lambda: next(answers),
+            lambda status: status,
+            lambda status: {"retry-after": "9"},
+            budget=budget,
+            sleep=slept.append,
+            label="GET h/api/ai/models",
+        )
+
+    assert one_request() == 200 and one_request() == 200
+    with pytest.raises(HubUnavailable, match="the run has waited 54 s of its 60 on busy answers"):
+        one_request()
+    assert sum(slept) <= 60.0

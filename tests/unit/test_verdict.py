@@ -41,7 +41,9 @@ def test_the_summary_line_says_what_the_report_holds_for_a_person() -> None:
 def test_a_violation_seen_before_an_outage_is_still_a_violation_and_the_outage_is_said_after() -> None:
     found = decide(_facts(contract_failures=1, unavailable="GET h/api/ai/models answered 503"), 1)
     assert (found.outcome, found.exit_status) == ("contract violations", 1)
-    assert found.summary.startswith("CONTRACT VIOLATIONS: 1 test(s) failed; the hub became unavailable: GET h/")
+    assert found.summary.startswith(
+        "CONTRACT VIOLATIONS: 1 test(s) found a violation; the hub became unavailable: GET h/"
+    )
 
 
 def test_a_violation_and_a_rate_limited_route_name_both() -> None:
@@ -141,3 +143,16 @@ def test_a_narrowed_run_names_the_skips_its_settings_chose() -> None:
     reason = "no disposable custom model: pass --fine-tune OWNER/REPO/FT_ID[@STEP]"
     found = decide(_facts(narrowed="only tests/contract/test_delete_lifecycle.py run", skip_reasons=[reason]), 0)
     assert found.exit_status == 0 and f"; skipped: {reason}" in found.summary
+
+
+def test_tests_that_could_not_run_against_this_hub_make_a_partial_pass_that_says_why() -> None:
+    reason = "retrieve answered 400 for this id, not 404: it is not sent to DELETE"
+    found = decide(_facts(other_skips=[reason], counts={"passed": 75, "skipped": 10}), 0)
+    assert (found.outcome, found.exit_status) == ("partial pass", 0)
+    assert f"test(s) could not run against this hub: {reason}" in found.summary
+
+
+def test_a_held_run_names_the_skips_its_settings_chose() -> None:
+    reason = "protection probe: a broken hub would really delete the model; pass --allow-protection-probes to run it"
+    found = decide(_facts(skip_reasons=[reason], counts={"passed": 81, "skipped": 4}), 0)
+    assert found.outcome == "contract held" and found.summary.endswith(f"; skipped: {reason}")

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
 from oxen_contract.failures import ContractFailure, ProvisionsExhausted
+from oxen_contract.skips import skip_by_settings
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract, pytest.mark.destructive]
 
@@ -162,7 +163,7 @@ def test_delete_lifecycle_keeps_the_documented_promises(
 ) -> None:
     reason = provisioner.unavailable_reason()
     if reason:
-        pytest.skip(reason)
+        skip_by_settings(reason)
     # Each lifecycle starts from a fresh model, so the deploy budget bounds how many run; three deploys stay for the
     # shared model, the fuzzed delete's target and the OpenAI SDK's delete.
     given = len(provisioner.config.disposable_models)
@@ -184,6 +185,6 @@ def test_delete_lifecycle_keeps_the_documented_promises(
             ),
         )
     except ProvisionsExhausted as exhausted:
-        pytest.skip(str(exhausted))
+        skip_by_settings(str(exhausted))
     if failures:
         raise failures[0]

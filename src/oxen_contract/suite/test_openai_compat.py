@@ -27,6 +27,7 @@ from openai.types import Model, ModelDeleted  # noqa: E402
 # [R]'s example answer of DELETE /api/ai/models/{id}, kept in one place.
 from oxen_contract.documented import REFERENCE_DELETE_EXAMPLE  # noqa: E402
 from oxen_contract.openai_compat import KnownIncompatibility, check_fits, openai_client  # noqa: E402
+from oxen_contract.skips import skip_by_settings  # noqa: E402
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 
@@ -48,7 +49,7 @@ def spare_disposable_model(request: pytest.FixtureRequest, live_config: Any) -> 
     left = live_config.max_provisions - provisioner.deploys
     if not live_config.disposable_models and left < 1 + needed_later:
         # The SDK's view of delete is worth less than the suite's own delete checks that run after this module.
-        pytest.skip(
+        skip_by_settings(
             f"the OpenAI SDK's delete needs a disposable model and {needed_later} later test(s) need one too, with "
             f"{left} deploy(s) left of --max-provisions {live_config.max_provisions}: raise it, or pass "
             "--disposable-model ID"
