@@ -237,7 +237,9 @@ VERDICT_CASES: tuple[VerdictCase, ...] = (
         (_SETUP, "answered 404", "--hub-url must be the hub's root"),
         target=Target.BELOW_PREFIX,
     ),
-    # 7. A warning as error crashes the tool as "violations".
+    # 7. A warning as error crashes the tool as "violations". The warning was pytest's "Module already imported so
+    # cannot be rewritten: oxen_contract", which only an installed package draws (tox installs it; an editable
+    # checkout's modules are marked for no rewriting): from a checkout the case holds -W error to the rest.
     VerdictCase(
         "verdict-warnings-are-errors",
         "-W error: PytestAssertRewriteWarning, a traceback, exit 1",
