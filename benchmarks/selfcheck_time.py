@@ -29,8 +29,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from oxen_contract.selfcheck.launchers import ForkLauncher, FreshLauncher, Launcher
+from oxen_contract.selfcheck.matrix import run_row
 from oxen_contract.selfcheck.rows import Outcome
-from oxen_contract.selfcheck.runner import _clean_env, hub, launcher_for, run_case, suite_args
+from oxen_contract.selfcheck.runner import clean_env, hub, launcher_for, suite_args
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROWS = ("no-fault", "delete-missing-created", "list-filter-drops-last-match", "hostile-drip-retrieve")
@@ -103,7 +104,7 @@ def _collection(runs: int) -> float:
 
 
 def _forked_collection(launcher: Launcher, runs: int) -> float:
-    env = dict(_clean_env({}), **_COLLECT_ENV)
+    env = dict(clean_env({}), **_COLLECT_ENV)
 
     def collect() -> None:
         with tempfile.TemporaryDirectory() as scratch, open(os.devnull, "w") as null:
@@ -144,7 +145,7 @@ def _rows(label: str, launcher: Launcher, names: Sequence[str]) -> None:
     for name in names:
         meter.read()
         started = time.perf_counter()
-        outcome = run_case(name, root=ROOT, launcher=launcher)
+        outcome = run_row(name, root=ROOT, launcher=launcher)
         wall = time.perf_counter() - started
         print(f"  {name:40s} {_row_line(outcome, wall, meter.read())}")
 

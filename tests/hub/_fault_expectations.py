@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from oxen_contract.hub import FAULTS
+from oxen_contract.hub.faults.undecodable import NESTING
 
 from ._fault_scenario import (
     ANONYMOUS,
@@ -84,6 +85,9 @@ DIFFERING: dict[str, set[str]] = {
     "deploy-answer-omits-model-slug": DEPLOYS,
     "deploy-deployment-as-a-list": DEPLOYS,
     "deploy-answers-a-list": DEPLOYS,
+    "search-body-nested-too-deep": SEARCHES,
+    "activate-body-holds-nan": {"activate-base", "activate-custom"},
+    "deactivate-body-not-utf8": {"deactivate-custom"},
     "list-filter-drops-last-match": {"list-filtered"},
     "search-shows-other-namespaces": CROWDED,
     "retrieve-shows-other-namespaces": {"retrieve-foreign"},
@@ -99,6 +103,7 @@ DIFFERING: dict[str, set[str]] = {
     "optional-fields-absent": MODEL_ANSWERS,
     "nullable-fields-null": MODEL_ANSWERS,
     "nested-nullable-fields-null": MODEL_ANSWERS,
+    "optional-fields-never-sent": MODEL_ANSWERS,
     "error-shape-message": ERRORS,
     "refusal-403": REFUSALS,
     # A refused change of another namespace's model already answers 404.
@@ -145,7 +150,17 @@ DIFFERING: dict[str, set[str]] = {
     "hostile-drip-headers": CROWDED,
     "hostile-gzip-bomb": CROWDED | CUSTOM_RETRIEVED,
     "hostile-echo-key": set(BASELINE) - ANONYMOUS,
+    # Before the key is looked at: an anonymous search is refused with 429 too (the scenario has none).
+    "search-rate-limited": SEARCHES | {"search-missing"},
 }
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def answer_json(answer: Answer) -> Any:
@@ -333,6 +348,13 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         m["developer"]["logo"] is None and m["pricing"]["input_cost_per_token"] is None
         for m in _all_models(s, MODEL_ANSWERS)
     ),
+    "optional-fields-never-sent": lambda s: all(
+        "showcase" not in m
+        and m["description"] is None
+        and not {"cost_per_image_grid", "cost_per_second_by_resolution"} & set(m["pricing"])
+        and m["display_name"]
+        for m in _all_models(s, MODEL_ANSWERS)
+    ),
     "error-shape-message": lambda s: all(set(answer_json(s[label])["error"]) == {"message"} for label in ERRORS),
     "refusal-403": lambda s: all(s[label][0] == 403 for label in REFUSALS),
     "refusal-404": lambda s: all(s[label][0] == 404 for label in REFUSALS),
@@ -373,6 +395,16 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         isinstance(answer_json(s[label])["deployment"], list) for label in DEPLOYS
     ),
     "deploy-answers-a-list": lambda s: all(isinstance(answer_json(s[label]), list) for label in DEPLOYS),
+    "search-body-nested-too-deep": lambda s: all(
+        b'"facets":' + b"[" * NESTING + b"]" * NESTING in s[label][3] for label in SEARCHES
+    ),
+    "activate-body-holds-nan": lambda s: all(
+        b'"cost_per_second":NaN' in s[label][3] and s[label][1] == "application/json"
+        for label in ("activate-base", "activate-custom")
+    ),
+    "deactivate-body-not-utf8": lambda s: (
+        b'"description":"Mod\xe8le"' in s["deactivate-custom"][3] and not _is_utf8(s["deactivate-custom"][3])
+    ),
     "list-filter-drops-last-match": lambda s: _models(s["list-filtered"]) == _models(BASELINE["list-filtered"])[:-1],
     "search-shows-other-namespaces": lambda s: (
         set(_customs(s["search"]))
@@ -418,5 +450,9 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         all(_debug(s[label])["authorization"].startswith("Bearer ") for label in set(BASELINE) - ANONYMOUS)
         and all(s[label][0] == 500 for label in ("search", "search-base", "search-missing"))
         and all("debug" in m for m in _all_models(s, LISTS))
+    ),
+    "search-rate-limited": lambda s: all(
+        s[label][0] == 429 and answer_json(s[label])["error"]["type"] == "unknown_error"
+        for label in ("search", "search-base", "search-missing")
     ),
 }

@@ -77,7 +77,9 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         assert ("benign: " in line) == fault.benign
         assert ("hostile: " in line) == fault.hostile
         assert ("strict-only: " in line) == fault.strict_only
+        assert ("outage: " in line) == fault.outage
     assert "invalid-query-accepted" in next(line for line in lines if "strict-only: " in line)
+    assert "search-rate-limited" in next(line for line in lines if "outage: " in line)
 
 
 @pytest.mark.parametrize(

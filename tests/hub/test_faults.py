@@ -7,6 +7,7 @@ same. A second check per fault says how the listed steps differ.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -91,6 +92,37 @@ def test_the_invalid_query_fault_joins_both_leniencies_and_nothing_else() -> Non
 def test_a_fault_is_at_most_one_kind() -> None:
     with pytest.raises(ValueError, match="at most one of"):
         Fault("both", "rule", "effect", benign=True, strict_only=True)
+    with pytest.raises(ValueError, match="at most one of"):
+        Fault("both", "rule", "effect", hostile=True, outage=True)
+    assert Fault("down", "rule", "effect", outage=True).kind == "outage"
+
+
+def test_a_rate_limited_search_answers_429_with_retry_after_before_the_key_is_looked_at() -> None:
+    client = HubClient(create_app(TOKENS, ["search-rate-limited"], deterministic=True))
+    try:
+        for headers in (ALICE, {}, {"Authorization": "Bearer nope"}):
+            answer = client.get(f"{MODELS}/search?search=gpt", headers=headers)
+            assert (answer.status_code, answer.headers["retry-after"]) == (429, "0")
+        # Only search: the list (the suite's health probe) and retrieve answer as ever.
+        assert client.get(MODELS, headers=ALICE).status_code == 200
+        assert client.get(model_path("gpt-4o"), headers=ALICE).status_code == 200
+    finally:
+        client.app.state.store.close()
+
+
+def test_undecodable_bodies_fail_a_strict_parser_each_its_own_way() -> None:
+    steps = run_scenario("search-body-nested-too-deep", "activate-body-holds-nan", "deactivate-body-not-utf8")
+    with pytest.raises(RecursionError):
+        json.loads(steps["search"][3])
+    strict = {"parse_constant": lambda name: pytest.fail(f"{name} is no JSON")}
+    with pytest.raises(pytest.fail.Exception, match="NaN is no JSON"):
+        json.loads(steps["activate-custom"][3], **strict)
+    with pytest.raises(UnicodeDecodeError):
+        steps["deactivate-custom"][3].decode("utf-8")
+    # Otherwise each is the answer it was: a lenient reading finds the model, or the list, as without the fault.
+    assert json.loads(steps["activate-custom"][3])["id"] == answer_json(BASELINE["activate-custom"])["id"]
+    lenient = json.loads(steps["deactivate-custom"][3].decode("latin-1"))
+    assert lenient["description"] == "Modèle" and lenient["id"] == answer_json(BASELINE["deactivate-custom"])["id"]
 
 
 def test_faults_combine() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from oxen_contract.hub.faults import FAULTS_BY_NAME
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT, Outcome
-from oxen_contract.selfcheck.rows import Safety, SchemathesisRun, SuiteRun
+from oxen_contract.selfcheck.rows import Safety, SchemathesisRun, SuiteRun, VerdictCheck
+from oxen_contract.selfcheck.verdicts import VERDICT_CASES_BY_NAME
 
 
 def suite_run(
@@ -53,3 +54,19 @@ STRICT = "invalid-query-accepted"
 STRICT_CLAUSE = "rule:invalid-input-is-refused"
 PROD = "alice:sandbox/ft-1-prod"
 COLLEAGUE = "alice:sandbox/ft-1-7"
+
+
+def verdict_outcome(
+    name: str,
+    code: int,
+    *,
+    missing: tuple[str, ...] = (),
+    shown: tuple[str, ...] = (),
+    safety: Safety | None = None,
+) -> Outcome:
+    """A verdict case's row, its run ending with ``code``, short of ``missing`` and showing ``shown``."""
+    case = VERDICT_CASES_BY_NAME[name]
+    summary = f"{' '.join(case.summary)} (exit status {code})"
+    check = VerdictCheck(case.exit_status, case.summary, summary, missing, shown, case.deploy_posts)
+    run = SuiteRun(code, 5.0, None, (), (), None, "", summary)
+    return Outcome(name, "verdict", case.why, (), run, None, safety=safety, check=check)

@@ -69,11 +69,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     directory = outcomes_folder(config)
     if not ENABLED or hasattr(config, "workerinput") or not directory.is_dir():
         return
-    from oxen_contract.hub import FAULTS
     from oxen_contract.selfcheck.report import write_report
-    from oxen_contract.selfcheck.rows import load_outcomes
+    from oxen_contract.selfcheck.rows import load_outcomes, row_names
 
-    outcomes = load_outcomes(directory, ["no-fault", *(fault.name for fault in FAULTS)])
+    outcomes = load_outcomes(directory, ["no-fault", *row_names()])
     text = write_report(outcomes, directory.parent / "selfcheck.md", command="OXEN_SELFCHECK=1 pytest tests/selfcheck")
     terminalreporter.write_sep("=", "mutation report (reports/selfcheck.md)")
     terminalreporter.write(text)

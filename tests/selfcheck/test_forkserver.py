@@ -21,7 +21,7 @@ import pytest
 
 from oxen_contract.selfcheck.forkserver import ForkServer
 from oxen_contract.selfcheck.launchers import ForkLauncher, FreshLauncher, fork_wanted
-from oxen_contract.selfcheck.runner import _clean_env, find_root, suite_args
+from oxen_contract.selfcheck.runner import clean_env, find_root, suite_args
 from oxen_contract.selfcheck.schedule import guess_seconds, longest_first, previous_seconds, row_seconds
 
 ROOT = find_root(Path(__file__).parent)
@@ -47,7 +47,7 @@ def _fresh(kind: str) -> Start:
 
 @pytest.fixture(scope="module")
 def hub_server() -> Iterator[ForkServer]:
-    server = ForkServer("hub", cwd=ROOT, env=_clean_env({}))
+    server = ForkServer("hub", cwd=ROOT, env=clean_env({}))
     yield server
     server.close()
 
@@ -58,7 +58,7 @@ def hub_server() -> Iterator[ForkServer]:
     [pytest.param(["--list-faults"], id="output, exit 0"), pytest.param(["--port", "x"], id="usage error, exit 2")],
 )
 def test_a_forked_hub_answers_as_a_fresh_one(hub_server: ForkServer, args: list[str], tmp_path: Path) -> None:
-    env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": "t=alice"})
+    env = clean_env({"OXEN_LOCAL_HUB_TOKENS": "t=alice"})
     forked = _run(hub_server.start, args, env, tmp_path)
     assert forked == _run(_fresh("hub"), args, env, tmp_path)
     assert forked[0] in (0, 2) and (forked[1] or forked[2])
@@ -67,7 +67,7 @@ def test_a_forked_hub_answers_as_a_fresh_one(hub_server: ForkServer, args: list[
 @needs_fork
 def test_a_forked_run_takes_its_environment_and_working_directory(hub_server: ForkServer, tmp_path: Path) -> None:
     # The hub reads its tokens from the environment and writes its audit relative to its working directory.
-    env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": "secret-token=carol"})
+    env = clean_env({"OXEN_LOCAL_HUB_TOKENS": "secret-token=carol"})
     reading, writing = os.pipe()
     child = hub_server.start(
         ["--port", "0", "--audit", "audit.json"], env=env, cwd=tmp_path, stdout=writing, stderr=writing
@@ -84,9 +84,9 @@ def test_a_forked_run_takes_its_environment_and_working_directory(hub_server: Fo
 
 @needs_fork
 def test_a_killed_run_ends_with_minus_the_signal_and_a_closed_server_leaves_no_child(tmp_path: Path) -> None:
-    server = ForkServer("hub", cwd=ROOT, env=_clean_env({}))
+    server = ForkServer("hub", cwd=ROOT, env=clean_env({}))
     try:
-        env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": "t=alice"})
+        env = clean_env({"OXEN_LOCAL_HUB_TOKENS": "t=alice"})
         first = server.start(["--port", "0"], env=env, cwd=tmp_path, stdout=2, stderr=2)
         first.kill()
         assert first.wait(timeout=10) == -signal.SIGKILL
@@ -100,21 +100,21 @@ def test_a_killed_run_ends_with_minus_the_signal_and_a_closed_server_leaves_no_c
 
 @needs_fork
 def test_a_server_that_cannot_import_says_why() -> None:
-    server = ForkServer("suite", cwd=ROOT, env=_clean_env({}), warm_args=["--no-such-option"])
+    server = ForkServer("suite", cwd=ROOT, env=clean_env({}), warm_args=["--no-such-option"])
     with pytest.raises(RuntimeError, match="suite fork server did not start"):
         server.wait_ready()
 
 
 @needs_fork
 def test_the_schemathesis_server_holds_no_project_module_and_runs_st_as_a_fresh_one(tmp_path: Path) -> None:
-    server = ForkServer("schemathesis", cwd=ROOT, env=_clean_env({}))
+    server = ForkServer("schemathesis", cwd=ROOT, env=clean_env({}))
     try:
         # The server refuses to start with one of this project's modules loaded (see warm._warm).
         server.wait_ready()
-        forked = _run(server.start, ["run", "--help"], _clean_env({}), tmp_path)
+        forked = _run(server.start, ["run", "--help"], clean_env({}), tmp_path)
     finally:
         server.close()
-    assert forked == _run(_fresh("schemathesis"), ["run", "--help"], _clean_env({}), tmp_path)
+    assert forked == _run(_fresh("schemathesis"), ["run", "--help"], clean_env({}), tmp_path)
     assert forked[0] == 0 and "--max-examples" in forked[1]
 
 
@@ -122,11 +122,11 @@ def test_the_schemathesis_server_holds_no_project_module_and_runs_st_as_a_fresh_
 def test_a_forked_suite_collects_as_python_m_pytest_does(tmp_path: Path) -> None:
     # Collection loads every plugin, the suite's conftest and its modules through the assertion-rewriting hook: a
     # module the server imported the wrong way would draw pytest's "already imported" warning, an error here.
-    env = _clean_env({"OXEN_API_KEY": "a", "OXEN_API_KEY_OTHER": "b", "HYPOTHESIS_PROFILE": "replay"})
+    env = clean_env({"OXEN_API_KEY": "a", "OXEN_API_KEY_OTHER": "b", "HYPOTHESIS_PROFILE": "replay"})
     args = suite_args("http://127.0.0.1:9", tmp_path)
     collect = [*(arg for arg in args if arg != "-v"), "--collect-only", "-q"]
     collect += ["-W", "error::pytest.PytestAssertRewriteWarning"]
-    server = ForkServer("suite", cwd=ROOT, env=_clean_env({}), warm_args=args)
+    server = ForkServer("suite", cwd=ROOT, env=clean_env({}), warm_args=args)
     try:
         forked = _run(server.start, collect, env, ROOT)
     finally:

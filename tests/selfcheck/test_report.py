@@ -95,6 +95,7 @@ def test_a_known_miss_that_is_still_missed_is_marked_and_keeps_the_score_perfect
 ) -> None:
     name = "delete-id-not-requested"
     monkeypatch.setattr("oxen_contract.selfcheck.report.KNOWN_MISSES", {name: "the suite cannot see it"})
+    monkeypatch.setattr("oxen_contract.selfcheck.scores.KNOWN_MISSES", {name: "the suite cannot see it"})
     outcomes = [outcome(NO_FAULT, 0), outcome(name, 0)]
     score = scores(outcomes)
     assert (score.suite_caught, score.suite_known_misses, score.perfect) == (0, 1, True)

@@ -36,6 +36,7 @@ from .store import Store, Stored, Tx
 __all__ = ["EPOCH", "create_app"]
 
 _DEPLOYS = ("deploy", "deploy_checkpoint")
+_RATE_LIMITED = ApiError(429, "unknown_error", "Too many requests: retry later")
 
 
 def _not_found(model_id: str) -> ApiError:
@@ -111,6 +112,9 @@ class _Hub:
                 caller = self._namespace(request)
                 self._audit.record_delete(DeleteRecord.of(path_text(request), None, caller, None, status=reply.status))
             return reply
+        if target.operation == "search" and Switch.SEARCH_RATE_LIMITED in self._switches:
+            # A rate limiter in front of the route: it answers before the hub looks at the key.
+            return self._error("search", _RATE_LIMITED, headers=(("Retry-After", "0"),))
         namespace = self._namespace(request)
         if namespace is None and not self._anonymous_allowed(target.operation, request):
             error = ApiError(401, "unauthenticated", "A valid bearer token is required: Authorization: Bearer <token>")

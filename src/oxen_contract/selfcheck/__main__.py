@@ -2,9 +2,9 @@
 
 One command a release manager or CI runs to see, for every fault of the local hub, whether the contract suite (and
 plain schemathesis, side by side) catches it, whether a benign variant draws a false alarm, whether a strict-only
-fault passes by default and is caught under ``--strict-contract``, and whether a hostile hub gets a verdict out of
-the suite without harm. It exits 0 only when every row is as it must be (see ``runner.py``) and the hub without faults
-passes. Rows run in a
+fault passes by default and is caught under ``--strict-contract``, whether a hostile hub gets a verdict out of
+the suite without harm, and whether each verdict case (``verdicts.py``) ends with its exit status and summary line. It
+exits 0 only when every row is as it must be (see ``rows.py``) and the hub without faults passes. Rows run in a
 thread pool, the longest first (``schedule.py``): each row's work happens in child processes, forked from fork servers
 that imported their modules once (``launchers.py``), so threads are enough to use every core.
 """
@@ -21,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..argparsing import OneLineErrorParser, positive_count
+from .matrix import run_row
 from .report import scores, write_report
-from .rows import NO_FAULT, Outcome
-from .runner import find_root, launcher_for, run_case
+from .rows import NO_FAULT, Outcome, row_names
+from .runner import find_root, launcher_for
 from .schedule import longest_first, previous_seconds
 
 DEFAULT_OUT = Path("reports/selfcheck.md")
@@ -35,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the contract suite and plain schemathesis against the local hub with each fault and benign "
         "variant, and write the mutation report (Markdown, and JSON beside it).",
     )
-    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this fault; repeatable")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="run only this fault or verdict case; repeatable"
+    )
     parser.add_argument(
         "--jobs",
         type=positive_count("job"),
@@ -59,14 +62,12 @@ def _say(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ..hub import FAULTS
-
     parser = build_parser()
     args = parser.parse_args(argv)
-    known = [fault.name for fault in FAULTS]
+    known = row_names()
     unknown = [name for name in args.only if name not in known]
     if unknown:
-        parser.error(f"unknown fault {unknown[0]!r} (see oxen-local-hub --list-faults)")
+        parser.error(f"unknown fault or verdict case {unknown[0]!r} (see oxen-local-hub --list-faults)")
     try:
         root = find_root()
     except FileNotFoundError as exc:
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {
-                pool.submit(run_case, name, schemathesis=not args.no_schemathesis, root=root, launcher=launcher): name
+                pool.submit(run_row, name, schemathesis=not args.no_schemathesis, root=root, launcher=launcher): name
                 for name in order
             }
             for future in as_completed(futures):

@@ -5,7 +5,8 @@ and hand back a child that ``subprocess.Popen`` could stand for (``pid``, ``send
 ``wait``). ``FreshLauncher`` starts a new interpreter for each run (``python -m pytest``, ``st``'s command,
 ``python -m oxen_contract.hub``): what the self-check did before, and what ``OXEN_SELFCHECK_FORK=0`` brings back.
 ``ForkLauncher`` forks each run from a fork server of its kind (``forkserver.py``), which imported the command's modules
-once: the default where ``os.fork`` exists.
+once: the default where ``os.fork`` exists. The ``oxen-contract`` command (``cli``) only ever starts fresh: a verdict
+case runs it to prove what a fresh start of the installed tool does.
 """
 
 from __future__ import annotations
@@ -35,10 +36,15 @@ __all__ = [
 FORK_ENV = "OXEN_SELFCHECK_FORK"
 # `st` is a console script; calling its function through this interpreter does not depend on PATH.
 _ST = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'st'; sys.exit(schemathesis())"
+# The oxen-contract console script, as its entry point calls it: the package is imported before pytest starts, as an
+# installed tool's is (what a fresh start of it must prove harmless: pytest's "already imported" warning).
+_CLI = "import sys; from oxen_contract.cli import main; sys.argv[0] = 'oxen-contract'; sys.exit(main())"
 _COMMANDS = {
     "suite": ("-m", "pytest"),
     "schemathesis": ("-c", _ST),
     "hub": ("-m", "oxen_contract.hub"),
+    # Fresh only: no fork server holds it (a forked run would start with the modules it must import itself).
+    "cli": ("-c", _CLI),
 }
 
 

@@ -2,7 +2,8 @@
 
 Per fault, who caught it; per benign variant, who raised a false alarm; per strict-only fault, whether the suite
 passed it by default and caught it under ``--strict-contract``; per hostile hub, whether the suite reached a verdict
-and did no harm (the safety column, from the hub's audit); then the scores.
+and did no harm (the safety column, from the hub's audit); per verdict case, whether the run ended with the exit
+status and summary line it must have (the verdict column); then the scores.
 
 Then clause coverage: a clause of SOURCES.md is covered only when the suite's output, for a fault it caught, names
 it (a row's other clauses prove nothing by being listed), and every clause left uncovered is listed with the reason.
@@ -15,106 +16,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
-from .rows import HOSTILE_SECONDS, NO_FAULT, Outcome, Safety, SuiteRun, exit_words
+from .rows import HOSTILE_SECONDS, Outcome, Safety, SuiteRun, exit_words
+from .scores import Scores, baseline_row, new_failures, scores
+from .verdict_report import verdict_lines
+from .verdicts import ISSUE_CASES
 
 __all__ = [
     "Scores",
     "covered_clauses",
+    "new_failures",
     "render",
     "scores",
     "unreached_clauses",
     "write_report",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    faults: int
-    benign: int
-    suite_caught: int
-    # Faults of expected.KNOWN_MISSES that the suite still misses.
-    suite_known_misses: int
-    suite_false_alarms: int
-    st_caught: int | None
-    st_caught_new: int | None
-    st_false_alarms: int | None
-    st_false_alarms_new: int | None
-    baseline_suite_passes: bool | None
-    baseline_st_passes: bool | None
-    # Strict-only faults: how many passed the default run, and how many --strict-contract then caught.
-    strict_only: int = 0
-    strict_passed_by_default: int = 0
-    strict_caught: int = 0
-    # Hostile hubs: how many ended with a verdict (exit 1 or 78), and how many did so without harm.
-    hostile: int = 0
-    hostile_verdicts: int = 0
-    hostile_safe: int = 0
-
-    @property
-    def perfect(self) -> bool:
-        """Every row as it must be, but the known misses.
-
-        Every fault caught, no false alarm, every strict-only fault passed by default and caught under
-        --strict-contract, every hostile hub safe, and the hub without faults passes.
-        """
-        return (
-            self.suite_caught + self.suite_known_misses == self.faults
-            and self.suite_false_alarms == 0
-            and self.strict_caught == self.strict_passed_by_default == self.strict_only
-            and self.hostile_safe == self.hostile
-            and self.baseline_suite_passes is not False
-        )
-
-
-def _baseline(outcomes: Sequence[Outcome]) -> Outcome | None:
-    return next((o for o in outcomes if o.name == NO_FAULT), None)
-
-
-def new_failures(outcome: Outcome, baseline: Outcome | None) -> tuple[str, ...]:
-    """Plain schemathesis failures the hub without faults does not provoke: the ones this row's fault explains."""
-    if outcome.schemathesis is None:
-        return ()
-    known = set(baseline.schemathesis.failures) if baseline and baseline.schemathesis else set()
-    return tuple(f for f in outcome.schemathesis.failures if f not in known)
-
-
-def scores(outcomes: Sequence[Outcome]) -> Scores:
-    harmful = [o for o in outcomes if o.harmful]
-    benign = [o for o in outcomes if o.benign]
-    base = _baseline(outcomes)
-    with_st = all(o.schemathesis is not None for o in (*harmful, *benign))
-
-    def st_count(rows: Iterable[Outcome], new: bool) -> int | None:
-        if not with_st:
-            return None
-        return sum(1 for o in rows if o.schemathesis and (new_failures(o, base) if new else o.schemathesis.exit_code))
-
-    strict = [o for o in outcomes if o.kind == "strict-only"]
-    hostile = [o for o in outcomes if o.kind == "hostile"]
-    return Scores(
-        faults=len(harmful),
-        benign=len(benign),
-        suite_caught=sum(o.verdict == "caught" for o in harmful),
-        suite_known_misses=sum(o.verdict == "missed" and o.name in KNOWN_MISSES for o in harmful),
-        suite_false_alarms=sum(not o.ok for o in benign),
-        st_caught=st_count(harmful, new=False),
-        st_caught_new=st_count(harmful, new=True),
-        st_false_alarms=st_count(benign, new=False),
-        st_false_alarms_new=st_count(benign, new=True),
-        baseline_suite_passes=None if base is None else base.ok,
-        baseline_st_passes=None if base is None or base.schemathesis is None else base.schemathesis.exit_code == 0,
-        strict_only=len(strict),
-        strict_passed_by_default=sum(o.suite.exit_code == 0 for o in strict),
-        strict_caught=sum(o.verdict == "caught" for o in strict),
-        hostile=len(hostile),
-        hostile_verdicts=sum(o.suite.exit_code in (1, 78) for o in hostile),
-        hostile_safe=sum(o.verdict == "safe" for o in hostile),
-    )
 
 
 def covered_clauses(outcomes: Sequence[Outcome]) -> dict[str, tuple[str, ...]]:
@@ -224,8 +144,8 @@ def _run_cell(run: SuiteRun | None) -> str:
 
 
 def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, command: str = "") -> str:
-    """The report as Markdown: the fault, strict-only, benign and hostile tables, the no-fault row, the scores."""
-    base = _baseline(outcomes)
+    """The report as Markdown: the fault, strict-only, benign, hostile and verdict tables, the no-fault row, scores."""
+    base = baseline_row(outcomes)
     score = scores(outcomes)
     lines = ["# Self-check: the contract suite against every fault of the local hub", ""]
     if command or wall_seconds is not None:
@@ -304,6 +224,7 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
             f"| `{o.name}` | {o.rule} | {o.verdict} | {_run_cell(o.suite)} | {_safety_cell(o.safety)} | "
             f"{o.suite.seconds:.1f} |"
         )
+    lines += verdict_lines(outcomes)
     if base is not None:
         st = "not run" if base.schemathesis is None else ("passed" if base.schemathesis.exit_code == 0 else "fails")
         failures = "; ".join(base.schemathesis.failures) if base.schemathesis else ""
@@ -337,25 +258,29 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
 
 def _score_lines(score: Scores) -> list[str]:
     known = f" ({score.suite_known_misses} known miss)" if score.suite_known_misses else ""
+    failures = f" ({score.verdict_known_failures} known failure)" if score.verdict_known_failures else ""
     lines = [
         "",
         "## Scores",
         "",
         "| | caught / faults | false alarms / benign variants | strict-only: passed by default, caught under "
-        "`--strict-contract` / strict-only faults | hostile hubs: ended with a verdict, did no harm / hostile hubs |",
-        "|---|---|---|---|---|",
+        "`--strict-contract` / strict-only faults | hostile hubs: ended with a verdict, did no harm / hostile hubs "
+        "| verdict cases: held / cases |",
+        "|---|---|---|---|---|---|",
         f"| our suite | {score.suite_caught} / {score.faults}{known} | {score.suite_false_alarms} / {score.benign} | "
         f"{score.strict_passed_by_default}, {score.strict_caught} / {score.strict_only} | "
-        f"{score.hostile_verdicts}, {score.hostile_safe} / {score.hostile} |",
+        f"{score.hostile_verdicts}, {score.hostile_safe} / {score.hostile} | "
+        f"{score.verdicts_held} / {score.verdict_cases}{failures} |",
     ]
     if score.st_caught is not None:
         lines.append(
             f"| plain schemathesis (any failure) | {score.st_caught} / {score.faults} | "
-            f"{score.st_false_alarms} / {score.benign} | - | not run |"
+            f"{score.st_false_alarms} / {score.benign} | - | not run | not run |"
         )
         lines.append(
             f"| plain schemathesis (failures the hub without faults does not provoke) | "
-            f"{score.st_caught_new} / {score.faults} | {score.st_false_alarms_new} / {score.benign} | - | not run |"
+            f"{score.st_caught_new} / {score.faults} | {score.st_false_alarms_new} / {score.benign} | - | not run "
+            "| not run |"
         )
     return lines
 
@@ -381,6 +306,7 @@ def to_json(outcomes: Sequence[Outcome], **meta: Any) -> dict[str, Any]:
             {**asdict(o), "verdict": o.verdict, "ok": o.ok, **({"safe": o.safety.safe} if o.safety else {})}
             for o in outcomes
         ],
+        "issue_19_cases": {why: list(names) for why, names in ISSUE_CASES.items()},
     }
 
 

@@ -2,7 +2,9 @@
 
 A row is a hub with one fault (or benign variant, hostile hub, or none: ``no-fault``) and every run against it:
 the contract suite, plain schemathesis beside it, the suite again under ``--strict-contract`` for a strict-only
-fault, and the hub's audit where the namespaces hold models the run did not make. ``runner.py`` produces rows,
+fault, and the hub's audit where the namespaces hold models the run did not make. A verdict case (``verdicts.py``) is
+a row too: a hub and a setup the self-check arranges, judged by the suite's exit status, summary line and output
+(``VerdictCheck``). ``runner.py`` and ``verdict_runs.py`` produce rows,
 ``report.py`` renders them; pytest-xdist workers hand them to the controller as one JSON file each.
 
 What a row must show depends on the kind of its fault (``Fault.kind``):
@@ -20,6 +22,9 @@ hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or
                 run); every model the run's deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's
                 output; no spelling of a key (as sent, JSON-escaped, percent-encoded, as Basic credentials) in its
                 output or report. Plain schemathesis is not run (it follows redirects and deletes what it finds)
+verdict         the suite exits with the case's status, its summary line holds the case's words (and its output the
+                case's other words), it prints no INTERNALERROR and no Python traceback, the hub's audit counts the
+                deploy POSTs the case names, and it does no harm (as for a hostile hub). Plain schemathesis is not run
 ==============  =======================================================================================================
 
 A benign hub whose namespaces hold models the run did not make (``benign-crowded-namespaces``) is judged on the audit
@@ -43,9 +48,11 @@ __all__ = [
     "Safety",
     "SchemathesisRun",
     "SuiteRun",
+    "VerdictCheck",
     "exit_words",
     "load_outcomes",
     "outcome_from_json",
+    "row_names",
     "write_outcome",
 ]
 
@@ -53,7 +60,14 @@ NO_FAULT = "no-fault"
 # A hostile row's verdict must come within this: a handful of --request-timeout waits (the self-check's is 3 s) and a
 # loaded machine fit many times over; a wait a lure stretches (a head dripped in at a byte a second) does not.
 HOSTILE_SECONDS = 120.0
-_EXIT_WORDS = {1: "contract violations", 75: "hub unavailable", 78: "setup error"}
+_EXIT_WORDS = {
+    1: "contract violations",
+    2: "interrupted",
+    4: "usage error",
+    70: "suite error",
+    75: "hub unavailable",
+    78: "setup error",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +148,28 @@ class SchemathesisRun:
 
 
 @dataclass(frozen=True, slots=True)
+class VerdictCheck:
+    """What a verdict case demands of its run, and what the run fell short in: it holds when nothing is listed."""
+
+    exit_status: int
+    # The words its summary line must hold.
+    words: tuple[str, ...]
+    # The line judged: the plugin's verdict line, else a usage error's line; "" when the run printed neither.
+    summary: str
+    # Demanded words the run did not print (in the summary line, or in its output), and demands it could not meet.
+    missing: tuple[str, ...] = ()
+    # What must never show and did: INTERNALERROR, a Python traceback.
+    shown: tuple[str, ...] = ()
+    # The deploy POSTs the hub's audit must count; None: any number within --max-provisions.
+    deploy_posts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """One row: the fault (or benign variant, or ``no-fault``), what the suite must name, and every run of it."""
 
     name: str
-    # Fault.kind ("fault", "strict-only", "benign", "hostile"), or "no-fault".
+    # Fault.kind ("fault", "strict-only", "benign", "hostile"), "no-fault", or "verdict" (a verdict case).
     kind: str
     rule: str
     expected: tuple[str, ...]
@@ -146,8 +177,10 @@ class Outcome:
     schemathesis: SchemathesisRun | None
     # The second run of a strict-only row, with --strict-contract.
     strict: SuiteRun | None = None
-    # The hub's audit, for rows whose namespaces hold models the run did not make.
+    # The hub's audit, for rows whose namespaces hold models the run did not make, and for verdict cases.
     safety: Safety | None = None
+    # A verdict case's demands and shortfalls.
+    check: VerdictCheck | None = None
 
     @property
     def benign(self) -> bool:
@@ -179,6 +212,8 @@ class Outcome:
         """One word or two, by kind (see the module docstring); ``ok`` says which are good."""
         if self.kind == "hostile":
             return self._hostile_verdict()
+        if self.kind == "verdict":
+            return self._case_verdict()
         if self.kind == "fault":
             return self._caught(self.suite)
         # A strict-only fault, a benign variant and the hub without faults must all pass by default.
@@ -210,14 +245,40 @@ class Outcome:
             return "too slow"
         return "safe" if code in (1, 78) else "missed" if code == 0 else "error"
 
+    def _case_verdict(self) -> str:
+        check = self.check
+        if check is None:
+            return "not run"
+        if check.shown:
+            return "crashed"
+        if self.suite.exit_code != check.exit_status:
+            return "wrong exit"
+        if check.missing:
+            return "unsaid"
+        posts = None if self.safety is None else self.safety.deploy_posts
+        if check.deploy_posts is not None and posts != check.deploy_posts:
+            return "audit differs"
+        return "harmed" if self.safety is not None and not self.safety.safe else "held"
+
     @property
     def ok(self) -> bool:
-        return self.verdict in ("caught", "passed", "safe")
+        return self.verdict in ("caught", "passed", "safe", "held")
+
+
+def row_names() -> list[str]:
+    """Every row but ``no-fault``, in report order: the catalog's entries, then the verdict cases.
+
+    An outage of the catalog is no row of its own: it only ever shows in verdict cases, beside a fault or alone.
+    """
+    from ..hub import FAULTS
+    from .verdicts import VERDICT_CASES
+
+    return [fault.name for fault in FAULTS if fault.kind != "outage"] + [case.name for case in VERDICT_CASES]
 
 
 def exit_words(code: int) -> str:
     """An exit status of the suite with what it means (verdict.py)."""
-    word = "contract held" if code == 0 else _EXIT_WORDS.get(code, "killed" if code < 0 else "run did not complete")
+    word = "passed" if code == 0 else _EXIT_WORDS.get(code, "killed" if code < 0 else "run did not complete")
     return f"exit {code} ({word})"
 
 
@@ -234,9 +295,15 @@ def _safety_from_json(data: dict[str, Any]) -> Safety:
     return Safety(**{**data, **{key: tuple(data.get(key, ())) for key in lists}})
 
 
+def _check_from_json(data: dict[str, Any]) -> VerdictCheck:
+    lists = ("words", "missing", "shown")
+    return VerdictCheck(**{**data, **{key: tuple(data.get(key, ())) for key in lists}})
+
+
 def outcome_from_json(data: dict[str, Any]) -> Outcome:
     plain = data.get("schemathesis")
     safety = data.get("safety")
+    check = data.get("check")
     suite = _suite_from_json(data["suite"])
     assert suite is not None
     return Outcome(
@@ -248,6 +315,7 @@ def outcome_from_json(data: dict[str, Any]) -> Outcome:
         schemathesis=None if plain is None else SchemathesisRun(**{**plain, "failures": tuple(plain["failures"])}),
         strict=_suite_from_json(data.get("strict")),
         safety=None if safety is None else _safety_from_json(safety),
+        check=None if check is None else _check_from_json(check),
     )
 
 

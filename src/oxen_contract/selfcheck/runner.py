@@ -6,7 +6,8 @@ runs independent (plain schemathesis deletes what it finds), and child processes
 run rows side by side on every core without sharing a ledger, a port or a GIL. By default each child is forked from a
 fork server that imported its command's modules once (``launchers.py``, ``forkserver.py``); ``OXEN_SELFCHECK_FORK=0``
 starts a fresh interpreter for each. What each row must show, and what its verdict is, lives in ``rows.py``; the hub
-hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` reads beside the suite's output.
+hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` reads beside the suite's output, which
+``output.py`` reads. A verdict case (``verdict_runs.py``) builds on the same hub and runs.
 """
 
 from __future__ import annotations
@@ -19,26 +20,33 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from .expected import EXPECTED_CLAUSES
 from .launchers import Child, Launcher, default_launcher
+from .output import caught_by, clauses_named, failed_tests, verdict_line, warnings_listed
 from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
 from .safety import judge_safety, keys_shown, leaks_named
 
 __all__ = [
     "clauses_named",
+    "clean_baseline",
+    "clean_env",
     "failed_tests",
     "find_root",
+    "hub",
     "judge_safety",
     "keys_shown",
     "launcher_for",
     "leaks_named",
     "run_case",
+    "stream",
     "suite_args",
+    "suite_env",
+    "suite_run",
     "verdict_line",
     "warnings_listed",
 ]
@@ -69,14 +77,7 @@ def _token() -> str:
 # Fresh per process: the hub and the suite only ever see them through the environment.
 _TOKENS = {ALICE: _token(), BOB: _token()}
 
-# "  | E     clause model.schema.json#/required: rule text": the id ends at ": " or the end of the line.
-# A failure message's line, or the plugin's session note ("[oxen-contract] clause ...").
-_CLAUSE = re.compile(r"^(?:\[oxen-contract\] )?[\s|+>E-]*clause (\S+?)(?=:\s|\s*$)", re.MULTILINE)
-_SUMMARY = re.compile(r"^(?:FAILED|SUBFAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
-_SECTION = re.compile(r"^_{3,} (.+?) _{3,}$", re.MULTILINE)
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
-# The plugin's last word: "[oxen-contract] CONTRACT HELD: ... (exit status 0)".
-_VERDICT_LINE = re.compile(r"^\[oxen-contract\] (.+\(exit status -?\d+\))\s*$", re.MULTILINE)
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -88,39 +89,19 @@ def find_root(start: Path | None = None) -> Path:
     raise FileNotFoundError("tests/contract not found: run the self-check from a checkout of the project")
 
 
-def clauses_named(output: str) -> tuple[str, ...]:
-    """Clause ids in "clause <id>: <rule>" lines of the suite's failure messages, in order, without repeats."""
-    return tuple(dict.fromkeys(_CLAUSE.findall(output)))
-
-
-def failed_tests(output: str) -> tuple[str, ...]:
-    """Node ids from pytest's short test summary (FAILED, SUBFAILED, ERROR)."""
-    return tuple(dict.fromkeys(match.strip() for match in _SUMMARY.findall(output)))
-
-
-def _caught_by(output: str, expected: tuple[str, ...], tests: tuple[str, ...]) -> str | None:
-    # pytest prints one "____ name ____" section per failure: the first whose text names an expected clause caught it.
-    headers = list(_SECTION.finditer(output))
-    for index, header in enumerate(headers):
-        end = headers[index + 1].start() if index + 1 < len(headers) else len(output)
-        if set(clauses_named(output[header.end() : end])) & set(expected):
-            name = re.sub(r"^ERROR at (?:setup|teardown) of ", "", header.group(1))
-            return next((test for test in tests if name.startswith(test.rpartition("::")[2])), name)
-    # Named outside a failure section (a session-end note, a subtest report): credit the first failing test.
-    return tests[0] if tests and set(clauses_named(output)) & set(expected) else None
-
-
-def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
+def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     # An outer pytest (xdist, tox) or a developer's shell must not leak options, URLs or keys into the children.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OXEN_"))}
     env.update(extra)
     return env
 
 
-def suite_args(url: str, scratch: Path, *, strict: bool = False, baseline: Path | None = None) -> list[str]:
+def suite_args(
+    url: str, scratch: Path, *, strict: bool = False, baseline: Path | None = None, fine_tune: str = FINE_TUNE
+) -> list[str]:
     """The suite's command line (after ``python -m pytest``) against ``url``, its ledger and report in ``scratch``."""
     args = ["tests/contract", "--hub-url", url, "--disable-recording"]
-    args += ["--fine-tune", FINE_TUNE, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
+    args += ["--fine-tune", fine_tune, "--allow-protection-probes", "--ledger", str(Path(scratch, "ledger"))]
     args += ["--max-provisions", str(MAX_PROVISIONS), "--contract-report", str(Path(scratch, "contract-report.md"))]
     args += ["--strict-contract"] if strict else []
     args += ["--baseline", str(baseline)] if baseline is not None else []
@@ -133,7 +114,7 @@ def suite_args(url: str, scratch: Path, *, strict: bool = False, baseline: Path 
 def launcher_for(root: Path) -> Launcher:
     """The launcher of this process (``launchers.default_launcher``); its suite server warms up on the suite options."""
     placeholder = Path(tempfile.gettempdir(), "oxen-selfcheck-warm")
-    return default_launcher(root, _clean_env({}), suite_args("http://127.0.0.1:9", placeholder))
+    return default_launcher(root, clean_env({}), suite_args("http://127.0.0.1:9", placeholder))
 
 
 def _start_piped(
@@ -164,18 +145,22 @@ def _killed_after(seconds: float, process: Child) -> Iterator[None]:
 
 
 @contextmanager
-def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None = None) -> Iterator[str]:
+def hub(
+    fault: str | None, audit: Path | None = None, launcher: Launcher | None = None, *, extra: Sequence[str] = ()
+) -> Iterator[str]:
     """A fresh local hub with ``fault`` switched on, in a child process; yields its URL.
 
-    With ``audit``, the hub writes there what reached it (``--audit``), as JSON, after each delete and deploy.
+    With ``audit``, the hub writes there what reached it (``--audit``), as JSON, after each delete and deploy;
+    ``extra`` are more of its arguments (``--fault NAME``, ``--prefix PATH``).
     """
     launcher = launcher or launcher_for(find_root())
     args = ["--port", "0", "--deterministic"]
     args += ["--hang-seconds", str(HANG_SECONDS), "--drip-seconds", str(DRIP_SECONDS)]
     args += ["--fault", fault] if fault else []
     args += ["--audit", str(audit)] if audit is not None else []
+    args += extra
     tokens = ",".join(f"{token}={namespace}" for namespace, token in _TOKENS.items())
-    env = _clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
+    env = clean_env({"OXEN_LOCAL_HUB_TOKENS": tokens})
     # stderr to a file: a pipe nobody reads could fill up and stall the hub.
     with tempfile.TemporaryFile(mode="w+") as errors:
         process, reading = _start_piped(launcher, "hub", args, env, Path.cwd(), stderr=errors.fileno())
@@ -199,14 +184,26 @@ def hub(fault: str | None, audit: Path | None = None, launcher: Launcher | None 
                     process.wait()
 
 
-def _stream(
-    launcher: Launcher, kind: str, args: list[str], env: dict[str, str], cwd: Path, timeout: float
+def stream(
+    launcher: Launcher,
+    kind: str,
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float,
+    *,
+    watch: Callable[[Child], None] | None = None,
 ) -> tuple[int, float, float | None, str]:
-    """Run the command of ``kind``; exit code, seconds, seconds until the first failing test line, the whole output."""
+    """Run the command of ``kind``; exit code, seconds, seconds until the first failing test line, the whole output.
+
+    ``watch`` is handed the running child at once (to signal it); it must return soon, starting a thread if it waits.
+    """
     started = time.monotonic()
     first_failure: float | None = None
     lines: list[str] = []
     process, reading = _start_piped(launcher, kind, args, env, cwd)
+    if watch is not None:
+        watch(process)
     with open(reading, encoding="utf-8", errors="replace") as output, _killed_after(timeout, process):
         for line in output:
             lines.append(line)
@@ -232,16 +229,28 @@ def run_suite(
     launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
         report = Path(scratch, "contract-report.md")
-        env = _clean_env(
-            {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
-        )
+        env = suite_env()
         args = suite_args(url, Path(scratch), strict=strict, baseline=baseline)
-        code, seconds, first, output = _stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
-        warned = warnings_listed(report.with_suffix(".json"))
-        texts = {"output": output}
-        for written in (report, report.with_suffix(".json")):
-            if written.is_file():
-                texts[f"report ({written.name})"] = written.read_text(encoding="utf-8", errors="replace")
+        code, seconds, first, output = stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
+        return suite_run(code, seconds, first, output, expected, report)
+
+
+def suite_env() -> dict[str, str]:
+    """The environment of a live suite run: both keys, the suite's Hypothesis profile, nothing of the caller's."""
+    return clean_env(
+        {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
+    )
+
+
+def suite_run(
+    code: int, seconds: float, first: float | None, output: str, expected: tuple[str, ...], report: Path
+) -> SuiteRun:
+    """What a suite run showed: its ``output`` and its contract ``report`` (Markdown, JSON beside it) if written."""
+    warned = warnings_listed(report.with_suffix(".json"))
+    texts = {"output": output}
+    for written in (report, report.with_suffix(".json")):
+        if written.is_file():
+            texts[f"report ({written.name})"] = written.read_text(encoding="utf-8", errors="replace")
     tests = failed_tests(output)
     return SuiteRun(
         exit_code=code,
@@ -249,7 +258,7 @@ def run_suite(
         first_failure_seconds=None if first is None else round(first, 2),
         clauses=clauses_named(output),
         failed_tests=tests,
-        caught_by=_caught_by(output, expected, tests),
+        caught_by=caught_by(output, expected, tests),
         tail=output[-_TAIL:],
         verdict_line=verdict_line(output),
         warned=warned,
@@ -267,11 +276,9 @@ def clean_baseline(root: Path, launcher: Launcher) -> Path:
     with _BASELINE_LOCK:
         if root not in _BASELINES:
             folder = Path(tempfile.mkdtemp(prefix="oxen-selfcheck-baseline-"))
-            env = _clean_env(
-                {"OXEN_API_KEY": _TOKENS[ALICE], "OXEN_API_KEY_OTHER": _TOKENS[BOB], "HYPOTHESIS_PROFILE": "replay"}
-            )
+            env = suite_env()
             with hub(None, launcher=launcher) as url:
-                code, _, _, output = _stream(launcher, "suite", suite_args(url, folder), env, root, SUITE_TIMEOUT)
+                code, _, _, output = stream(launcher, "suite", suite_args(url, folder), env, root, SUITE_TIMEOUT)
             report = folder / "contract-report.json"
             if code != 0 or not report.is_file():
                 raise RuntimeError(
@@ -279,22 +286,6 @@ def clean_baseline(root: Path, launcher: Launcher) -> Path:
                 )
             _BASELINES[root] = report
         return _BASELINES[root]
-
-
-def verdict_line(output: str) -> str:
-    """The plugin's last verdict line in ``output``, without its "[oxen-contract]" prefix; "" when it printed none."""
-    found = _VERDICT_LINE.findall(output)
-    return found[-1] if found else ""
-
-
-def warnings_listed(path: Path) -> tuple[str, ...] | None:
-    """The clause of each lenient input and warning a --contract-report JSON lists; None without a readable report."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = [*data["lenient_inputs"]["entries"], *data.get("warnings", [])]
-        return tuple(str(entry["clause"]) for entry in entries)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) -> SchemathesisRun:
@@ -308,8 +299,8 @@ def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) 
         args += ["--checks", "all", "-H", f"Authorization: Bearer {_TOKENS[ALICE]}", "--max-examples", "20"]
         args += ["--seed", "1", "--request-timeout", str(REQUEST_TIMEOUT), "--no-color"]
         args += ["--generation-database", "none", "--report", "json", "--report-json-path", str(report)]
-        code, seconds, _, output = _stream(
-            launcher, "schemathesis", args, _clean_env({}), Path(scratch), SCHEMATHESIS_TIMEOUT
+        code, seconds, _, output = stream(
+            launcher, "schemathesis", args, clean_env({}), Path(scratch), SCHEMATHESIS_TIMEOUT
         )
         failures: list[str] = []
         if report.is_file():
@@ -332,6 +323,8 @@ def run_case(
     launcher = launcher or launcher_for(root)
     fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
     kind = NO_FAULT if fault is None else fault.kind
+    if kind == "outage":
+        raise ValueError(f"{name} is an outage: no row of its own, only verdict cases combine it (verdicts.py)")
     expected = EXPECTED_CLAUSES.get(name, ()) if kind in ("fault", "strict-only") else ()
     hub_fault = None if fault is None else name
     # Rows whose namespaces hold models the run did not make: the audit must show the run left them alone.

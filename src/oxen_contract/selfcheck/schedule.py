@@ -3,8 +3,9 @@
 Rows run side by side (pytest-xdist workers, or ``--jobs`` threads); a long row started last keeps one worker busy
 after the others ran out of work. How long a row takes comes from the last report (``selfcheck.json``: a row's runs go
 side by side, so it lasts as long as the longest of them: the suite, its ``--strict-contract`` run, plain
-schemathesis); a row that report does not hold is guessed from its kind: a strict-only row has one run more, and a hub
-that hangs or drips makes its runs wait for their timeouts.
+schemathesis); a row that report does not hold is guessed from its kind: a strict-only row has one run more, a hub
+that hangs or drips makes its runs wait for their timeouts, and a verdict case that starts the command fresh or meets
+a rate-limited route (every example of its fuzzing retried, then shrunk) runs a few times longer than a forked run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = ["guess_seconds", "longest_first", "previous_seconds", "row_seconds"]
 
 # Relative to an ordinary row, for a row the last report does not hold.
 _STRICT_ONLY = 1.5
+_SLOW_CASE = 3.0
 _WAITS = 8.0
 _ORDINARY = 1.0
 
@@ -42,7 +44,12 @@ def guess_seconds(name: str) -> float:
     """A row's length relative to an ordinary one, from its kind and switches alone."""
     from ..hub import FAULTS
     from ..hub.faults import Switch
+    from .verdicts import VERDICT_CASES_BY_NAME, Command
 
+    case = VERDICT_CASES_BY_NAME.get(name)
+    if case is not None:
+        outage = any(fault.kind == "outage" for fault in FAULTS if fault.name in case.faults)
+        return _SLOW_CASE if outage or case.command is Command.CLI else _ORDINARY
     fault = next((fault for fault in FAULTS if fault.name == name), None)
     if fault is None:
         return _ORDINARY

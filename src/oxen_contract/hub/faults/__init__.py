@@ -6,9 +6,10 @@ so that it can prove the suite raises no false alarm. A strict-only fault breaks
 must (a hub that accepts a request the documentation does not allow, or shows one namespace's model to another, is
 lenient, not broken): the suite only warns about it by default, and must fail on it under ``--strict-contract``. A
 hostile fault lures the suite into harm (following a redirect onto a model it did not make, retrying a deploy,
-waiting forever): the suite must end with a verdict and the hub's audit must show no harm done. Every entry is a
-small frozen record (``_base.Fault``); adding one is a few lines in its family's module. An entry can bend, for the
-operations it names:
+waiting forever): the suite must end with a verdict and the hub's audit must show no harm done. An outage refuses
+service (a route rate-limited) and breaks no rule: the suite must say the hub was unavailable, unless it saw a
+violation first. Every entry is a small frozen record (``_base.Fault``); adding one is a few lines in its family's
+module. An entry can bend, for the operations it names:
 
 - ``model``: every model object in a successful answer;
 - ``reply``: the whole successful answer (status, body, content type);
@@ -24,7 +25,18 @@ from collections.abc import Iterable
 
 # Reply lives with the other records; it is re-exported because the self-check's tests import it from here.
 from ..records import Reply
-from . import behaviour, benign, delete_answer, errors, lures, mistyped, other_answers, strict_only
+from . import (
+    availability,
+    behaviour,
+    benign,
+    delete_answer,
+    errors,
+    lures,
+    mistyped,
+    other_answers,
+    strict_only,
+    undecodable,
+)
 from ._base import OPERATIONS, Fault, Switch
 
 __all__ = ["FAULTS", "FAULTS_BY_NAME", "OPERATIONS", "Fault", "Reply", "Switch", "UnknownFaultError", "resolve"]
@@ -46,10 +58,12 @@ FAULTS: tuple[Fault, ...] = (
     errors.ODD_ID_CRASHES,
     behaviour.LIST_FILTER_IGNORED,
     *other_answers.DEPLOY,
+    *undecodable.UNDECODABLE,
     *strict_only.STRICT_ONLY,
     *errors.STATUSES_AND_BODIES,
     *benign.BENIGN,
     *lures.HOSTILE,
+    *availability.OUTAGES,
 )
 
 FAULTS_BY_NAME: dict[str, Fault] = {fault.name: fault for fault in FAULTS}

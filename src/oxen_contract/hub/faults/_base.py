@@ -71,6 +71,7 @@ class Switch(enum.Enum):
     RETRIEVE_EVERY_NAMESPACE = "retrieve answers another namespace's custom models"
     LIST_EVERY_NAMESPACE = "the list answers every namespace's custom models"
     OWN_MODELS_HIDDEN = "list and search never show the caller's own custom models"
+    SEARCH_RATE_LIMITED = "search answers 429 Too Many Requests, Retry-After: 0, to every request"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
@@ -91,6 +92,9 @@ class Fault:
     hostile: bool = False
     # A rule no source states as a must: a warning by default, a failure only under --strict-contract.
     strict_only: bool = False
+    # Service refused, no rule broken: a run against it alone is unavailable (75), never violated; the self-check
+    # combines it with faults to prove that a violation seen before it is never hidden behind it.
+    outage: bool = False
     ops: frozenset[str] = _ALL
     model: ModelBend | None = None
     reply: ReplyBend | None = None
@@ -99,21 +103,24 @@ class Fault:
     switches: frozenset[Switch] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.benign + self.hostile + self.strict_only > 1:
-            raise ValueError(f"{self.name}: a fault is at most one of benign, hostile and strict-only")
+        if self.benign + self.hostile + self.strict_only + self.outage > 1:
+            raise ValueError(f"{self.name}: a fault is at most one of benign, hostile, strict-only and outage")
 
     @property
     def kind(self) -> str:
         """What a suite run against it must do.
 
         "fault": catch it; "benign": pass; "strict-only": pass by default (with a warning) and catch it under
-        --strict-contract; "hostile": end with a verdict in time, unharmed. Against a hostile hub the run is judged
-        by what the audit shows it did, not by which verdict it reached.
+        --strict-contract; "hostile": end with a verdict in time, unharmed; "outage": end unavailable (75), naming
+        what refused service, unless a contract failure came first. Against a hostile hub the run is judged by what
+        the audit shows it did, not by which verdict it reached.
         """
         if self.benign:
             return "benign"
         if self.hostile:
             return "hostile"
+        if self.outage:
+            return "outage"
         return "strict-only" if self.strict_only else "fault"
 
     def line(self) -> str:

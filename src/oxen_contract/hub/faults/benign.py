@@ -34,6 +34,8 @@ _COST_FIELDS = (
     "cost_per_second_by_resolution",
 )
 
+_PRICE_MAPS = ("cost_per_image_grid", "cost_per_second_by_resolution")
+
 
 def _extra_fields(model: JsonObject) -> JsonObject:
     return {**model, "x_hub_rank": 7, "tags": ["local", "reference"], "license": {"name": "custom"}}
@@ -65,6 +67,15 @@ def _nested_nullables_null(model: JsonObject) -> JsonObject:
         ]
         out["showcase"] = {"gallery": gallery, "hero_image": None, "tagline": None}
     return out
+
+
+def _optional_never_sent(model: JsonObject) -> JsonObject:
+    # What issue 19 saw a correct hub do: optional members left out, a nullable one null, the rest as usual.
+    out = {k: v for k, v in model.items() if k != "showcase"}
+    pricing = out.get("pricing")
+    if isinstance(pricing, dict):
+        out["pricing"] = {k: v for k, v in pricing.items() if k not in _PRICE_MAPS}
+    return {**out, "description": None}
 
 
 def _message_shape(error: ApiError) -> object:
@@ -110,6 +121,12 @@ BENIGN: tuple[Fault, ...] = (
         "nullable fields inside objects may be null",
         "developer.logo, pricing costs and showcase texts are null",
         _nested_nullables_null,
+    ),
+    _every_model(
+        "optional-fields-never-sent",
+        "showcase and the price maps are optional and description is nullable: a hub may never send the first",
+        "model objects never carry showcase or pricing's two price maps, and say description null",
+        _optional_never_sent,
     ),
     Fault(
         "error-shape-message",

@@ -1,0 +1,31 @@
+"""One row of the matrix by its name, whatever its kind: what the CLI and the pytest rows call.
+
+A verdict case (``verdicts.py``) runs through ``verdict_runs.py``; a hub of the catalog, or ``no-fault``, through
+``runner.py``, which the verdict runs build on (so the choice is made here, above both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .launchers import Launcher
+from .rows import Outcome
+from .runner import find_root, launcher_for, run_case
+from .verdict_runs import run_verdict_case
+from .verdicts import VERDICT_CASES_BY_NAME
+
+__all__ = ["run_row"]
+
+
+def run_row(
+    name: str, *, schemathesis: bool = True, root: Path | None = None, launcher: Launcher | None = None
+) -> Outcome:
+    """The row ``name``: a verdict case, a fault, benign variant or hostile hub of the catalog, or ``no-fault``.
+
+    ``schemathesis``: run plain schemathesis beside the suite, where the row's kind has it (never for a verdict case).
+    """
+    root = root or find_root()
+    launcher = launcher or launcher_for(root)
+    if name in VERDICT_CASES_BY_NAME:
+        return run_verdict_case(VERDICT_CASES_BY_NAME[name], root, launcher)
+    return run_case(name, schemathesis=schemathesis, root=root, launcher=launcher)
