@@ -57,6 +57,7 @@ def activate_suite(config: pytest.Config) -> None:
 
     load_profile()
     config.stash[SESSION_NOTES].extend(f"warning: {line}" for line in run.setting_warnings)
+    config.stash[SESSION_NOTES].extend(f"history: skipped {line}" for line in run.history_skipped)
     if run.live:
         config.stash[SESSION_NOTES].append(_draws_note(run))
     if run.ignored:

@@ -224,8 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     given.pop("replay", None)
     cache = _cache_folder()
     os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(cache / "hypothesis"))
-    # Ours first: a -o cache_dir or -r of the caller's comes later on the command line, and the last one wins.
-    defaults = ["-o", f"cache_dir={cache / 'pytest'}", "-ra"]
+    # Ours first: a -o cache_dir or -r of the caller's comes later on the command line, and the last one wins. With the
+    # cache plugin off, cache_dir is an unknown ini key, a warning that -W error makes an INTERNALERROR: not set then.
+    cache_off = (
+        any(
+            word == "no:cacheprovider" and previous == "-p"
+            for previous, word in zip([""] + passed_on, passed_on, strict=False)
+        )
+        or "-pno:cacheprovider" in passed_on
+    )
+    defaults = ([] if cache_off else ["-o", f"cache_dir={cache / 'pytest'}"]) + ["-ra"]
     import pytest
 
     return int(pytest.main(["--pyargs", SUITE, *defaults, *mode, *_suite_arguments(given), *passed_on, *tail]))

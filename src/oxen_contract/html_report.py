@@ -299,6 +299,7 @@ def report_view(
         "failures": shown,
         "failures_total": len(failures),
         "warnings": report.get("warnings") or [],
+        "run_warnings": report.get("run_warnings") or [],
         "lenient": lenient.get("entries", []),
         "strict": bool(lenient.get("fails_the_run") or drift.get("fails_the_run")),
         "unknown_fields": sorted((drift.get("unknown_fields") or {}).items()),

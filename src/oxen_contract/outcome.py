@@ -117,7 +117,8 @@ def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[
     if reason:
         return _expected(nodeid, "outage", reason, stop=True)
     if error.rate_limited:
-        return _expected(nodeid, "rate-limited", error.rate_limited)
+        # The route, not the request: one line per route however many queries it was asked.
+        return _expected(nodeid, "rate-limited", error.rate_limited.partition("?")[0])
     text = dropped_route(error, tally) if tally is not None else None
     if text is not None:
         return Triage("contract", text.splitlines()[0], f"{nodeid}\n\n{text}")

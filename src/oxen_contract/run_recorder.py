@@ -153,9 +153,10 @@ class RunRecorder:
         properties = dict(report.user_properties)
         if "oxen_contract" not in properties:
             return
-        # Schemathesis's lazy schemas add each test's examples to the collected count as they run (lazy.py), which
-        # sends pytest's progress column back (93 % -> 89 %) and keeps it from 100 %: the count stays as collected.
-        if self.session is not None and self.collected is not None:
+        # Schemathesis's lazy schemas add each test's examples to the collected count as they run (lazy.py). Where
+        # pytest shows subtests (-v), they are counted in the progress column too, and that is right; where it does
+        # not, the column goes back (93 % -> 89 %) and never reaches 100 %: the count stays as collected.
+        if self.session is not None and self.collected is not None and not self._subtests_shown():
             self.session.testscollected = self.collected
         facts = self.facts
         if report.when == "setup" and not hasattr(report, "context"):
@@ -176,6 +177,11 @@ class RunRecorder:
                 facts.other_skips.append(reason)
         elif report.failed:
             self._sort_failure(str(properties.get("oxen_kind", "suite")), str(properties.get("oxen_detail", "")))
+
+    def _subtests_shown(self) -> bool:
+        # As pytest's subtests plugin decides (its pytest_report_teststatus): quiet only at verbosity 0 exactly.
+        setting = getattr(pytest.Config, "VERBOSITY_SUBTESTS", None)
+        return (self.config.get_verbosity(setting) if setting else self.config.get_verbosity()) != 0
 
     def _sort_failure(self, kind: str, detail: str) -> None:
         facts = self.facts
@@ -245,6 +251,7 @@ def _attention(config: pytest.Config, tally: Any) -> list[str]:
         (drift_fields, "field(s) the contract does not name"),
         (len(left), "model(s) left on the hub (LEAK)"),
         (len(config.stash.get(SESSION_UNSETTLED, [])), "unsettled deploy(s)"),
+        (len(config.stash[RUN_CONFIG].setting_warnings), "warning(s) about the run's own files"),
     )
     return [f"{count} {noun}" for count, noun in counts if count]
 
@@ -326,6 +333,7 @@ def _write_report(config: pytest.Config, run: Any, found: Verdict) -> None:
         meta["hub"] = f"local reference hub at {config.stash[HUB_URL_SEEN]}"
     meta["leaks"] = config.stash.get(SESSION_LEAKS, [])
     meta["unsettled"] = config.stash.get(SESSION_UNSETTLED, [])
+    meta["run_warnings"] = [*run.setting_warnings, *(f"history: skipped {line}" for line in run.history_skipped)]
     facts = recorder.facts
     meta["tests"] = {
         "passed": facts.counts.get("passed", 0),
@@ -349,7 +357,6 @@ def _write_report(config: pytest.Config, run: Any, found: Verdict) -> None:
         hub_label=run.hub_label,
     )
     notes = config.stash[SESSION_NOTES]
-    notes.extend(f"history: skipped {line}" for line in run.history_skipped)
     notes.append(f"contract report: {written[0]} and {written[1]}")
     if changes is not None:
         notes.append(f"since the baseline: {changes}")

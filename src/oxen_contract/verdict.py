@@ -134,6 +134,8 @@ def _afterwards(facts: RunFacts) -> str:
         said.append(f"{len(facts.suite_errors)} suite error(s): {facts.suite_errors[0]}")
     if facts.setup_errors:
         said.append(f"{len(facts.setup_errors)} setup error(s): {facts.setup_errors[0]}")
+    if facts.budget_skips:
+        said.append(f"{facts.budget_skips} test(s) skipped because --max-requests ran out")
     return "".join(f"; {line}" for line in said)
 
 

@@ -183,3 +183,11 @@ def test_the_local_hub_command_without_the_hub_extra_is_one_line_naming_it(
     assert cli.local_hub_main(["--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'oxen-contract[hub]'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("disabled", [["-p", "no:cacheprovider"], ["-pno:cacheprovider"]], ids=["spaced", "joined"])
+def test_with_the_cache_plugin_off_no_cache_dir_is_set_so_w_error_finds_no_unknown_ini_key(
+    ran: list[list[str]], disabled: list[str]
+) -> None:
+    cli.main([*disabled, "-W", "error"])
+    assert not any(word.startswith("cache_dir=") for word in ran[-1])
