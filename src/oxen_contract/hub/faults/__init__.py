@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 # Reply lives with the other records; it is re-exported because the self-check's tests import it from here.
 from ..records import Reply
-from . import behaviour, benign, delete_answer, errors, lures, mistyped, other_answers, strict_only
+from . import behaviour, benign, delete_answer, errors, lures, mistyped, other_answers, server_errors, strict_only
 from ._base import OPERATIONS, Fault, Switch
 
 __all__ = ["FAULTS", "FAULTS_BY_NAME", "OPERATIONS", "Fault", "Reply", "Switch", "UnknownFaultError", "resolve"]
@@ -45,7 +45,9 @@ FAULTS: tuple[Fault, ...] = (
     *behaviour.ACTIVATE,
     errors.ODD_ID_CRASHES,
     behaviour.LIST_FILTER_IGNORED,
+    behaviour.ACTION_FILTER_KEEPS_NOT_FINE_TUNEABLE,
     *other_answers.DEPLOY,
+    *server_errors.SERVER_ERRORS,
     *strict_only.STRICT_ONLY,
     *errors.STATUSES_AND_BODIES,
     *benign.BENIGN,

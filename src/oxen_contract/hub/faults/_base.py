@@ -71,6 +71,7 @@ class Switch(enum.Enum):
     RETRIEVE_EVERY_NAMESPACE = "retrieve answers another namespace's custom models"
     LIST_EVERY_NAMESPACE = "the list answers every namespace's custom models"
     OWN_MODELS_HIDDEN = "list and search never show the caller's own custom models"
+    NOT_FINE_TUNEABLE = "no model is fine-tuneable: an action filter keeps none"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]
