@@ -383,8 +383,7 @@ HOW: dict[str, Callable[[Steps], bool]] = {
         s["deploy-missing"][0] == 500 and answer_json(s["deploy-missing"])["error"]["type"] == "unknown_error"
     ),
     "deploy-answers-500": lambda s: (
-        all(s[label][0] == 500 for label in EVERY_DEPLOY)
-        and _customs(s["list"]) == _customs(BASELINE["list"])
+        all(s[label][0] == 500 for label in EVERY_DEPLOY) and _customs(s["list"]) == _customs(BASELINE["list"])
     ),
     "near-miss-path-answers-500": lambda s: s["near-miss"][0] == 500,
     "undocumented-method-answers-500": lambda s: (

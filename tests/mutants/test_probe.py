@@ -64,4 +64,4 @@ def test_every_fault_of_the_catalog_shows_a_difference(clean: list[Answer], faul
 def test_a_difference_names_its_step_where_it_is_and_both_values(clean: list[Answer]) -> None:
     found = differences(clean, _play("delete-answers-500"))
     assert "delete-custom status: 200 -> 500" in found
-    assert "delete-custom body/id: \"<model-1>\" -> <absent>" in found
+    assert 'delete-custom body/id: "<model-1>" -> <absent>' in found
