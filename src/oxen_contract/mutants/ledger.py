@@ -137,7 +137,7 @@ def parse_ledger(text: str) -> Ledger:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         lowered = line.lower()
-        if in_source and line and not line.startswith(("- ", "#")):
+        if in_source and line and not line.startswith(("- ", "#", _DIFFERS)):
             # The source paragraph goes on to the next blank line.
             groups[-1].source += " " + line
             continue
