@@ -33,7 +33,8 @@ import json
 import os
 import select
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -363,7 +364,12 @@ def _normalised(answers: Sequence[Answer]) -> list[Answer]:
         if isinstance(value, dict):
             model_id = text(value["id"]) if isinstance(value.get("id"), str) else None
             stamp = value.get("created")
-            if model_id in names.values() and isinstance(stamp, int) and not isinstance(stamp, bool):
+            if (
+                model_id is not None
+                and model_id in names.values()
+                and isinstance(stamp, int)
+                and not isinstance(stamp, bool)
+            ):
                 value = {**value, "created": created(model_id, stamp)}
             return {text(k): walk(v, k) for k, v in value.items()}
         if isinstance(value, list):
@@ -436,21 +442,41 @@ def differences(clean: Sequence[Answer], mutant: Sequence[Answer]) -> list[str]:
 
 def _play_here(mutant: str | None) -> list[Answer]:
     from oxen_contract.hub import create_app
+    from oxen_contract.hub.hostile import DRIP_SECONDS
 
     if mutant is None:
         os.environ.pop("MUTANT_UNDER_TEST", None)
     else:
         os.environ["MUTANT_UNDER_TEST"] = mutant
-    # As the suite's local hub is made for the mutation run (LocalHub): deterministic, no fault.
-    app = create_app(PROBE_TOKENS, deterministic=True)
+    # Made as the suite's --local-hub makes it for the mutation run (serve.LocalHub), every argument given: a mutant
+    # of a default the suite never leaves to its default is no hub the suite meets.
+    app = create_app(
+        PROBE_TOKENS,
+        (),
+        deterministic=True,
+        db_path=None,
+        hang_seconds=3600.0,
+        drip_seconds=DRIP_SECONDS,
+        prefix="",
+    )
     try:
         return play(app)
     finally:
         app.state.store.close()
 
 
-def _in_child(mutant: str | None, timeout: float) -> list[Answer] | str:
-    """The mutant's play, from a forked child; or why there is none (it timed out, crashed, or raised)."""
+@dataclass(slots=True)
+class _Child:
+    """A forked child playing the script against one mutant (None: the clean hub), and what it has sent so far."""
+
+    mutant: str | None
+    pid: int
+    pipe: int
+    started: float
+    chunks: list[bytes]
+
+
+def _fork(mutant: str | None) -> _Child:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: play, hand the answers over, and leave without running the parent's cleanup
@@ -464,21 +490,19 @@ def _in_child(mutant: str | None, timeout: float) -> list[Answer] | str:
             pipe.write(data)
         os._exit(code)
     os.close(write_end)
-    chunks: list[bytes] = []
-    with os.fdopen(read_end, "rb") as pipe:
-        while True:
-            ready, _, _ = select.select([pipe], [], [], timeout)
-            if not ready:
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-                return f"timed out after {timeout:g} s"
-            chunk = os.read(pipe.fileno(), 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    _, status = os.waitpid(pid, 0)
+    return _Child(mutant, pid, read_end, time.monotonic(), [])
+
+
+def _finish(child: _Child, *, timed_out: float | None = None) -> list[Answer] | str:
+    """The child's play, or why there is none (it timed out, crashed, or raised)."""
+    if timed_out is not None:
+        os.kill(child.pid, 9)
+    os.close(child.pipe)
+    _, status = os.waitpid(child.pid, 0)
+    if timed_out is not None:
+        return f"timed out after {timed_out:g} s"
     try:
-        found = json.loads(b"".join(chunks) or b'"no answer"')
+        found = json.loads(b"".join(child.chunks) or b'"no answer"')
     except ValueError:
         found = f"exit status {status}: unreadable answer"
     if isinstance(found, str):
@@ -486,24 +510,50 @@ def _in_child(mutant: str | None, timeout: float) -> list[Answer] | str:
     return [Answer(label, code, headers, body) for label, code, headers, body in found]
 
 
-def probe(mutants: Sequence[str], timeout: float = TIMEOUT, say: Callable[[str], None] | None = None) -> dict[str, Any]:
+def _plays(mutants: Sequence[str | None], timeout: float, workers: int) -> Iterator[tuple[str | None, Any]]:
+    """Each mutant's play (or why there is none), ``workers`` children at a time, in the order they end."""
+    waiting = list(mutants)
+    running: dict[int, _Child] = {}
+    while waiting or running:
+        while waiting and len(running) < workers:
+            child = _fork(waiting.pop(0))
+            running[child.pipe] = child
+        ready, _, _ = select.select(list(running), [], [], 1.0)
+        for pipe in ready:
+            chunk = os.read(pipe, 1 << 16)
+            if chunk:
+                running[pipe].chunks.append(chunk)
+                continue
+            child = running.pop(pipe)
+            yield child.mutant, _finish(child)
+        for pipe, child in list(running.items()):
+            if time.monotonic() - child.started > timeout:
+                del running[pipe]
+                yield child.mutant, _finish(child, timed_out=timeout)
+
+
+def probe(
+    mutants: Sequence[str],
+    timeout: float = TIMEOUT,
+    say: Callable[[str], None] | None = None,
+    workers: int = 2,
+) -> dict[str, Any]:
     """Every mutant's differences from the clean hub (``[]``: none), and the baseline's step count."""
     # Imported once here, so that every forked child starts with the hub's modules loaded.
     import oxen_contract.hub  # noqa: F401
 
-    clean = _in_child(None, timeout)
+    _, clean = next(_plays([None], timeout, 1))
     if isinstance(clean, str):
         raise RuntimeError(f"the clean hub cannot play the probe: {clean}")
     found: dict[str, list[str]] = {}
-    for number, mutant in enumerate(mutants, start=1):
-        played = _in_child(mutant, timeout)
+    for mutant, played in _plays(mutants, timeout, workers):
+        assert mutant is not None
         lines = [f"(the hub) {played}"] if isinstance(played, str) else differences(clean, played)
-        found[mutant] = lines[:_MAX_LINES] + (
-            [f"... {len(lines) - _MAX_LINES} more"] if len(lines) > _MAX_LINES else []
-        )
-        if say is not None and number % 100 == 0:
-            say(f"  probed {number}/{len(mutants)} mutants")
-    return {"steps": len(clean), "differences": found}
+        more = [f"... {len(lines) - _MAX_LINES} more"] if len(lines) > _MAX_LINES else []
+        found[mutant] = lines[:_MAX_LINES] + more
+        if say is not None and len(found) % 100 == 0:
+            say(f"  probed {len(found)}/{len(mutants)} mutants")
+    return {"steps": len(clean), "differences": {mutant: found[mutant] for mutant in mutants}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -515,9 +565,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ids", type=Path, required=True, metavar="FILE", help="mutmut ids, one a line")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="where the JSON goes")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, metavar="SECONDS", help="per mutant")
+    parser.add_argument("--workers", type=int, default=2, metavar="N", help="mutants played at once")
     args = parser.parse_args(argv)
     mutants = [line.strip() for line in args.ids.read_text("utf-8").splitlines() if line.strip()]
-    result = probe(mutants, args.timeout, say=lambda text: print(text, flush=True))  # noqa: T201 - a progress line
+    result = probe(mutants, args.timeout, say=lambda text: print(text, flush=True), workers=args.workers)  # noqa: T201
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return 0
 

@@ -10,10 +10,11 @@ own tests cover DELETEs of paths no route takes). Any answer but a 5xx is fine: 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from oxen_contract.exchange import MODELS, model_path
+from oxen_contract.exchange import MODELS, fine_tune_path, model_path
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 
@@ -55,6 +56,19 @@ def test_get_of_the_run_s_own_model_s_actions_never_answers_a_server_error(
     # activate and deactivate are POST only; a GET of them changes nothing.
     for action in ("activate", "deactivate"):
         _no_server_error(hub, verifier, "GET", model_path(shared_model, action))
+
+
+def test_get_of_the_run_s_own_repos_and_deploy_route_never_answers_a_server_error(
+    hub: Any, verifier: Any, live_config: Any
+) -> None:
+    # The deploy routes are POST only; GET of them, and of the paths above them in the run's own namespace, deploys
+    # nothing, on any hub.
+    if not live_config.fine_tunes or live_config.deploy_source(shared=True).owner != live_config.namespace:
+        pytest.skip("no --fine-tune in the run's own namespace: no repo path of the run's own to probe")
+    source = live_config.deploy_source(shared=True)
+    deploy = f"{fine_tune_path(source.owner, source.repo, source.fine_tune_id)}/deploy"
+    for path in (f"/api/repos/{quote(source.owner, safe='')}", deploy):
+        _no_server_error(hub, verifier, "GET", path)
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
