@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({figures['kill_rate_not_allowed']})"
     )
     if accounting is not None and accounting.unaccounted:
-        _say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {args.ledger}: see the report")
+        _say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {ledger_path.name}: see the report")
     _say(f"written: {out} and {out.with_suffix('.json')}")
     return 0
 

@@ -19,6 +19,8 @@ from .results import OUTCOMES, Mutant
 __all__ = ["RunInfo", "figures", "render_markdown", "write_reports"]
 
 _KILLED = tuple(outcome for outcome in OUTCOMES if outcome.startswith("killed"))
+# The Markdown shows a survivor's first differences; the JSON keeps them all.
+_SHOWN_DIFFERENCES = 12
 _TITLES = {
     "hub": "# Mutation testing: the contract suite against mutants of the local hub",
     "safety": "# Mutation testing: the safety code (provenance, reconciliation, ledger) against its unit tests",
@@ -207,7 +209,10 @@ def _probe_lines(mutant: Mutant) -> list[str]:
         return ["Not probed.", ""]
     if not mutant.differences:
         return ["The probe: no difference.", ""]
-    return ["The probe's differences:", "", "```", *mutant.differences, "```", ""]
+    shown = list(mutant.differences[:_SHOWN_DIFFERENCES])
+    if len(mutant.differences) > _SHOWN_DIFFERENCES:
+        shown.append(f"... and {len(mutant.differences) - _SHOWN_DIFFERENCES} more (reports/mutants.json has them all)")
+    return [f"The probe's differences ({len(mutant.differences)}):", "", "```", *shown, "```", ""]
 
 
 def _ledger_sections(survivors: Sequence[Mutant], accounting: Accounting) -> list[str]:
