@@ -16,9 +16,11 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from oxen_contract.checks import Verifier
 from oxen_contract.client import Credential, HubClient
 from oxen_contract.config import FineTune, Mode
-from oxen_contract.failures import ProvisioningError
+from oxen_contract.contracts import load_contract
+from oxen_contract.failures import ContractFailure, ProvisioningError, ProvisionsExhausted
 from oxen_contract.ledger import Ledger
 from oxen_contract.provisioning import Provisioner
 from oxen_contract.transport import ApiKey, RequestGuard, UnsafeRequest
@@ -167,6 +169,70 @@ def test_a_deploy_that_answers_an_error_after_the_upstream_made_its_model_is_rec
     provisioner.sweep_leaks()
     assert hub.deletes == ["alice:sandbox/ft-1-1"]
     assert PROD["id"] in hub.models
+
+
+def _checked(provisioner: Provisioner) -> Provisioner:
+    # As the suite's fixture wires it: every deploy answer is held to the contract before it is used or settled.
+    provisioner.check_answer = Verifier(load_contract(), strict=False).deploy_answer
+    return provisioner
+
+
+def test_a_deploy_that_answers_500_is_rule_no_server_error_and_the_model_it_made_is_still_deleted() -> None:
+    hub = FakeHub(deploys=[Deploy(status=500, creates=True)])
+    provisioner = _checked(_provisioner(hub))
+    with pytest.raises(ContractFailure) as failed:
+        provisioner.fresh_model()
+    assert [finding.clause for finding in failed.value.findings] == ["rule:no-server-error"]
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_deploy_that_answers_an_availability_status_keeps_today_s_rules(status: int) -> None:
+    # 502, 503 and 504 are sorted by a health probe (outcome.triage), not failed as a violation here.
+    provisioner = _checked(_provisioner(FakeHub(deploys=[Deploy(status=status, creates=False)])))
+    with pytest.raises(ProvisioningError, match=f"answered {status}"):
+        provisioner.fresh_model()
+
+
+def test_a_deploy_refused_with_a_body_off_the_error_contract_is_a_contract_failure() -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    provisioner = _checked(_provisioner(hub))
+    real = hub.handle
+
+    def bare(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        return httpx.Response(404, json={"detail": "gone"}) if request.method == "POST" else answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(bare))
+    with pytest.raises(ContractFailure) as failed:
+        provisioner.fresh_model()
+    assert "error.schema.json#/required" in {finding.clause for finding in failed.value.findings}
+
+
+def test_a_deploy_probe_counts_against_the_cap_is_ledgered_and_settled_when_it_makes_nothing(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB)
+    ledger.acquire()
+    provisioner = _provisioner(hub, max_provisions=1, ledger=ledger)
+    answer, made = provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert (answer.status, made, hub.deploy_posts, provisioner.deploys) == (404, None, 1, 1)
+    events = [json.loads(line)["event"] for line in ledger.path.read_text().splitlines()]
+    assert events == ["intent", "closed"]
+    with pytest.raises(ProvisionsExhausted):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert hub.deploy_posts == 1
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_model_a_deploy_probe_makes_anyway_is_the_run_s_and_deleted_at_cleanup(status: int) -> None:
+    # A hub that deploys a fine-tune that does not exist (answering it, or answering 404 all the same).
+    hub = FakeHub(deploys=[Deploy(status=status, creates=True)])
+    provisioner = _provisioner(hub)
+    answer, made = provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert (answer.status, made) == (status, "alice:sandbox/ft-1-1")
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
 
 
 def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made_later_in_the_run() -> None:
