@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
@@ -21,7 +22,7 @@ from oxen_contract.checks import Verifier
 from oxen_contract.client import Credential, HubClient
 from oxen_contract.config import FineTune, Mode
 from oxen_contract.contracts import load_contract
-from oxen_contract.failures import ContractFailure, ProvisioningError, ProvisionsExhausted
+from oxen_contract.failures import ContractFailure, HubTimeout, ProvisioningError, ProvisionsExhausted
 from oxen_contract.ledger import Ledger
 from oxen_contract.provenance import DEFAULT_CLOCK_SKEW as SKEW
 from oxen_contract.provisioning import Leak, Provisioner
@@ -764,4 +765,176 @@ def test_the_shared_model_comes_from_the_first_fine_tune_and_every_other_from_th
     assert deploys == [
         "POST /api/repos/alice/sandbox/fine_tunes/ft-1/deploy",
         "POST /api/repos/alice/sandbox/fine_tunes/ft-2/checkpoints/7/deploy",
+    ]
+
+
+def _failing(hub: FakeHub, fails: Callable[[httpx.Request], bool]) -> httpx.MockTransport:
+    """The hub, but the requests ``fails`` picks time out after the hub has handled them (its effects stay)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        if fails(request):
+            raise httpx.ReadTimeout("timed out", request=request)
+        return answer
+
+    return httpx.MockTransport(handle)
+
+
+def test_a_deploy_that_times_out_after_the_hub_made_its_model_is_reconciled_and_the_model_deleted() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(ProvisioningError) as failed:
+        provisioner.fresh_model()
+    assert "the deploy got no answer" in str(failed.value)
+    assert str(failed.value).endswith("; it made 'alice:sandbox/ft-1-1', which the run deletes at cleanup")
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_probe_deploy_that_times_out_is_reconciled_too() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(HubTimeout):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"deployment": {"model_slug": ""}}, {"deployment": {"model_slug": 42, "status": 1}}],
+    ids=["naming-no-model", "breaking-the-contract"],
+)
+def test_a_deploy_answer_that_names_no_usable_model_is_reconciled_and_its_model_deleted(broken: dict[str, Any]) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _checked(_provisioner(hub))
+    real = hub.handle
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        answered = real(request)
+        return httpx.Response(200, json=broken) if request.method == "POST" else answered
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    with pytest.raises((ProvisioningError, ContractFailure)):
+        provisioner.fresh_model()
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_deploy_whose_retrieve_timed_out_stays_open_and_is_settled_at_the_end_of_the_run() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    retrieves = {"n": 0}
+
+    def first_retrieve_fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and "ft-1-1" in request.url.path:
+            retrieves["n"] += 1
+            return retrieves["n"] == 1
+        return False
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, first_retrieve_fails))
+    with pytest.raises(ProvisioningError, match="retrieving it failed"):
+        provisioner.fresh_model()
+    assert provisioner.made == []
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"]
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+    [leak] = provisioner.leaks
+    assert leak.detail == "made by deploy attempt 1, which was never settled during the run; found by reconciliation"
+
+
+def test_cleanup_that_cannot_retrieve_the_model_deletes_nothing_and_names_it() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    model_id = provisioner.fresh_model()
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "GET"))
+    assert provisioner.dispose(model_id) is True
+    assert hub.deletes == []
+    [leak] = provisioner.leaks
+    assert leak.model_id == model_id and not leak.deleted
+    assert leak.detail.startswith("not deleted: retrieving it failed (")
+
+
+def test_a_failed_reconciliation_list_is_noted_and_looked_at_again_at_the_end() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    lists = {"n": 0}
+
+    def second_list_fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and request.url.path == "/api/ai/models":
+            lists["n"] += 1
+            return lists["n"] == 2
+        return False
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, second_list_fails))
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    [note] = provisioner.notes
+    assert note.startswith("deploy attempt 1 answered 504; the list read to reconcile it failed (")
+    assert note.endswith("): looked at again at the end of the run")
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"]
+
+
+def test_reconciliation_dates_the_deploy_by_the_hub_s_date_not_the_run_s_clock() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    provisioner.clock = lambda: hub.now - 3600  # the runner's clock is an hour behind the hub's
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_without_a_date_reconciliation_dates_the_deploy_by_the_run_s_clock() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)], send_date=False)
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_reconciliation_never_adopts_an_id_another_run_named(tmp_path: Path) -> None:
+    # A colleague's run answered the colleague's model: rule 2 leaves one candidate, this deploy's own.
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True, colleague_created=START + 3)])
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="colleague").record("answered", attempt=1, id="alice:sandbox/colleague")
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="this"))
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_the_next_run_adopts_a_crashed_deploy_s_answered_model_but_never_a_third_run_s(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    old = _old_intent(hub, path)
+    made = hub.make()
+    old.record("answered", attempt=1, id=made)  # the crashed run saw the answer, and died before proving it
+    third = hub.make("alice:sandbox/third")
+    Ledger(path, HUB, run_id="third").record("answered", attempt=1, id=third)
+    nxt = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next"))
+    nxt.sweep_leftovers()
+    assert nxt.made == [made] and nxt.unsettled == []
+
+
+def test_a_deploy_s_unproved_answer_is_named_beside_the_candidates_reconciliation_cannot_tell_apart() -> None:
+    hub = FakeHub(
+        hidden={OLD["id"]: dict(OLD)},
+        deploys=[Deploy(answered=OLD["id"], creates=True, colleague_created=START + 3)],
+    )
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert [u.deploy for u in provisioner.unsettled] == ["deploy attempt 1", "deploy attempt 1"]
+    named = provisioner.unsettled[1]
+    assert named.detail.startswith(f"answered 200 naming {OLD['id']!r}, which is not proved the deploy's: ")
+    assert [c.model_id for c in named.candidates] == [OLD["id"]]
+
+
+def test_without_the_key_s_namespace_no_leftover_of_a_ledger_is_swept(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next"))
+    provisioner.config = dataclasses.replace(provisioner.config, namespace=None)
+    assert provisioner.sweep_leftovers() == []
+    assert provisioner.notes == [
+        "the ledger holds 0 model(s) and 1 unsettled deploy(s) of earlier runs; none swept: pass --namespace (or "
+        "--fine-tune) to let the run verify them"
     ]
