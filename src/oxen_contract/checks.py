@@ -23,7 +23,7 @@ from .tally import Tally
 from .text import render_value
 from .transport import ApiKey
 
-__all__ = ["OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
+__all__ = ["AVAILABILITY_STATUSES", "OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
 
 # Which contract a 200 answer of each operation must meet.
 OPERATION_CONTRACTS = {
@@ -36,6 +36,12 @@ OPERATION_CONTRACTS = {
     "deployFineTune": "fine-tune-deploy",
     "deployCheckpoint": "checkpoint-deploy",
 }
+
+# A gateway's word that the hub is down or overloaded: a failed test that got one is sorted by a health probe first
+# (outcome.triage), so an outage is not reported as a violation. Every other 5xx breaks rule:no-server-error outright,
+# whichever route answered it, the deploy routes included.
+AVAILABILITY_STATUSES = frozenset({502, 503, 504})
+NO_SERVER_ERROR = "rule:no-server-error"
 
 # What activate and deactivate must leave behind ([O]): the deployment statuses they rule out.
 SWITCHED = {
@@ -84,6 +90,18 @@ class Verifier:
                 ],
             )
 
+    def no_server_error(self, exchange: Exchange, *, every_5xx: bool = False) -> None:
+        """No answer is a 5xx: every source documents only 2xx and 4xx answers.
+
+        502, 503 and 504 pass here unless ``every_5xx``, for a caller that fails them on its own (an answer whose
+        status is not the one expected). Either way they keep the availability rules: a failure that carries one is
+        sorted by a health probe of the hub first (``outcome.triage``).
+        """
+        self.saw(exchange)
+        self.tally.rule(NO_SERVER_ERROR)
+        if exchange.status >= 500 and (every_5xx or exchange.status not in AVAILABILITY_STATUSES):
+            self.fail(exchange, [Finding(NO_SERVER_ERROR, "a status below 500", str(exchange.status))])
+
     def fail(self, exchange: Exchange, findings: list[Finding]) -> NoReturn:
         """Count the broken clauses and raise the failure."""
         self.saw(exchange)
@@ -122,6 +140,7 @@ class Verifier:
     def answer(self, exchange: Exchange, *, clause: str = "rule:answer-matches-contract") -> Any:
         """A 200 whose body meets the operation's contract; returns the body."""
         self.not_redirected(exchange)
+        self.no_server_error(exchange)
         self.tally.rule(clause)
         if exchange.status != 200:
             self.fail(exchange, [Finding(clause, "200", str(exchange.status))])
@@ -132,6 +151,7 @@ class Verifier:
     def error(self, exchange: Exchange, statuses: Collection[int] | None, clause: str) -> Any:
         """An error answer: a status in ``statuses`` (any 4xx when None) and a body that meets error.schema.json."""
         self.not_redirected(exchange)
+        self.no_server_error(exchange)
         self.tally.rule(clause)
         allowed = statuses if statuses is not None else range(400, 500)
         if exchange.status not in allowed:
@@ -174,11 +194,17 @@ class Verifier:
         self.tally.warn(exchange, clause, expected, render_value(actual))
 
     def deploy_answer(self, exchange: Exchange) -> None:
-        """A 200 deploy answer meets deploy.schema.json and names the new model (where the suite will look for it).
+        """A deploy answer, checked like any other answer before the run uses or settles it.
 
-        Checked, but counted in the tally only when it breaks a clause: deploys are set-up, and under xdist each
-        worker deploys its own shared model, so counting them would make a parallel run's report differ.
+        A 200 meets deploy.schema.json and names the new model (where the suite will look for it). Any other 5xx than
+        502, 503 and 504 breaks rule:no-server-error, also when it leaves the run without a model to delete; a 4xx
+        (but 429, which the provisioner retries as every route retries it) answers an error.schema.json body. Checked,
+        but counted in the tally only when it breaks a clause: deploys are set-up, and under xdist each worker deploys
+        its own shared model, so counting them would make a parallel run's report differ.
         """
+        if exchange.status != 200:
+            self._deploy_refusal(exchange)
+            return
         clause = "rule:deploy-answer-names-the-model"
         media_type = exchange.content_type.split(";")[0].strip().lower()
         body = exchange.json_or_none() if media_type == "application/json" else None
@@ -198,6 +224,21 @@ class Verifier:
             findings.append(Finding(clause, "the new model's id, a non-empty string", render_value(value), pointer))
         if findings:
             self.fail(exchange, findings)
+
+    def _deploy_refusal(self, exchange: Exchange) -> None:
+        if exchange.status >= 500 and exchange.status not in AVAILABILITY_STATUSES:
+            self.fail(exchange, [Finding(NO_SERVER_ERROR, "a status below 500", str(exchange.status))])
+        if not 400 <= exchange.status < 500 or exchange.status == 429:
+            return
+        clause = "rule:answer-matches-contract"
+        media_type = exchange.content_type.split(";")[0].strip().lower()
+        body = exchange.json_or_none() if media_type == "application/json" else None
+        if body is None:
+            self.body(exchange)  # fails, naming why (content type or body)
+        violations = self.contract.violations("error", body, strict=self.strict)
+        if violations:
+            self.tally.rule(clause)
+            self.conforms(exchange, "error", body)
 
     def switched(self, exchange: Exchange, action: str, body: Any) -> None:
         """After activate, no deployment is inactive or deactivating; after deactivate, none is active or deploying."""

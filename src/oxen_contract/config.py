@@ -44,7 +44,7 @@ LOCAL_FINE_TUNES = (LOCAL_FINE_TUNE, f"{LOCAL_FINE_TUNE}@1")
 # Deploys cost money on a real hub (default cap 3) and nothing on the local one, where every test that needs a fresh
 # model gets one; replay mirrors the recording from the local hub.
 DEFAULT_MAX_PROVISIONS = 3
-LOCAL_MAX_PROVISIONS = 4
+LOCAL_MAX_PROVISIONS = 5
 # Where an xdist worker finds the controller's seed: workers parse the command line anew, and --seed random would
 # otherwise draw one seed per worker.
 WORKER_SEED = "oxen_contract_seed"

@@ -59,6 +59,7 @@ CLAUSE_OPERATIONS: dict[str, tuple[str, ...]] = {
     "rule:own-model-hidden-from-other-namespaces": ("listModels", "searchModels", "retrieveModel"),
     "rule:documented-fields-keep-coming": _MODEL_OPERATIONS,
     "rule:deploy-answer-names-the-model": _DEPLOYS,
+    "rule:deploy-of-a-missing-fine-tune-is-404": _DEPLOYS,
 }
 
 _OK_OUTCOMES = {"contract held": "ok", "partial pass": "warn"}

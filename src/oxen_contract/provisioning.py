@@ -232,21 +232,7 @@ class Provisioner:
         while True:
             if self.deploys >= self.config.max_provisions:
                 raise ProvisionsExhausted(f"--max-provisions {self.config.max_provisions} reached")
-            self.deploys += 1
-            deploy = _OpenDeploy(self.deploys, before)
-            self._open[deploy.attempt] = deploy
-            if self.ledger:
-                self.ledger.record(
-                    "intent",
-                    attempt=deploy.attempt,
-                    fine_tune=str(fine_tune),
-                    snapshot=sorted(before.ids),
-                    hub_before=before.time.at,
-                    hub_clock=before.time.from_hub,
-                    timeout=self.config.request_timeout,
-                )
-            deploy.sent = self.monotonic()
-            deploy.observe(before.time, before.arrived)
+            deploy = self._intend(fine_tune, before)
             try:
                 answer = self._send_deploy(fine_tune)
             except (HubTimeout, HubUnavailable):
@@ -255,9 +241,7 @@ class Provisioner:
                 # an outage or the route's failure (outcome.triage).
                 self._settle(deploy, "got no whole answer")
                 raise
-            deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
-            if deploy.answered is not None:
-                deploy.observe(deploy.answered, self.monotonic())
+            self._dated(deploy, answer)
             self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} of {fine_tune} answered {answer.status}")
             if answer.status == 200:
                 return self._use(deploy, answer)
@@ -276,12 +260,72 @@ class Provisioner:
                     f"cannot provision a disposable model: the fine-tune {fine_tune} cannot be deployed (its deploy "
                     f"answered {answer.status}); check --fine-tune and that OXEN_API_KEY belongs to {fine_tune.owner}"
                 )
+            if self.check_answer is not None:
+                # The answer is held to the contract like any other (a 500 is rule:no-server-error, a 4xx has an error
+                # body): a hub that breaks it fails the run, even though the run is also left without a model.
+                self.check_answer(answer)
             raise ProvisioningError(
                 f"cannot provision a disposable model: {answer.method} {answer.path} answered {answer.status}"
                 f"{_adopted(adopted)}\n"
                 f"  body: {excerpt(answer.text)}\n"
                 f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential, answer.request_body)}"
             )
+
+    def deploys_left(self, needed: int) -> int:
+        """The deploys --max-provisions leaves once ``needed`` more models are handed out (--disposable-model first)."""
+        return self.config.max_provisions - self.deploys - max(0, needed - len(self._given))
+
+    def probe_deploy(self, fine_tune: FineTune) -> tuple[Exchange, str | None]:
+        """Deploy ``fine_tune``, which should not exist: what the hub answered, and the model it made anyway, if any.
+
+        A probe of the deploy route's own errors ([S]: 404 "Fine-tune not found"), sent like any deploy: counted
+        against --max-provisions, written to the ledger before it is sent, and settled like any deploy, so that a model
+        a hub makes anyway (whatever it answers) is proved and deleted at cleanup, or named for a person. The caller
+        checks the answer.
+        """
+        if self.deploys >= self.config.max_provisions:
+            raise ProvisionsExhausted(f"--max-provisions {self.config.max_provisions} reached")
+        deploy = self._intend(fine_tune, self._listed_before())
+        try:
+            answer = self._send_deploy(fine_tune)
+        except (HubTimeout, HubUnavailable) as error:
+            self._settle(deploy, f"got no answer ({_first_line(error)})")
+            raise
+        self._dated(deploy, answer)
+        self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} (a probe) of {fine_tune}: {answer.status}")
+        if answer.status != 200:
+            return answer, self._settle(deploy, f"answered {answer.status}")
+        try:
+            return answer, self._use(deploy, answer)
+        except (ProvisioningError, AssertionError):
+            # The caller fails the probe on the 200 itself; _use has settled the deploy either way, so a model the hub
+            # made is proved and deleted at cleanup, or named for a person.
+            return answer, None
+
+    def _dated(self, deploy: _OpenDeploy, answer: Exchange) -> None:
+        """What the deploy answer's own Date says of when the deploy was sent (none without a Date)."""
+        deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
+        if deploy.answered is not None:
+            deploy.observe(deploy.answered, self.monotonic())
+
+    def _intend(self, fine_tune: FineTune, before: _Listing) -> _OpenDeploy:
+        """Count a deploy about to be sent; write its intent to the ledger first, so that a crash leaves a trace."""
+        self.deploys += 1
+        deploy = _OpenDeploy(self.deploys, before)
+        self._open[deploy.attempt] = deploy
+        if self.ledger:
+            self.ledger.record(
+                "intent",
+                attempt=deploy.attempt,
+                fine_tune=str(fine_tune),
+                snapshot=sorted(before.ids),
+                hub_before=before.time.at,
+                hub_clock=before.time.from_hub,
+                timeout=self.config.request_timeout,
+            )
+        deploy.sent = self.monotonic()
+        deploy.observe(before.time, before.arrived)
+        return deploy
 
     def _send_deploy(self, fine_tune: FineTune) -> Exchange:
         if fine_tune.step is None:

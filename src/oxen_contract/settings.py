@@ -214,7 +214,7 @@ SETTINGS: tuple[Setting, ...] = (
     _setting(
         "--max-provisions",
         COUNT,
-        "3 (local, replay: 4)",
+        "3 (local, replay: 5)",
         "Deploy at most N models per run (they cost money); an ini file may only lower it.",
         SAFETY,
         metavar="N",

@@ -23,6 +23,7 @@ from ._fault_scenario import (
     LISTS,
     MODEL_ANSWERS,
     NOT_FOUND,
+    OTHER_NOT_FOUND,
     PRESEEDED,
     REDIRECTED,
     REFUSALS,
@@ -56,7 +57,7 @@ DIFFERING: dict[str, set[str]] = {
     "activate-deployment-status-out-of-enum": {"activate-base", "activate-custom"},
     "deactivate-model-type-out-of-enum": {"deactivate-custom"},
     "retrieve-finds-deleted": {"retrieve-deleted"},
-    "error-404-bare-detail": NOT_FOUND,
+    "error-404-bare-detail": NOT_FOUND | OTHER_NOT_FOUND,
     "not-found-detail-omits-id": NOT_FOUND,
     "auth-failure-answers-403": AUTH_ERRORS,
     "list-ignores-auth": {"list-anonymous", "list-bad-token"},
@@ -79,7 +80,13 @@ DIFFERING: dict[str, set[str]] = {
     "deactivate-does-not-deactivate": {"deactivate-custom"},
     # The scenario's unknown id is a plain one; see test_a_delete_of_an_odd_unknown_id_answers_500.
     "delete-of-odd-id-answers-500": set(),
-    "list-filter-ignored": {"list-filtered"},
+    "list-filter-ignored": {"list-filtered", "list-action"},
+    # Only the lists hold base models with fine-tuning actions; every other answer's models have fine_tuning null.
+    "action-filter-keeps-not-fine-tuneable": LISTS - {"list-filtered"},
+    "deploy-of-missing-fine-tune-answers-500": {"deploy-missing"},
+    "deploy-answers-500": EVERY_DEPLOY,
+    "near-miss-path-answers-500": {"near-miss"},
+    "undocumented-method-answers-500": {"method-not-allowed"},
     "deploy-answer-fields-mistyped": DEPLOYS,
     "deploy-model-slug-as-integer": DEPLOYS,
     "deploy-answer-omits-model-slug": DEPLOYS,
@@ -88,7 +95,7 @@ DIFFERING: dict[str, set[str]] = {
     "search-body-nested-too-deep": SEARCHES,
     "activate-body-holds-nan": {"activate-base", "activate-custom"},
     "deactivate-body-not-utf8": {"deactivate-custom"},
-    "list-filter-drops-last-match": {"list-filtered"},
+    "list-filter-drops-last-match": {"list-filtered", "list-action"},
     "search-shows-other-namespaces": CROWDED,
     "retrieve-shows-other-namespaces": {"retrieve-foreign"},
     "list-shows-other-namespaces": {"list-foreign"},
@@ -142,6 +149,7 @@ DIFFERING: dict[str, set[str]] = {
     # seconds later: the steps that name that id see it.
     "hostile-deploy-502-then-colleague": CROWDED
     | EVERY_DEPLOY
+    | {"deploy-missing"}
     | {"retrieve-custom", "retrieve-live", "deactivate-custom", "activate-custom", "delete"}
     | {"after-foreign", "after-anonymous"},
     "hostile-deploy-encoded-slug": CUSTOM_IDS | CROWDED,
@@ -388,6 +396,21 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     ),
     "delete-of-odd-id-answers-500": lambda s: True,
     "list-filter-ignored": lambda s: s["list-filtered"] == s["list"],
+    "action-filter-keeps-not-fine-tuneable": lambda s: (
+        all(m["fine_tuning"] is None for m in _all_models(s, LISTS))
+        and [m["id"] for m in _models(s["list-action"])] == [m["id"] for m in _models(BASELINE["list-action"])]
+        and bool(_models(s["list-action"]))
+    ),
+    "deploy-of-missing-fine-tune-answers-500": lambda s: (
+        s["deploy-missing"][0] == 500 and answer_json(s["deploy-missing"])["error"]["type"] == "unknown_error"
+    ),
+    "deploy-answers-500": lambda s: (
+        all(s[label][0] == 500 for label in EVERY_DEPLOY) and _customs(s["list"]) == _customs(BASELINE["list"])
+    ),
+    "near-miss-path-answers-500": lambda s: s["near-miss"][0] == 500,
+    "undocumented-method-answers-500": lambda s: (
+        s["method-not-allowed"][0] == 500 and s["method-not-allowed"][2] == BASELINE["method-not-allowed"][2]
+    ),
     "deploy-answer-fields-mistyped": _deployments(lambda d: (d["status"], d["endpoint"]) == (1, 1)),
     "deploy-model-slug-as-integer": _deployments(lambda d: d["model_slug"] == 42),
     "deploy-answer-omits-model-slug": _deployments(lambda d: "model_slug" not in d and d["status"] == "deploying"),

@@ -77,6 +77,9 @@ def _scenario(client: HubClient) -> Steps:
     step("after-foreign", "GET", model_path(m2))
     step("after-anonymous", "GET", model_path(m3))
     step("list-after", "GET", MODELS)
+    step("list-action", "GET", f"{MODELS}?action=text_generation")
+    step("deploy-missing", "POST", DEPLOY.format(owner="alice").replace("/ft-1/", "/no-such-fine-tune/"))
+    step("near-miss", "GET", f"{MODELS}X")
     return steps
 
 
@@ -90,7 +93,7 @@ def run_scenario(*faults: str | Fault) -> Steps:
 
 
 BASELINE = run_scenario()
-LISTS = {"list", "list-foreign", "list-filtered", "list-after"}
+LISTS = {"list", "list-foreign", "list-filtered", "list-after", "list-action"}
 SEARCHES = {"search", "search-base"}
 RETRIEVED = {"retrieve-base", "retrieve-custom", "retrieve-live", "after-base", "after-foreign", "after-anonymous"}
 MODEL_ANSWERS = LISTS | SEARCHES | RETRIEVED | {"deploy-checkpoint", "activate-base", "deactivate-custom"}
@@ -100,7 +103,9 @@ NOT_FOUND |= {"activate-deleted", "activate-foreign", "delete-foreign"}
 AUTH_ERRORS = {"list-anonymous", "list-bad-token", "retrieve-anonymous", "delete-anonymous"}
 REFUSALS = {"deactivate-base", "delete-base", "activate-foreign", "delete-foreign"}
 INVALID = {"search-missing", "retrieve-bad-status", "method-not-allowed"}
-ERRORS = NOT_FOUND | AUTH_ERRORS | REFUSALS | INVALID
+# 404s that name no model: a deploy of a fine-tune the hub does not hold, and a path no route takes.
+OTHER_NOT_FOUND = {"deploy-missing", "near-miss"}
+ERRORS = NOT_FOUND | AUTH_ERRORS | REFUSALS | INVALID | OTHER_NOT_FOUND
 CUSTOM_RETRIEVED = {"retrieve-custom", "retrieve-live", "after-foreign", "after-anonymous"}
 # The id of the sandbox fine-tune's base model, which answers carrying "another model's id" name.
 SOURCE_MODEL = "meta-llama/llama-3.1-8b-instruct"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oxen_contract.exchange import Credential
-from oxen_contract.ledger import Ledger, LedgerBusy, LedgerUnusable
+from oxen_contract.ledger import Ledger, LedgerBusy, LedgerUnusable, Unreadable
 from oxen_contract.redaction import ApiKey
 
 HUB = "https://staging.example"
@@ -172,3 +172,121 @@ def test_entries_are_signed_with_the_run_s_key_and_an_edited_line_no_longer_veri
     path.write_text(path.read_text().replace('"created": 12', '"created": 13'))
     [edited] = Ledger(path, HUB, key=key).outstanding().models
     assert not edited.signed
+
+
+def test_every_id_another_run_named_is_known_to_this_one_and_its_own_are_not(tmp_path: Path) -> None:
+    # provenance.py's rule 2: an id another run's ledger names is never this run's, whatever a deploy answers.
+    path = tmp_path / "ledger.jsonl"
+    other = Ledger(path, HUB, run_id="other")
+    other.record("answered", attempt=1, id="a:b/answered")
+    other.record("provisioned", attempt=1, id="a:b/proved", created=1)
+    other.record("closed", attempt=2, adopted="a:b/adopted", candidates=["a:b/adopted", "a:b/candidate", 7])
+    other.record("intent", attempt=3, fine_tune="a/b/ft", snapshot=["a:b/listed"])
+    own = Ledger(path, HUB, run_id="own")
+    own.record("answered", attempt=1, id="a:b/own")
+    Ledger(path, "https://elsewhere.example", run_id="far").record("answered", attempt=1, id="a:b/far")
+    expected = {"a:b/answered", "a:b/proved", "a:b/adopted", "a:b/candidate"}
+    assert own.known_ids(exclude_run="own") == expected
+    assert own.known_ids() == expected | {"a:b/own"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"event": "answered", "attempt": 1, "id": "a:b/c", "created": True},
+        {"event": "provisioned", "attempt": 1, "id": "a:b/c", "created": "noon"},
+        {"event": "intent", "attempt": 1, "snapshot": [], "timeout": "30"},
+        {"event": "intent", "attempt": 1, "snapshot": [7]},
+        {"event": "intent", "attempt": True, "snapshot": []},
+        {"event": "closed", "attempt": 1, "candidates": "a:b/c"},
+        {"event": "closed", "attempt": "1"},
+        {"event": "released", "id": None},
+    ],
+    ids=[
+        "answered-created-a-bool",
+        "provisioned-created-a-word",
+        "intent-timeout-a-string",
+        "intent-snapshot-of-numbers",
+        "intent-attempt-a-bool",
+        "closed-candidates-a-string",
+        "closed-attempt-a-string",
+        "released-without-an-id",
+    ],
+)
+def test_an_entry_without_the_fields_of_its_event_is_unreadable_and_names_nothing(tmp_path: Path, line: dict) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text(json.dumps({"hub": HUB, "run": "x", "at": 1, **line}) + "\n")
+    ledger = Ledger(path, HUB)
+    assert [bad.line for bad in ledger.outstanding().unreadable] == [1]
+    assert ledger.known_ids() == set()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"event": "provisioned", "attempt": 1, "id": "a:b/c", "created": 12},
+        {"event": "intent", "attempt": 1, "snapshot": ["a"], "timeout": 30, "hub_before": 1.5},
+        {"event": "closed", "attempt": 1, "candidates": ["a:b/c"]},
+    ],
+    ids=["provisioned", "intent", "closed"],
+)
+def test_an_entry_with_the_fields_of_its_event_is_read(tmp_path: Path, line: dict) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text(json.dumps({"hub": HUB, "run": "x", "at": 1, **line}) + "\n")
+    assert Ledger(path, HUB).outstanding().unreadable == []
+
+
+def test_an_unreadable_line_is_shown_whole_up_to_160_characters() -> None:
+    assert (
+        Unreadable(3, "x" * 160).describe(Path("l"))
+        == f"l:3 is not a ledger entry this version reads (kept as it is): {'x' * 160}"
+    )
+    assert Unreadable(3, "x" * 161).describe(Path("l")).endswith(f": {'x' * 159}…")
+
+
+def test_ids_are_written_as_they_are_and_a_line_that_is_not_utf_8_does_not_stop_the_reading(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_bytes(b'{"broken": "\xff"}\n')
+    ledger = Ledger(path, HUB, run_id="r")
+    ledger.record("provisioned", attempt=1, id="a:b/modèle")
+    assert '"id": "a:b/modèle"' in path.read_text(encoding="utf-8", errors="replace")
+    outstanding = Ledger(path, HUB).outstanding()
+    assert [left.model_id for left in outstanding.models] == ["a:b/modèle"]
+    assert [bad.line for bad in outstanding.unreadable] == [1]
+
+
+def test_a_held_ledger_names_its_holder_and_a_released_one_is_free_again(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "ledger.jsonl"
+    first = Ledger(path, HUB, run_id="first")
+    first.acquire()
+    holder = first.holder_path.read_text(encoding="utf-8")
+    assert holder.startswith("run first (pid ") and ", since " in holder and holder.endswith(")\n")
+    with pytest.raises(LedgerBusy) as busy:
+        Ledger(path, HUB).acquire()
+    assert str(busy.value) == (
+        f"the ledger {path} is in use by {holder.strip()}: two runs against one ledger would delete each other's "
+        "models. Wait for that run to end, or give this one its own --ledger PATH (and namespace)."
+    )
+    first.release()
+    assert not first.holder_path.exists()
+    first.release()  # twice is harmless
+    again = Ledger(path, HUB)
+    again.acquire()
+    again.release()
+
+
+def test_a_record_creates_the_ledger_s_folders(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "ledger.jsonl"
+    Ledger(path, HUB).record("deleted", id="x")
+    assert json.loads(path.read_text())["id"] == "x"
+
+
+@pytest.mark.parametrize(
+    ("where", "says"), [("folder", "it is a folder"), ("under-a-file", "file is a file, not a folder")]
+)
+def test_a_path_that_cannot_hold_a_ledger_says_why(tmp_path: Path, where: str, says: str) -> None:
+    (tmp_path / "file").write_text("precious")
+    path = tmp_path if where == "folder" else tmp_path / "file" / "sub" / "ledger.jsonl"
+    with pytest.raises(LedgerUnusable) as refused:
+        Ledger(path, HUB).acquire()
+    assert str(refused.value).endswith(f"{says})")

@@ -13,10 +13,13 @@ from oxen_contract.failures import ProvisioningError
 from oxen_contract.provenance import (
     DeployEvidence,
     HubTime,
+    created_of,
     deployed_id,
     is_ours,
+    listed_models,
     not_ours,
     reconcile,
+    shown_candidates,
     why_not_disposable,
     why_not_the_deploys,
 )
@@ -273,3 +276,124 @@ def test_a_model_created_after_the_deploy_was_answered_is_late_and_keeps_anythin
     assert [c.model_id for c in found.late] == ["a:s/colleague"]
     assert found.one is None and not found.nothing
     assert found.window == (NOW, NOW + 2)
+
+
+# Rule 4's edges: "not earlier than the hub's time when the deploy was sent, less the skew", "nor later than the hub's
+# time of the retrieve plus that skew". The edge itself is inside: a model created exactly then may be the deploy's.
+
+
+@pytest.mark.parametrize(
+    ("created", "proved"),
+    [
+        (NOW - int(SKEW), True),
+        (NOW - int(SKEW) - 1, False),
+        (NOW + 10 + int(SKEW), True),
+        (NOW + 10 + int(SKEW) + 1, False),
+    ],
+    ids=["earliest", "a-second-before", "latest", "a-second-after"],
+)
+def test_the_window_of_a_deploy_s_model_holds_its_edges(created: int, proved: bool) -> None:
+    # The retrieve answers at NOW + 10 (its Date).
+    problem = why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": created}), "alice", _evidence())
+    assert (problem is None) == proved, problem
+
+
+def test_a_model_too_old_to_be_the_deploy_s_is_named_with_both_times_a_person_can_check() -> None:
+    problem = why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW - 3600}), "alice", _evidence())
+    assert problem == (
+        "it was created at 2025-12-31T23:00:00Z, before the deploy was sent (2026-01-01T00:00:00Z by the hub's Date, "
+        "less the 180 s of clock skew allowed): an existing model, not the deploy's"
+    )
+    later = why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW + 3600}), "alice", _evidence())
+    assert later == (
+        "it was created at 2026-01-01T01:00:00Z, after the hub's time of retrieving it "
+        "(2026-01-01T00:00:10Z by the hub's Date)"
+    )
+
+
+def test_the_run_s_clock_is_named_as_such_where_the_hub_sends_no_date() -> None:
+    assert HubTime(NOW, False).describe() == "2026-01-01T00:00:00Z by the run's clock: the hub sent no Date"
+    assert HubTime(NOW, True).describe() == "2026-01-01T00:00:00Z by the hub's Date"
+
+
+@pytest.mark.parametrize(
+    ("created", "placed"),
+    [
+        (NOW - int(SKEW), True),
+        (NOW - int(SKEW) - 1, False),
+        (NOW + 60 + int(SKEW), True),
+        (NOW + 61 + int(SKEW), False),
+    ],
+    ids=["window-start", "before-it", "window-end", "after-it"],
+)
+def test_the_reconciliation_window_holds_its_edges(created: int, placed: bool) -> None:
+    found = reconcile(
+        [_model("alice:sandbox/ft-1-9", created)],
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=SKEW,
+    )
+    assert [(c.model_id, c.created) for c in found.placed] == ([("alice:sandbox/ft-1-9", created)] if placed else [])
+    assert found.window_shown() == "between 2025-12-31T23:57:00Z and 2026-01-01T00:04:00Z"
+
+
+def test_candidates_are_shown_with_their_created_for_a_person_to_check() -> None:
+    found = reconcile(
+        [_model("a:s/1", NOW + 1, "a"), _model("a:s/2", "yesterday", "a"), _model("a:s/3", True, "a")],
+        "a",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=SKEW,
+    )
+    assert shown_candidates((*found.placed, *found.unplaced)) == (
+        "'a:s/1' (created 2026-01-01T00:00:01Z), 'a:s/2' (created 'yesterday'), 'a:s/3' (created True)"
+    )
+    assert shown_candidates(()) == "none"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answer(500, {"data": []}),
+        _answer(200, [{"id": "a"}]),
+        _answer(200, {"data": {"a": {}}}),
+        _answer(200, "not json"),
+    ],
+    ids=["not-200", "a-bare-array", "data-not-a-list", "not-json"],
+)
+def test_an_answer_that_is_no_list_of_models_is_read_as_none(answer: Exchange) -> None:
+    assert listed_models(answer) is None
+
+
+def test_a_list_answer_s_models_are_read_as_they_are() -> None:
+    assert listed_models(_answer(200, {"object": "list", "data": [MINE, 7]})) == [MINE, 7]
+
+
+@pytest.mark.parametrize(("model", "created"), [(MINE, NOW + 5), ({**MINE, "created": True}, None), ("x", None)])
+def test_created_is_read_only_as_a_unix_time_of_a_model(model: Any, created: int | None) -> None:
+    assert created_of(model) == created
+
+
+def test_a_retrieve_answer_of_another_model_or_type_is_named_with_what_it_answered() -> None:
+    other = not_ours(_answer(200, {**MINE, "id": "alice:sandbox/ft-1-4"}), MINE["id"], "alice")
+    assert other == "retrieving it did not answer that model"
+    base = {k: v for k, v in MINE.items() if k != "model_type"}
+    assert not_ours(_answer(200, {**base, "owned_by": "oxen"}), MINE["id"], "alice") == (
+        "retrieving it answered a model owned by 'oxen' of type 'unstated', not a custom model of the run's "
+        "namespace 'alice'"
+    )
+
+
+def test_a_deploy_answer_of_an_unknown_operation_is_read_at_the_fine_tune_route_s_place() -> None:
+    answer = _answer(200, {"deployment": {"model_slug": MINE["id"]}}, DEPLOY_PATH, operation="somethingElse")
+    assert deployed_id(answer) == MINE["id"]
+    with pytest.raises(ProvisioningError) as refused:
+        deployed_id(_answer(200, "<html>", DEPLOY_PATH, operation="deployFineTune"))
+    assert "  body: <html>\n" in str(refused.value)
+    expected = f'reproduce with: curl -X GET https://hub.test{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
+    assert expected in str(refused.value)

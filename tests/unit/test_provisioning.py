@@ -6,7 +6,9 @@ deploy makes is registered at that clock's time. Each test sets one lure of issu
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
@@ -16,11 +18,14 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
+from oxen_contract.checks import Verifier
 from oxen_contract.client import Credential, HubClient
 from oxen_contract.config import FineTune, Mode
-from oxen_contract.failures import ProvisioningError
+from oxen_contract.contracts import load_contract
+from oxen_contract.failures import ContractFailure, HubTimeout, ProvisioningError, ProvisionsExhausted
 from oxen_contract.ledger import Ledger
-from oxen_contract.provisioning import Provisioner
+from oxen_contract.provenance import DEFAULT_CLOCK_SKEW as SKEW
+from oxen_contract.provisioning import Leak, Provisioner
 from oxen_contract.transport import ApiKey, RequestGuard, UnsafeRequest
 from tests.configs import run_config
 
@@ -91,7 +96,11 @@ class FakeHub:
                 colleague = self.make("alice:sandbox/colleague")
                 self.models[colleague]["created"] = deploy.colleague_created
             answered = deploy.answered or made
-            body = {"deployment": {"model_slug": answered}} if deploy.status == 200 else {"error": {"message": "x"}}
+            body: Any = {"deployment": {"model_slug": answered}}
+            if "/checkpoints/" in path:  # [S]'s checkpoint answer names the model it made
+                body = {"fine_tune": {}, "model": self.models.get(str(answered), {"id": answered})}
+            if deploy.status != 200:
+                body = {"error": {"message": "x"}}
             extra = {"Retry-After": deploy.retry_after} if deploy.retry_after else {}
             return self._answer(deploy.status, body, **extra)
         if path == "/api/ai/models":
@@ -201,6 +210,70 @@ def test_a_deploy_that_answers_an_error_after_the_upstream_made_its_model_is_rec
     provisioner.sweep_leaks()
     assert hub.deletes == ["alice:sandbox/ft-1-1"]
     assert PROD["id"] in hub.models
+
+
+def _checked(provisioner: Provisioner) -> Provisioner:
+    # As the suite's fixture wires it: every deploy answer is held to the contract before it is used or settled.
+    provisioner.check_answer = Verifier(load_contract(), strict=False).deploy_answer
+    return provisioner
+
+
+def test_a_deploy_that_answers_500_is_rule_no_server_error_and_the_model_it_made_is_still_deleted() -> None:
+    hub = FakeHub(deploys=[Deploy(status=500, creates=True)])
+    provisioner = _checked(_provisioner(hub))
+    with pytest.raises(ContractFailure) as failed:
+        provisioner.fresh_model()
+    assert [finding.clause for finding in failed.value.findings] == ["rule:no-server-error"]
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_deploy_that_answers_an_availability_status_keeps_today_s_rules(status: int) -> None:
+    # 502, 503 and 504 are sorted by a health probe (outcome.triage), not failed as a violation here.
+    provisioner = _checked(_provisioner(FakeHub(deploys=[Deploy(status=status, creates=False)])))
+    with pytest.raises(ProvisioningError, match=f"answered {status}"):
+        provisioner.fresh_model()
+
+
+def test_a_deploy_refused_with_a_body_off_the_error_contract_is_a_contract_failure() -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    provisioner = _checked(_provisioner(hub))
+    real = hub.handle
+
+    def bare(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        return httpx.Response(404, json={"detail": "gone"}) if request.method == "POST" else answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(bare))
+    with pytest.raises(ContractFailure) as failed:
+        provisioner.fresh_model()
+    assert "error.schema.json#/required" in {finding.clause for finding in failed.value.findings}
+
+
+def test_a_deploy_probe_counts_against_the_cap_is_ledgered_and_settled_when_it_makes_nothing(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB)
+    ledger.acquire()
+    provisioner = _provisioner(hub, max_provisions=1, ledger=ledger)
+    answer, made = provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert (answer.status, made, hub.deploy_posts, provisioner.deploys) == (404, None, 1, 1)
+    events = [json.loads(line)["event"] for line in ledger.path.read_text().splitlines()]
+    assert events == ["intent", "closed"]
+    with pytest.raises(ProvisionsExhausted):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert hub.deploy_posts == 1
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_model_a_deploy_probe_makes_anyway_is_the_run_s_and_deleted_at_cleanup(status: int) -> None:
+    # A hub that deploys a fine-tune that does not exist (answering it, or answering 404 all the same).
+    hub = FakeHub(deploys=[Deploy(status=status, creates=True)])
+    provisioner = _provisioner(hub)
+    answer, made = provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert (answer.status, made) == (status, "alice:sandbox/ft-1-1")
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
 
 
 def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made_later_in_the_run() -> None:
@@ -426,3 +499,530 @@ def test_a_signed_chain_of_an_ended_run_of_this_key_gets_its_model_deleted(tmp_p
     provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
     assert provisioner.sweep_leftovers() == [made]
     assert hub.deletes == [made]
+
+
+# The ledger's story: what a later run reads to find what this one made (provenance.py's rule 2, and reconciliation
+# across runs "with the hub times the ledger recorded"). Each line is checked whole, less the fields every line has.
+
+
+def _story(ledger: Ledger) -> list[dict[str, Any]]:
+    lines = ledger.path.read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k not in ("hub", "run", "at", "mac")} for line in lines]
+
+
+def _intent(attempt: int, snapshot: list[str], hub_before: int, **more: Any) -> dict[str, Any]:
+    fields = {"fine_tune": "alice/sandbox/ft-1", "snapshot": snapshot, "hub_before": hub_before, "hub_clock": True}
+    return {"event": "intent", "attempt": attempt, **fields, "timeout": 5.0, **more}
+
+
+def test_a_deploy_writes_its_intent_before_it_is_sent_then_its_answer_its_proof_and_its_delete(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    before = sorted(hub.models)
+    model_id = provisioner.fresh_model()  # the list at START + 1, the deploy at + 2 (the model's created), retrieve + 3
+    assert provisioner.dispose(model_id) is True
+    assert _story(ledger) == [
+        _intent(1, before, START + 1),
+        {"event": "answered", "attempt": 1, "id": model_id},
+        {"event": "provisioned", "attempt": 1, "id": model_id, "created": START + 2},
+        {"event": "deleted", "id": model_id},
+    ]
+    assert provisioner.deleted == {model_id} and provisioner.leaks == []
+
+
+def test_a_failed_deploy_s_model_found_by_reconciliation_is_recorded_and_named_with_how_it_came_to_be_the_run_s(
+    tmp_path: Path,
+) -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    before = sorted(hub.models)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"]
+    assert _story(ledger) == [
+        _intent(1, before, START + 1),
+        {"event": "provisioned", "attempt": 1, "id": "alice:sandbox/ft-1-1", "created": START + 2},
+        {"event": "deleted", "id": "alice:sandbox/ft-1-1"},
+    ]
+    assert provisioner.leaks == [
+        Leak(
+            "alice:sandbox/ft-1-1",
+            True,
+            "made by deploy attempt 1, which answered 504; found by reconciliation",
+            "",
+        )
+    ]
+
+
+def test_a_failed_deploy_that_made_nothing_is_closed_with_nothing_adopted(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert _story(ledger)[1:] == [{"event": "closed", "attempt": 1, "adopted": None}]
+    assert provisioner.sweep_leaks() == [] and provisioner.leaks == []
+
+
+def test_a_deploy_with_two_candidates_is_closed_naming_both_and_adopting_none(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True, colleague_created=START + 3)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    candidates = ["alice:sandbox/ft-1-1", "alice:sandbox/colleague"]
+    assert _story(ledger)[1:] == [{"event": "closed", "attempt": 1, "adopted": None, "candidates": candidates}]
+    [unsettled] = provisioner.unsettled
+    assert unsettled.deploy == "deploy attempt 1"
+    assert unsettled.detail == (
+        "answered 504; more than one new custom model, one whose `created` cannot be placed in time, or one created "
+        "after the deploy was answered (an upstream that went on, or a colleague: nothing tells which)"
+    )
+    assert [c.model_id for c in unsettled.candidates] == candidates
+
+
+def test_a_deploy_answer_that_cannot_be_proved_is_named_with_the_model_it_named_when_nothing_else_is_found(
+    tmp_path: Path,
+) -> None:
+    hub = FakeHub(hidden={OLD["id"]: dict(OLD)}, deploys=[Deploy(answered=OLD["id"], creates=False)])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert _story(ledger)[1:] == [
+        {"event": "answered", "attempt": 1, "id": OLD["id"]},
+        {"event": "closed", "attempt": 1, "adopted": None},
+    ]
+    [unsettled] = provisioner.unsettled
+    assert unsettled.deploy == "deploy attempt 1"
+    assert unsettled.detail.startswith(f"answered 200 naming {OLD['id']!r}, which is not proved the deploy's: ")
+    assert [(c.model_id, c.created) for c in unsettled.candidates] == [(OLD["id"], OLD["created"])]
+
+
+def _old_intent(hub: FakeHub, path: Path, **fields: Any) -> Ledger:
+    old = Ledger(path, HUB, run_id="old", key=KEY)
+    intent = {"fine_tune": "alice/sandbox/ft-1", "snapshot": sorted(hub.models), "hub_before": hub.now}
+    old.record("intent", attempt=1, **{**intent, "hub_clock": True, "timeout": 5.0, **fields})
+    return old
+
+
+def test_the_next_run_adopts_the_one_model_a_crashed_deploy_made_in_its_window_and_settles_it_in_that_run_s_name(
+    tmp_path: Path,
+) -> None:
+    hub = FakeHub()
+    _old_intent(hub, tmp_path / "ledger.jsonl")
+    hub.now += 5 + int(SKEW)  # the window's end: the deploy's timeout plus the skew
+    made = hub.make()
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, run_id="next", key=KEY)
+    nxt = _provisioner(hub, ledger=ledger)
+    assert nxt.sweep_leftovers() == [] and nxt.made == [made]
+    assert nxt.sweep_leaks() == [made]
+    assert _story(ledger)[1:] == [
+        {"event": "provisioned", "attempt": None, "id": made, "created": START + 5 + int(SKEW)},
+        {"event": "closed", "attempt": 1, "run_of_intent": "old", "adopted": made, "candidates": [made]},
+        {"event": "deleted", "id": made},
+    ]
+    assert nxt.leaks == [
+        Leak(made, True, "made by deploy attempt 1 of run old, never settled; found by reconciliation", "")
+    ]
+
+
+def test_a_model_made_after_a_crashed_deploy_s_window_is_not_that_deploy_s(tmp_path: Path) -> None:
+    hub = FakeHub()
+    _old_intent(hub, tmp_path / "ledger.jsonl")
+    hub.now += 5 + int(SKEW) + 1
+    made = hub.make()
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, run_id="next", key=KEY)
+    nxt = _provisioner(hub, ledger=ledger)
+    nxt.sweep_leftovers()
+    assert nxt.made == [] and nxt.unsettled == []
+    nxt.sweep_leaks()
+    assert hub.deletes == [] and made in hub.models
+    assert _story(ledger)[1:] == [
+        {"event": "closed", "attempt": 1, "run_of_intent": "old", "adopted": None, "candidates": []}
+    ]
+
+
+def test_a_crashed_deploy_s_one_candidate_that_fails_the_rule_is_named_not_adopted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    _old_intent(hub, tmp_path / "ledger.jsonl")
+    odd = hub.make("alice:sandbox/ft-1 copy")  # in the window, but no id a DELETE can name as itself
+    nxt = _provisioner(hub, ledger=Ledger(tmp_path / "ledger.jsonl", HUB, run_id="next", key=KEY))
+    nxt.sweep_leftovers()
+    nxt.sweep_leaks()
+    assert hub.deletes == [] and nxt.made == []
+    [unsettled] = nxt.unsettled
+    assert unsettled.deploy == "deploy attempt 1 of run old"
+    assert unsettled.detail.startswith(
+        "the one new model between 2025-12-31T23:57:00Z and 2026-01-01T00:03:05Z is not proved its: "
+    )
+    assert [c.model_id for c in unsettled.candidates] == [odd]
+
+
+def test_a_crashed_run_s_legacy_intent_is_closed_naming_its_candidates_and_why_none_is_adopted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="old", key=KEY).record(
+        "intent", attempt=2, fine_tune="f", snapshot=sorted(hub.models), at=hub.now
+    )
+    made = hub.make()
+    ledger = Ledger(path, HUB, run_id="next", key=KEY)
+    nxt = _provisioner(hub, ledger=ledger)
+    nxt.sweep_leftovers()
+    [unsettled] = nxt.unsettled
+    assert unsettled.deploy == "deploy attempt 2 of run old"
+    assert unsettled.detail == (
+        "its ledger line predates the hub times this version records, or is not signed with this run's key, so no "
+        "model can be proved its"
+    )
+    assert _story(ledger)[1:] == [
+        {"event": "closed", "attempt": 2, "run_of_intent": "old", "adopted": None, "candidates": [made]}
+    ]
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_fine_tune_the_hub_refuses_is_never_deployed_again_in_the_run(status: int) -> None:
+    hub = FakeHub(deploys=[Deploy(status=status, creates=False)])
+    provisioner = _provisioner(hub, max_provisions=3)
+    with pytest.raises(ProvisioningError, match=f"answered {status}"):
+        provisioner.fresh_model()
+    with pytest.raises(ProvisioningError) as again:
+        provisioner.fresh_model()
+    assert str(again.value) == (
+        f"cannot provision a disposable model: the fine-tune alice/sandbox/ft-1 cannot be deployed (its deploy "
+        f"answered {status}); check --fine-tune and that OXEN_API_KEY belongs to alice"
+    )
+    assert hub.deploy_posts == 1
+
+
+@pytest.mark.parametrize(("status", "creates"), [(405, False), (409, False), (404, True)])
+def test_a_refusal_that_is_not_the_fine_tune_s_or_that_made_a_model_leaves_the_fine_tune_to_try_again(
+    status: int, creates: bool
+) -> None:
+    hub = FakeHub(deploys=[Deploy(status=status, creates=creates), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=3)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert provisioner.fresh_model().startswith("alice:sandbox/ft-1-")
+    assert hub.deploy_posts == 2
+
+
+@pytest.mark.parametrize(("retry_after", "slept"), [("2", 2.0), ("45", 30.0)])
+def test_a_429_is_retried_after_its_retry_after_capped_at_30_s(retry_after: str, slept: float) -> None:
+    hub = FakeHub(deploys=[Deploy(status=429, creates=False, retry_after=retry_after), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=2)
+    sleeps: list[float] = []
+    provisioner.sleep = sleeps.append
+    provisioner.fresh_model()
+    assert sleeps == [slept]
+
+
+def test_a_429_is_not_retried_past_the_cap() -> None:
+    hub = FakeHub(deploys=[Deploy(status=429, creates=False, retry_after="0"), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=1)
+    with pytest.raises(ProvisioningError, match="answered 429"):
+        provisioner.fresh_model()
+    assert hub.deploy_posts == 1
+    assert provisioner.unavailable_reason() == "--max-provisions 1 reached: raise it to run this test too"
+
+
+def _slow_to_show(hub: FakeHub, misses: int) -> httpx.MockTransport:
+    """A hub whose retrieve answers 404 for a fresh model ``misses`` times before it finds it."""
+    seen: dict[str, int] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = unquote(request.url.raw_path.decode().split("?")[0])
+        model_id = path.removeprefix("/api/ai/models/")
+        if request.method == "GET" and model_id.startswith("alice:sandbox/ft-1-"):
+            seen[model_id] = seen.get(model_id, 0) + 1
+            if seen[model_id] <= misses:
+                return httpx.Response(404, json={"error": {"message": f"Model not found: {model_id}"}})
+        return hub.handle(request)
+
+    return httpx.MockTransport(handle)
+
+
+def test_a_fresh_deploy_s_model_is_retrieved_again_each_second_until_it_shows() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_slow_to_show(hub, 2))
+    sleeps: list[float] = []
+    provisioner.sleep = sleeps.append
+    assert provisioner.fresh_model() == "alice:sandbox/ft-1-1"
+    assert sleeps == [1.0, 1.0]
+
+
+def test_a_fresh_deploy_s_model_that_never_shows_is_retrieved_ten_times_and_not_the_run_s() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_slow_to_show(hub, 99))
+    sleeps: list[float] = []
+    provisioner.sleep = sleeps.append
+    with pytest.raises(ProvisioningError, match="retrieving it answered 404"):
+        provisioner.fresh_model()
+    assert sleeps == [1.0] * 9
+
+
+def test_cleanup_of_a_model_already_gone_is_recorded_as_deleted_without_a_delete(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    model_id = provisioner.fresh_model()
+    del hub.models[model_id]
+    assert provisioner.dispose(model_id) is False
+    assert hub.deletes == [] and provisioner.deleted == {model_id}
+    assert _story(ledger)[-1] == {"event": "deleted", "id": model_id}
+
+
+@pytest.mark.parametrize(("status", "gone"), [(404, True), (405, False)])
+def test_a_delete_answered_404_is_done_and_any_other_refusal_a_leak(status: int, gone: bool) -> None:
+    hub = FakeHub(deploys=[Deploy()], delete_status=status)
+    provisioner = _provisioner(hub)
+    model_id = provisioner.fresh_model()
+    assert provisioner.dispose(model_id) is True
+    assert (model_id in provisioner.deleted) == gone
+    assert [leak.detail for leak in provisioner.leaks] == ([] if gone else [f"its DELETE answered {status}"])
+
+
+def test_a_model_whose_created_moved_is_released_to_a_person_and_owed_by_no_later_run(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    model_id = provisioner.fresh_model()
+    hub.models[model_id]["created"] += 3600
+    assert provisioner.dispose(model_id) is True
+    [leak] = provisioner.leaks
+    detail = (
+        f"not deleted: its `created` is {START + 2 + 3600}, not {START + 2} as when the run proved it: another "
+        "model now has that id"
+    )
+    assert (leak.model_id, leak.deleted, leak.detail) == (model_id, False, detail)
+    assert _story(ledger)[-1] == {"event": "released", "id": model_id, "reason": detail}
+    assert list(ledger.outstanding(include_own=True).models) == []
+
+
+def test_a_given_disposable_model_s_delete_is_no_ledger_line_of_a_model_the_run_made(tmp_path: Path) -> None:
+    hub = FakeHub()
+    mine = hub.make()
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger, disposable=(mine,))
+    assert provisioner.fresh_model() == mine
+    assert provisioner.dispose(mine) is True
+    assert hub.deletes == [mine] and provisioner.deleted == {mine}
+    assert not ledger.path.exists()
+
+
+def test_at_the_end_every_model_the_run_made_and_still_there_is_deleted_and_named(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(), Deploy(), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=3)
+    first, second, third = (provisioner.fresh_model() for _ in range(3))
+    provisioner.dispose(second)  # a test deleted it
+    assert provisioner.sweep_leaks() == [first, third]
+    assert provisioner.leaks == [Leak(first, True, "a test left it", ""), Leak(third, True, "a test left it", "")]
+    assert provisioner.cleanup_said() == "the run made 3 model(s) and deleted 3; left 0"
+
+
+def test_the_deploy_cap_is_reached_at_exactly_max_provisions_and_given_models_come_first() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub, max_provisions=1)
+    assert provisioner.unavailable_reason() is None
+    provisioner.fresh_model()
+    assert provisioner.unavailable_reason() == "--max-provisions 1 reached: raise it to run this test too"
+    given = _provisioner(FakeHub(), max_provisions=1, disposable=("alice:sandbox/given",))
+    given.deploys = 1
+    assert given.unavailable_reason() is None
+
+
+def test_the_shared_model_comes_from_the_first_fine_tune_and_every_other_from_the_last(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy(), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=2)
+    fine_tunes = (FineTune("alice", "sandbox", "ft-1"), FineTune("alice", "sandbox", "ft-2", 7))
+    provisioner.config = dataclasses.replace(provisioner.config, fine_tunes=fine_tunes)
+    paths: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        paths.append(f"{request.method} {request.url.path}")
+        return hub.handle(request)
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(record))
+    provisioner.fresh_model(shared=True)
+    provisioner.fresh_model()
+    deploys = [path for path in paths if path.endswith("/deploy")]
+    assert deploys == [
+        "POST /api/repos/alice/sandbox/fine_tunes/ft-1/deploy",
+        "POST /api/repos/alice/sandbox/fine_tunes/ft-2/checkpoints/7/deploy",
+    ]
+
+
+def _failing(hub: FakeHub, fails: Callable[[httpx.Request], bool]) -> httpx.MockTransport:
+    """The hub, but the requests ``fails`` picks time out after the hub has handled them (its effects stay)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        if fails(request):
+            raise httpx.ReadTimeout("timed out", request=request)
+        return answer
+
+    return httpx.MockTransport(handle)
+
+
+def test_a_deploy_that_times_out_after_the_hub_made_its_model_is_reconciled_and_the_model_deleted() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    # The run sees the timeout (rule:answers-in-time); the model the deploy made is the run's all the same.
+    with pytest.raises(HubTimeout):
+        provisioner.fresh_model()
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"] and hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_probe_deploy_that_times_out_is_reconciled_too() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(HubTimeout):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"deployment": {"model_slug": ""}}, {"deployment": {"model_slug": 42, "status": 1}}],
+    ids=["naming-no-model", "breaking-the-contract"],
+)
+def test_a_deploy_answer_that_names_no_usable_model_is_reconciled_and_its_model_deleted(broken: dict[str, Any]) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _checked(_provisioner(hub))
+    real = hub.handle
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        answered = real(request)
+        return httpx.Response(200, json=broken) if request.method == "POST" else answered
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(answer))
+    with pytest.raises((ProvisioningError, ContractFailure)):
+        provisioner.fresh_model()
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_deploy_whose_retrieve_timed_out_stays_open_and_is_settled_at_the_end_of_the_run() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    retrieves = {"n": 0}
+
+    def first_retrieve_fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and "ft-1-1" in request.url.path:
+            retrieves["n"] += 1
+            return retrieves["n"] == 1
+        return False
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, first_retrieve_fails))
+    with pytest.raises(ProvisioningError, match="retrieving it failed"):
+        provisioner.fresh_model()
+    assert provisioner.made == []
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"]
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+    [leak] = provisioner.leaks
+    assert leak.detail == "made by deploy attempt 1, which was never settled during the run; found by reconciliation"
+
+
+def test_cleanup_that_cannot_retrieve_the_model_deletes_nothing_and_names_it() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    model_id = provisioner.fresh_model()
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "GET"))
+    assert provisioner.dispose(model_id) is True
+    assert hub.deletes == []
+    [leak] = provisioner.leaks
+    assert leak.model_id == model_id and not leak.deleted
+    assert leak.detail.startswith("not deleted: retrieving it failed (")
+
+
+def test_a_failed_reconciliation_list_is_noted_and_looked_at_again_at_the_end() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    lists = {"n": 0}
+
+    def second_list_fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and request.url.path == "/api/ai/models":
+            lists["n"] += 1
+            return lists["n"] == 2
+        return False
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, second_list_fails))
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    [note] = provisioner.notes
+    assert note.startswith("deploy attempt 1 answered 504; the list read to reconcile it failed (")
+    assert note.endswith("): looked at again at the end of the run")
+    assert provisioner.sweep_leaks() == ["alice:sandbox/ft-1-1"]
+
+
+def test_reconciliation_dates_the_deploy_by_the_hub_s_date_not_the_run_s_clock() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    provisioner.clock = lambda: hub.now - 3600  # the runner's clock is an hour behind the hub's
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_without_a_date_reconciliation_dates_the_deploy_by_the_run_s_clock() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)], send_date=False)
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_reconciliation_never_adopts_an_id_another_run_named(tmp_path: Path) -> None:
+    # A colleague's run answered the colleague's model: rule 2 leaves one candidate, this deploy's own.
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True, colleague_created=START + 3)])
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="colleague", key=KEY).record("answered", attempt=1, id="alice:sandbox/colleague")
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="this", key=KEY))
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+        provisioner.fresh_model()
+
+
+def test_the_next_run_adopts_a_crashed_deploy_s_answered_model_but_never_a_third_run_s(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    old = _old_intent(hub, path)
+    made = hub.make()
+    old.record("answered", attempt=1, id=made)  # the crashed run saw the answer, and died before proving it
+    third = hub.make("alice:sandbox/third")
+    Ledger(path, HUB, run_id="third", key=KEY).record("answered", attempt=1, id=third)
+    nxt = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    nxt.sweep_leftovers()
+    assert nxt.made == [made] and nxt.unsettled == []
+
+
+def test_a_deploy_s_unproved_answer_is_named_beside_the_candidates_reconciliation_cannot_tell_apart() -> None:
+    hub = FakeHub(
+        hidden={OLD["id"]: dict(OLD)},
+        deploys=[Deploy(answered=OLD["id"], creates=True, colleague_created=START + 3)],
+    )
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert [u.deploy for u in provisioner.unsettled] == ["deploy attempt 1", "deploy attempt 1"]
+    named = provisioner.unsettled[1]
+    assert named.detail.startswith(f"answered 200 naming {OLD['id']!r}, which is not proved the deploy's: ")
+    assert [c.model_id for c in named.candidates] == [OLD["id"]]
+
+
+def test_without_the_key_s_namespace_no_leftover_of_a_ledger_is_swept(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    provisioner.config = dataclasses.replace(provisioner.config, namespace=None)
+    assert provisioner.sweep_leftovers() == []
+    assert provisioner.notes == [
+        "the ledger holds 0 model(s) and 1 unsettled deploy(s) of earlier runs; none swept: pass --namespace (or "
+        "--fine-tune) to let the run verify them"
+    ]

@@ -214,7 +214,8 @@ class _Hub:
         if developer:
             models = [m for m in models if m.developer and m.developer.name.casefold() == developer.casefold()]
         if action:
-            models = [m for m in models if m.fine_tuning and action in m.fine_tuning.actions]
+            fine_tuneable = Switch.NOT_FINE_TUNEABLE not in self._switches
+            models = [m for m in models if fine_tuneable and m.fine_tuning and action in m.fine_tuning.actions]
         if provider:
             models = [m for m in models if m.provider_name.casefold() == provider.casefold()]
         if (developer or action or provider) and Switch.FILTER_DROPS_LAST in self._switches:

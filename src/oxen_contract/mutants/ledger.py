@@ -8,19 +8,27 @@ says which, for every survivor, so that a new survivor cannot pass unnoticed. It
 
     ### <reason>
 
-    Source: <the SOURCES.md row, or the silence in the docs, that allows it>
+    Source: <the SOURCES.md row that allows it, or "none needed" for an equivalent group>
+
+    Differs: ` body/error/detail: ` (or: Differs: nothing)
 
     - `app._invalid` `^string:` what this entry covers
     - `records.Pricing.to_json`
 
     ## Gaps
 
-    - `app._Hub._set_active:1a2b3c4d` (mutmut id) activate and deactivate swapped
+    - `app._Hub._set_active:1a2b3c4d` (mutmut id) activate and deactivate swapped: `rule:activate-activates`
 
 An allowed entry is a function (a glob on ``module.Class.function``) and, optionally, a regular expression searched in
 the mutant's change, ``<kind>: <old line> => <new line>``, where the kind is ``string`` or ``number`` when only
 literals of that kind changed, else ``code``. A gap names exactly one mutant by its stable key (``results.py``),
-then says what is wrong with that hub.
+then says what is wrong with that hub, naming the clause it breaks.
+
+Every group says how its mutants may answer differently from the clean hub, as the differential probe (``probe.py``)
+shows it: ``Differs: nothing`` makes it a group of *equivalent* mutants, which the probe must find no difference in;
+otherwise each line of a member's differences (``<step> <where>: <clean> -> <mutant>``) must match one of the group's
+regular expressions, which say what the clause its source names leaves free. ``account`` holds every survivor to its
+group's line when the run probed it (``misfiled``).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ GAP = "gap"
 _ALLOWED_HEADING = "## allowed by the docs"
 _GAPS_HEADING = "## gaps"
 _SOURCE = "Source:"
+_DIFFERS = "Differs:"
+_NOTHING = "nothing"
 _BULLET = re.compile(r"^- `(?P<selector>[^`]+)`(?: `(?P<pattern>[^`]+)`)?(?P<note>.*)$")
 _KEY = re.compile(r"^[\w.]+:[0-9a-f]{8}(?:#\d+)?$")
 
@@ -53,6 +63,11 @@ class Survivor(Protocol):
     @property
     def described(self) -> str: ...
 
+    @property
+    def differences(self) -> tuple[str, ...] | None:
+        """What the differential probe found this mutant answer differently (None: not probed)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -63,6 +78,19 @@ class Entry:
     pattern: str | None
     note: str
     line: int
+    # The group's "Differs:" line: the patterns a member's probe differences must match; () for "nothing"; None when
+    # the group has no such line (a ledger of code the probe does not reach: the safety target's).
+    differs: tuple[str, ...] | None = None
+
+    @property
+    def equivalent(self) -> bool:
+        """An allowed entry whose group claims the probe finds no difference at all."""
+        return self.kind == ALLOWED and self.differs == ()
+
+    def unexplained(self, differences: tuple[str, ...]) -> tuple[str, ...]:
+        """The probe's differences this entry's group does not allow (all of them for an equivalent group)."""
+        allowed = self.differs or ()
+        return tuple(line for line in differences if not any(re.search(p, line) for p in allowed))
 
     def matches(self, mutant: Survivor) -> bool:
         if _KEY.match(self.selector):
@@ -97,6 +125,7 @@ class _Group:
     line: int
     source: str = ""
     entries: list[Entry] = field(default_factory=list)
+    differs: tuple[str, ...] | None = None
 
 
 def parse_ledger(text: str) -> Ledger:
@@ -108,7 +137,7 @@ def parse_ledger(text: str) -> Ledger:
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         lowered = line.lower()
-        if in_source and line and not line.startswith(("- ", "#")):
+        if in_source and line and not line.startswith(("- ", "#", _DIFFERS)):
             # The source paragraph goes on to the next blank line.
             groups[-1].source += " " + line
             continue
@@ -122,6 +151,18 @@ def parse_ledger(text: str) -> Ledger:
         if section == ALLOWED and line.startswith(_SOURCE) and groups:
             groups[-1].source = line[len(_SOURCE) :].strip()
             in_source = True
+            continue
+        if section == ALLOWED and line.startswith(_DIFFERS) and groups:
+            said = line[len(_DIFFERS) :].strip()
+            patterns = tuple(re.findall(r"`([^`]+)`", said))
+            if said != _NOTHING and not patterns:
+                problems.append(f"line {number}: 'Differs:' is followed by `regex`, `regex`... or by 'nothing'")
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
+            groups[-1].differs = patterns
             continue
         if not section or not line.startswith("- `"):
             continue
@@ -149,8 +190,13 @@ def parse_ledger(text: str) -> Ledger:
         entry = Entry(ALLOWED, groups[-1].name, "", selector, pattern, note, number)
         groups[-1].entries.append(entry)
         entries.append(entry)
-    sources = {id(entry): group.source for group in groups for entry in group.entries}
-    entries = [replace(entry, source=sources.get(id(entry), entry.source)) for entry in entries]
+    of_group = {id(entry): group for group in groups for entry in group.entries}
+    entries = [
+        replace(entry, source=of_group[id(entry)].source, differs=of_group[id(entry)].differs)
+        if id(entry) in of_group
+        else entry
+        for entry in entries
+    ]
     for group in groups:
         if not group.source:
             problems.append(f"line {group.line}: the group {group.name!r} names no source (a 'Source:' line)")
@@ -178,18 +224,38 @@ class Accounting:
     ambiguous: tuple[str, ...]
     # gaps whose mutant no longer survives: the suite closed them, or the hub changed
     closed_gaps: tuple[Entry, ...]
+    # allowed survivors whose probe differences their group does not allow: key -> the first such difference
+    misfiled: dict[str, str] = field(default_factory=dict)
+    # allowed survivors the run did not probe: their group's claim is unproved
+    unprobed: tuple[str, ...] = ()
 
     def entry_of(self, key: str) -> Entry | None:
         return self.gaps.get(key) or self.allowed.get(key)
 
+    def _proved(self, key: str) -> bool:
+        return key not in self.misfiled and key not in self.unprobed
 
-def account(ledger: Ledger, survivors: Iterable[Survivor]) -> Accounting:
+    @property
+    def equivalent(self) -> tuple[str, ...]:
+        """Survivors filed as equivalent, and shown so by the probe."""
+        return tuple(key for key, entry in self.allowed.items() if entry.equivalent and self._proved(key))
+
+    @property
+    def allowed_by_clause(self) -> tuple[str, ...]:
+        """Survivors filed under a clause that allows their differences, and shown so by the probe."""
+        return tuple(key for key, entry in self.allowed.items() if not entry.equivalent and self._proved(key))
+
+
+def account(ledger: Ledger, survivors: Iterable[Survivor], *, probed: bool = True) -> Accounting:
+    """Which entry accounts for each survivor; with ``probed``, whether the probe bears each allowed one out."""
+    seen: list[Survivor] = []
     allowed: dict[str, Entry] = {}
     gaps: dict[str, Entry] = {}
     unaccounted: list[str] = []
     ambiguous: list[str] = []
     survivor_keys: set[str] = set()
     for mutant in survivors:
+        seen.append(mutant)
         survivor_keys.add(mutant.key)
         gap = _first(ledger.gaps, mutant)
         ok = _first(ledger.allowed, mutant)
@@ -202,7 +268,19 @@ def account(ledger: Ledger, survivors: Iterable[Survivor]) -> Accounting:
         else:
             unaccounted.append(mutant.key)
     closed = tuple(entry for entry in ledger.gaps if entry.selector not in survivor_keys)
-    return Accounting(allowed, gaps, tuple(unaccounted), tuple(ambiguous), closed)
+    misfiled: dict[str, str] = {}
+    unprobed: list[str] = []
+    for mutant in seen if probed else ():
+        entry = allowed.get(mutant.key)
+        if entry is None:
+            continue
+        if mutant.differences is None:
+            unprobed.append(mutant.key)
+            continue
+        unexplained = entry.unexplained(mutant.differences)
+        if unexplained:
+            misfiled[mutant.key] = unexplained[0]
+    return Accounting(allowed, gaps, tuple(unaccounted), tuple(ambiguous), closed, misfiled, tuple(unprobed))
 
 
 def _first(entries: Sequence[Entry], mutant: Survivor) -> Entry | None:

@@ -19,6 +19,12 @@ from .results import OUTCOMES, Mutant
 __all__ = ["RunInfo", "figures", "render_markdown", "write_reports"]
 
 _KILLED = tuple(outcome for outcome in OUTCOMES if outcome.startswith("killed"))
+# The Markdown shows a survivor's first differences; the JSON keeps them all.
+_SHOWN_DIFFERENCES = 12
+_TITLES = {
+    "hub": "# Mutation testing: the contract suite against mutants of the local hub",
+    "safety": "# Mutation testing: the safety code (provenance, reconciliation, ledger) against its unit tests",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class RunInfo:
     date: str
     # phase -> wall seconds
     seconds: dict[str, float]
+    target: str = "hub"
 
 
 def figures(mutants: Iterable[Mutant], accounting: Accounting | None) -> dict[str, object]:
@@ -41,12 +48,17 @@ def figures(mutants: Iterable[Mutant], accounting: Accounting | None) -> dict[st
     reached = made - not_reached - counted["not checked"]
     killed = sum(counted[outcome] for outcome in _KILLED)
     survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
-    allowed = gaps = neither = 0
+    allowed = gaps = neither = equivalent = by_clause = misfiled = 0
     if accounting is not None:
         allowed = sum(mutant.key in accounting.allowed for mutant in survivors)
         gaps = sum(mutant.key in accounting.gaps for mutant in survivors)
         neither = len(survivors) - allowed - gaps
-    must_kill = reached - allowed
+        equivalent = sum(mutant.key in set(accounting.equivalent) for mutant in survivors)
+        by_clause = sum(mutant.key in set(accounting.allowed_by_clause) for mutant in survivors)
+        misfiled = sum(mutant.key in accounting.misfiled or mutant.key in accounting.unprobed for mutant in survivors)
+    # Only a claim the probe bears out leaves the count: an equivalent mutant answers nothing differently, an allowed
+    # one only what its group's clause leaves free. A misfiled claim counts as a survivor the suite should have caught.
+    must_kill = reached - equivalent - by_clause
     return {
         "made": made,
         "reached": reached,
@@ -56,13 +68,17 @@ def figures(mutants: Iterable[Mutant], accounting: Accounting | None) -> dict[st
         "killed_by": {outcome.removeprefix("killed: "): counted[outcome] for outcome in _KILLED},
         "survived": len(survivors),
         "survived_allowed": allowed,
+        "survived_equivalent": equivalent,
+        "survived_allowed_by_clause": by_clause,
+        "survived_misfiled": misfiled,
         "survived_gaps": gaps,
         "survived_in_neither_list": neither,
         "survived_unexecuted_lines": sum(mutant.executed is False for mutant in survivors),
         "not_reached": not_reached,
         "not_checked": counted["not checked"],
-        # The bar: of the reached mutants the docs do not allow, the share killed.
+        # The bar: of the reached mutants neither probe-equivalent nor allowed by a named clause, the share killed.
         "kill_rate_not_allowed": round(killed / must_kill, 4) if must_kill else None,
+        "must_kill": must_kill,
         "kill_rate_reached": round(killed / reached, 4) if reached else None,
     }
 
@@ -78,12 +94,17 @@ def _status(mutant: Mutant, accounting: Accounting | None) -> str:
     if mutant.key in accounting.gaps:
         return "gap"
     entry = accounting.allowed.get(mutant.key)
-    return f"allowed: {entry.group}" if entry is not None else "IN NEITHER LIST"
+    if entry is None:
+        return "IN NEITHER LIST"
+    if mutant.key in accounting.misfiled:
+        return f"MISFILED under {entry.group}: the probe shows {accounting.misfiled[mutant.key]}"
+    return f"{'equivalent' if entry.equivalent else 'allowed'}: {entry.group}"
 
 
 def to_json(info: RunInfo, mutants: Sequence[Mutant], accounting: Accounting | None) -> dict[str, object]:
     return {
         "command": info.command,
+        "target": info.target,
         "test_command": info.test_command,
         "mutmut": info.mutmut,
         "modules": list(info.modules),
@@ -111,13 +132,19 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
     assert isinstance(killed_by, dict)
     seconds = ", ".join(f"{phase} {value:.0f} s" for phase, value in info.seconds.items())
     lines = [
-        "# Mutation testing: the contract suite against mutants of the local hub",
+        _TITLES.get(info.target, f"# Mutation testing: {info.target}"),
         "",
         f"`{info.command}` on {info.date}, {info.mutmut}, {info.max_children} worker(s): {seconds}.",
         "",
         f"Mutated: {', '.join(f'`{module}`' for module in info.modules)}. Each mutant runs the tests that reached its "
-        f"function: `{info.test_command}`. The suite's exit status splits mutmut's \"killed\": 1 a contract "
-        "violation, 75 hub unavailable, 78 a setup error.",
+        f"function: `{info.test_command}`. "
+        + (
+            "The suite's exit status splits mutmut's \"killed\": 1 a contract violation, 75 hub unavailable, 78 a "
+            "setup error. Every survivor is played the differential probe (`mutants/probe.py`) against the clean hub."
+            if info.target == "hub"
+            else "pytest's exit status 1 (a test failed) is counted as a contract violation here: a rule of the safety "
+            "code's tests broke."
+        ),
         "",
         "## Figures",
         "",
@@ -133,25 +160,29 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
         f"| killed by mutmut's timeout | {killed_by['timeout']} |",
         f"| killed otherwise (pytest error, crash) | {killed_by['other']} |",
         f"| survived | {total['survived']} ({total['survived_unexecuted_lines']} on lines the suite never executes) |",
-        f"| survived, allowed by the docs (`contracts/MUTANTS.md`) | {total['survived_allowed']} |",
+        f"| survived, filed as equivalent and shown so by the probe (no difference) | {total['survived_equivalent']} |",
+        f"| survived, allowed by a named clause and shown so by the probe | {total['survived_allowed_by_clause']} |",
+        f"| survived, filed as equivalent or allowed but the probe disagrees | {total['survived_misfiled']} |",
         f"| survived, gaps (`contracts/MUTANTS.md`) | {total['survived_gaps']} |",
         f"| survived, in neither list | {total['survived_in_neither_list']} |",
         f"| not reached (no test called the function) | {total['not_reached']} |",
-        f"| killed, of the reached mutants the docs do not allow | {_percent(total['kill_rate_not_allowed'])} |",
+        f"| reached, neither probe-equivalent nor allowed by a named clause | {total['must_kill']} |",
+        f"| killed, of those | {_percent(total['kill_rate_not_allowed'])} |",
         "",
         "## By module",
         "",
-        "| module | made | reached | violation | unavailable | setup | timeout | other | survived | allowed | gaps "
-        "| neither |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| module | made | reached | violation | unavailable | setup | timeout | other | survived | equivalent "
+        "| allowed | misfiled | gaps | neither | killed of the rest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for module, row in _by_module(mutants, accounting).items():
         by = row["killed_by"]
         assert isinstance(by, dict)
         lines.append(
             f"| `{module}` | {row['made']} | {row['reached']} | {by['contract violation']} | {by['hub unavailable']} "
-            f"| {by['setup error']} | {by['timeout']} | {by['other']} | {row['survived']} | {row['survived_allowed']} "
-            f"| {row['survived_gaps']} | {row['survived_in_neither_list']} |"
+            f"| {by['setup error']} | {by['timeout']} | {by['other']} | {row['survived']} "
+            f"| {row['survived_equivalent']} | {row['survived_allowed_by_clause']} | {row['survived_misfiled']} "
+            f"| {row['survived_gaps']} | {row['survived_in_neither_list']} | {_percent(row['kill_rate_not_allowed'])} |"
         )
     survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
     if accounting is not None:
@@ -168,8 +199,20 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
             mutant.diff,
             "```",
             "",
+            *_probe_lines(mutant),
         ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _probe_lines(mutant: Mutant) -> list[str]:
+    if mutant.differences is None:
+        return ["Not probed.", ""]
+    if not mutant.differences:
+        return ["The probe: no difference.", ""]
+    shown = list(mutant.differences[:_SHOWN_DIFFERENCES])
+    if len(mutant.differences) > _SHOWN_DIFFERENCES:
+        shown.append(f"... and {len(mutant.differences) - _SHOWN_DIFFERENCES} more (reports/mutants.json has them all)")
+    return [f"The probe's differences ({len(mutant.differences)}):", "", "```", *shown, "```", ""]
 
 
 def _ledger_sections(survivors: Sequence[Mutant], accounting: Accounting) -> list[str]:
@@ -183,6 +226,12 @@ def _ledger_sections(survivors: Sequence[Mutant], accounting: Accounting) -> lis
         gap = accounting.gaps.get(mutant.key)
         if gap is not None:
             lines.append(f"- `{mutant.key}` (`{mutant.id}`) {gap.note}")
+    misfiled = [mutant for mutant in survivors if mutant.key in accounting.misfiled]
+    lines += ["", f"## Filed as equivalent or allowed, but the probe disagrees ({len(misfiled)})", ""]
+    lines += [
+        f"- `{mutant.key}` ({_status(mutant, accounting).partition(':')[0]}): `{accounting.misfiled[mutant.key]}`"
+        for mutant in misfiled
+    ] or ["None."]
     neither = [mutant for mutant in survivors if mutant.key in accounting.unaccounted]
     lines += ["", f"## In neither list ({len(neither)})", ""]
     lines += [f"- `{mutant.key}` (`{mutant.id}`): `{mutant.change}`" for mutant in neither] or ["None."]

@@ -25,6 +25,8 @@ from pathlib import Path
 __all__ = ["OUTCOMES", "Mutant", "kind_of", "outcome_of", "read_mutants"]
 
 PACKAGE = "oxen_contract.hub."
+# The safety target's modules sit at the package's top: ``provenance.why_not_the_deploys``.
+_TOP = "oxen_contract."
 _SEPARATOR = "ǁ"
 _MARK = "__mutmut_"
 
@@ -75,6 +77,8 @@ class Mutant:
     # Whether the unmutated suite run executed a changed line; None without coverage data.
     executed: bool | None
     diff: str
+    # What the differential probe (probe.py) saw this mutant answer differently from the clean hub; None: not probed.
+    differences: tuple[str, ...] | None = None
 
     @property
     def outcome(self) -> str:
@@ -105,6 +109,7 @@ class Mutant:
         }
         if with_diff:
             out["diff"] = self.diff
+            out["differences"] = list(self.differences) if self.differences is not None else None
         return out
 
 
@@ -137,7 +142,7 @@ def function_of(mutant_id: str) -> tuple[str, str]:
     """``(module, function)`` of a mutmut id: ``("app", "app._Hub._set_active")``."""
     dotted, _, _ = mutant_id.partition(_MARK)
     module_path, _, mangled = dotted.rpartition(".")
-    module = module_path.removeprefix(PACKAGE)
+    module = module_path.removeprefix(PACKAGE) if module_path.startswith(PACKAGE) else module_path.removeprefix(_TOP)
     if mangled.startswith("x" + _SEPARATOR):
         _, class_name, name = mangled.split(_SEPARATOR)
         return module, f"{module}.{class_name}.{name}"

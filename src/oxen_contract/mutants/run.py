@@ -10,12 +10,18 @@ clean run is the same command.
 Before mutmut, the clean run: the contract suite against the unmutated copy, under coverage. It must pass (a suite
 that fails without mutants kills every mutant and proves nothing), and it tells which mutated lines the suite really
 executes: mutmut's "reached" means only that a test called the function.
+
+Two targets, each with its own settings in ``pyproject.toml``: ``hub``, the local hub's answer-making modules with the
+contract suite as the test (``[tool.mutmut]``, which mutmut itself reads), and ``safety``, the code that decides what
+the run may delete (provenance, provisioning's reconciliation, the ledger) with the fast unit tests that hold it to
+its rules as the test (``[tool.oxen_contract.mutants.safety]``, written into the copy's ``[tool.mutmut]``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,10 +30,21 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..contracts import CHECKOUT_FOLDER
 
-__all__ = ["Settings", "clean_run", "find_root", "prepare", "progress", "read_coverage", "run_mutmut", "settings"]
+__all__ = [
+    "Settings",
+    "clean_run",
+    "find_root",
+    "prepare",
+    "probe_mutants",
+    "progress",
+    "read_coverage",
+    "run_mutmut",
+    "settings",
+]
 
 # What the suite needs beside itself: the package, the contracts and cassettes it reads, the root conftest (Hypothesis
 # profiles) and pyproject.toml (pytest's and mutmut's settings).
@@ -37,15 +54,24 @@ _COPIED = ("src", CHECKOUT_FOLDER, "cassettes", "conftest.py", "pyproject.toml")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
 
 
+TARGETS = ("hub", "safety")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     only_mutate: tuple[str, ...]
     test_selection: tuple[str, ...]
     pytest_args: tuple[str, ...]
+    target: str = "hub"
 
     @property
     def test_command(self) -> tuple[str, ...]:
         return ("pytest", *self.test_selection, *self.pytest_args)
+
+    @property
+    def whole_tests(self) -> bool:
+        """Whether the test selection needs all of tests/ (the safety target's unit tests and their helpers)."""
+        return self.target != "hub"
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -57,19 +83,51 @@ def find_root(start: Path | None = None) -> Path:
     raise FileNotFoundError("pyproject.toml and tests/contract not found: run from a checkout of the project")
 
 
-def settings(root: Path) -> Settings:
-    table = tomllib.loads((root / "pyproject.toml").read_text("utf-8")).get("tool", {}).get("mutmut")
+def settings(root: Path, target: str = "hub") -> Settings:
+    """The target's settings: ``[tool.mutmut]`` for the hub, ``[tool.oxen_contract.mutants.<target>]`` otherwise."""
+    tool = tomllib.loads((root / "pyproject.toml").read_text("utf-8")).get("tool", {})
+    if target == "hub":
+        table, where = tool.get("mutmut"), "[tool.mutmut]"
+    else:
+        table, where = (
+            tool.get("oxen_contract", {}).get("mutants", {}).get(target),
+            f"[tool.oxen_contract.mutants.{target}]",
+        )
     if not table:
-        raise ValueError("pyproject.toml has no [tool.mutmut] section")
+        raise ValueError(f"pyproject.toml has no {where} section")
     return Settings(
         tuple(table.get("only_mutate", ())),
         tuple(table.get("pytest_add_cli_args_test_selection", ())),
         tuple(table.get("pytest_add_cli_args", ())),
+        target,
     )
 
 
-def prepare(root: Path, work: Path) -> None:
-    """A fresh copy of what the suite needs in ``work``; tests/contract stays a link to the suite, as checked out."""
+def _toml_list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
+def _retarget(pyproject: Path, config: Settings) -> None:
+    """Point the copy's ``[tool.mutmut]`` (what mutmut reads) at ``config``'s files and tests."""
+    text = pyproject.read_text("utf-8")
+    start = text.index("[tool.mutmut]")
+    end = text.find("\n[", start + 1)
+    end = len(text) if end == -1 else end + 1
+    table = text[start:end]
+    for key, values in (
+        ("only_mutate", config.only_mutate),
+        ("pytest_add_cli_args_test_selection", config.test_selection),
+        ("pytest_add_cli_args", config.pytest_args),
+    ):
+        # A key's list, on one line or over several, is replaced whole.
+        line = f"{key} = {_toml_list(values)}\n"
+        found = re.search(rf"(?ms)^{key} = \[.*?\]\n", table)
+        table = table[: found.start()] + line + table[found.end() :] if found else table + line
+    pyproject.write_text(text[:start] + table + text[end:], "utf-8")
+
+
+def prepare(root: Path, work: Path, config: Settings | None = None) -> None:
+    """A fresh copy of what the tests need in ``work``; tests/contract stays a link to the suite, as checked out."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -81,6 +139,11 @@ def prepare(root: Path, work: Path) -> None:
             shutil.copy2(source, work / name)
         else:
             raise FileNotFoundError(f"{source} is missing: the mutation run needs it beside the suite")
+    if config is not None and config.whole_tests:
+        # The unit tests import helpers from all over tests/ (its conftest, configs.py); the suite's link stays one.
+        shutil.copytree(root / "tests", work / "tests", ignore=_IGNORED, symlinks=True)
+        _retarget(work / "pyproject.toml", config)
+        return
     (work / "tests").mkdir()
     shutil.copy2(root / "tests" / "__init__.py", work / "tests" / "__init__.py")
     contract = root / "tests" / "contract"
@@ -107,7 +170,9 @@ def clean_run(work: Path, config: Settings, log: Path) -> int:
         "coverage",
         "run",
         "--data-file=.coverage",
-        "--source=src/oxen_contract/hub",
+        "--source=src/oxen_contract",
+        # Only the files mutmut mutates: their lines are what "executed" is asked of.
+        f"--include={','.join(config.only_mutate)}",
         "-m",
         *config.test_command,
     ]
@@ -178,3 +243,25 @@ def run_mutmut(work: Path, log: Path, *, max_children: int, say: Callable[[str],
                 done, total = progress(work)
                 if total:
                     say(f"  {done}/{total} mutants tested ({time.monotonic() - started:.0f} s)")
+
+
+def probe_mutants(work: Path, mutant_ids: list[str], log: Path) -> dict[str, Any]:
+    """The differential probe (``probe.py``) of each mutant, against mutmut's mutated sources in ``work``.
+
+    Run in a process of its own, with the mutated copy of the package first on its path (the trampolines choose the
+    mutant at each call), from a scratch folder: a mutant may write files where it stands. Answers the probe's JSON.
+    """
+    scratch = work / "probe"
+    scratch.mkdir(exist_ok=True)
+    ids, out = scratch / "ids.txt", scratch / "probe.json"
+    ids.write_text("".join(f"{mutant_id}\n" for mutant_id in mutant_ids), "utf-8")
+    # The probe by its path, as it is now (the copy in the work directory is the run's, which --report-only may
+    # outlive); the hub it plays comes from the mutated copy, first on the path.
+    command = [sys.executable, str(Path(__file__).with_name("probe.py")), "--ids", str(ids), "--out", str(out)]
+    env = _environment(PYTHONPATH=str(work / "mutants" / "src"))
+    with log.open("w") as output:
+        status = subprocess.run(command, cwd=scratch, env=env, stdout=output, stderr=subprocess.STDOUT, check=False)
+    if status.returncode != 0:
+        raise RuntimeError(f"the differential probe failed (exit {status.returncode}): see {log}")
+    found: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    return found

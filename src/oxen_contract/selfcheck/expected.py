@@ -174,6 +174,13 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "activate-and-deactivate-swapped": ("rule:activate-activates", "rule:deactivate-deactivates"),
         "delete-of-odd-id-answers-500": ("rule:unknown-id-delete-is-refused", "rule:no-server-error"),
         "list-filter-ignored": ("rule:list-filter-keeps-only-matches",),
+        "action-filter-keeps-not-fine-tuneable": ("rule:list-filter-keeps-only-matches",),
+        # 5xx answers: on the deploy routes (the probe of a missing fine-tune, the run's own deploys), and to requests
+        # no route takes (the near-miss and undocumented-method probes).
+        "deploy-of-missing-fine-tune-answers-500": ("rule:no-server-error",),
+        "deploy-answers-500": ("rule:no-server-error",),
+        "near-miss-path-answers-500": ("rule:no-server-error",),
+        "undocumented-method-answers-500": ("rule:no-server-error",),
         # The fine-tune deploy answer, which the suite checks before it uses the model it names.
         "deploy-answer-fields-mistyped": (f"{_DEPLOYMENT}/status/type", f"{_DEPLOYMENT}/endpoint/type"),
         "deploy-model-slug-as-integer": (f"{_DEPLOYMENT}/model_slug/type", _NAMES_THE_MODEL),

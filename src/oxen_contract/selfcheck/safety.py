@@ -20,7 +20,7 @@ from .rows import Safety
 __all__ = ["judge_safety", "keys_shown", "leaks_named"]
 
 # The self-check's own --max-provisions (runner.MAX_PROVISIONS passes it).
-_MAX_PROVISIONS = 3
+_MAX_PROVISIONS = 4
 
 # "[oxen-contract] LEAK 'alice:sandbox/ft-1-2': still on the hub (...)": the id as Python's repr writes it.
 _LEAK_LINE = re.compile(r"""^\[oxen-contract\] LEAK ('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")""", re.MULTILINE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,25 @@ def hub_call(live_config: Any, verifier: Any, request_guard: Any, hub: Any) -> I
     yield lambda case: call_and_check(case, sender)
     use_sender(None)
     sender.session.close()
+
+
+def _deploys_needed(item: pytest.Item) -> int:
+    """How many models ``item`` deploys: one for a disposable model, one at least for a test that provisions itself."""
+    if "disposable_model" in getattr(item, "fixturenames", ()):
+        return 1
+    function = getattr(item, "obj", None)
+    try:
+        asks = inspect.signature(function).parameters if callable(function) else {}
+    except (TypeError, ValueError):
+        asks = {}
+    # The delete lifecycle asks the provisioner for its models itself, as many as the budget leaves, one at least.
+    return 1 if "provisioner" in asks else 0
+
+
+@pytest.fixture
+def deploys_needed_later(request: pytest.FixtureRequest, _shared_model_id: list[str]) -> int:
+    """The deploys the tests after this one need: each test's own models, and the shared model if not made yet."""
+    items = request.session.items
+    later = items[items.index(request.node) + 1 :] if request.node in items else []
+    shared = not _shared_model_id and any("shared_model" in getattr(item, "fixturenames", ()) for item in later)
+    return sum(_deploys_needed(item) for item in later) + shared

@@ -1,4 +1,4 @@
-"""Error answers: unknown ids answer 404 naming the id; a missing or bad credential answers 401 everywhere."""
+"""Error answers: 404 naming the id for an unknown id, 401 for a bad key, 404 for a deploy of a missing fine-tune."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 
 from oxen_contract.client import Credential
+from oxen_contract.config import FineTune
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 
 BAD_CREDENTIALS = (Credential.NONE, Credential.INVALID, Credential.NOT_BEARER)
+# The fine-tune the deploy probe names: beside the run's own, in its namespace and repo, under an id no hub holds.
+MISSING_FINE_TUNE = "oxen-contract-no-such-fine-tune"
 
 
 def _unknown_id(namespace: str | None) -> str:
@@ -47,3 +50,31 @@ def test_delete_without_a_valid_key_answers_401_and_deletes_nothing(
     verifier.unauthenticated(hub.delete(shared_model, credential=credential))
     still_there = hub.retrieve(shared_model)
     verifier.answer(still_there, clause="rule:delete-without-token-deletes-nothing")
+
+
+def test_a_deploy_of_a_fine_tune_that_does_not_exist_answers_404_and_makes_no_model(
+    hub: Any, verifier: Any, provisioner: Any, live_config: Any, deploys_needed_later: int
+) -> None:
+    # [S]: 404 "Fine-tune not found" (openapi.yaml documents it on both deploy routes). A deploy costs money on a real
+    # hub, so the probe goes only where it can harm no one (the run's own namespace, beside its own fine-tune) and only
+    # with a deploy to spare once every later test has the models it needs.
+    clause = "rule:deploy-of-a-missing-fine-tune-is-404"
+    if not live_config.fine_tunes:
+        pytest.skip("deploy probe: no --fine-tune, so no repo of the run's own to name a missing fine-tune in")
+    source = live_config.deploy_source(shared=True)
+    if source.owner != live_config.namespace:
+        pytest.skip(
+            f"deploy probe: --fine-tune {source} is not in the run's namespace {live_config.namespace!r}, and the "
+            "probe never deploys into another namespace"
+        )
+    spare = provisioner.deploys_left(deploys_needed_later)
+    if spare < 1:
+        pytest.skip(
+            f"deploy probe: --max-provisions {live_config.max_provisions} leaves no deploy once the run's "
+            f"{deploys_needed_later} later model(s) are made; raise it to {live_config.max_provisions + 1 - spare} to "
+            "send it"
+        )
+    exchange, made = provisioner.probe_deploy(FineTune(source.owner, source.repo, MISSING_FINE_TUNE, source.step))
+    verifier.error(exchange, (404,), clause)
+    if made is not None:
+        verifier.same(exchange, clause, "", "no model made", f"made {made!r} (deleted at cleanup)")

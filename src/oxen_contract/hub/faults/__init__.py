@@ -34,6 +34,7 @@ from . import (
     lures,
     mistyped,
     other_answers,
+    server_errors,
     strict_only,
     undecodable,
 )
@@ -57,8 +58,10 @@ FAULTS: tuple[Fault, ...] = (
     *behaviour.ACTIVATE,
     errors.ODD_ID_CRASHES,
     behaviour.LIST_FILTER_IGNORED,
+    behaviour.ACTION_FILTER_KEEPS_NOT_FINE_TUNEABLE,
     *other_answers.DEPLOY,
     *undecodable.UNDECODABLE,
+    *server_errors.SERVER_ERRORS,
     *strict_only.STRICT_ONLY,
     *errors.STATUSES_AND_BODIES,
     *benign.BENIGN,

@@ -72,6 +72,7 @@ class Switch(enum.Enum):
     LIST_EVERY_NAMESPACE = "the list answers every namespace's custom models"
     OWN_MODELS_HIDDEN = "list and search never show the caller's own custom models"
     SEARCH_RATE_LIMITED = "search answers 429 Too Many Requests, Retry-After: 0, to every request"
+    NOT_FINE_TUNEABLE = "no model is fine-tuneable: an action filter keeps none"
 
 
 ModelBend = Callable[[JsonObject], JsonObject]

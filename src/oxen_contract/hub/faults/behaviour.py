@@ -7,7 +7,8 @@ or another namespace's), or at how long it waited.
 
 from __future__ import annotations
 
-from ._base import Fault, Switch, switch_fault
+from ._base import MODEL_ANSWERS, Fault, Switch, switch_fault
+from .bends import set_to
 
 DELETE: tuple[Fault, ...] = (
     switch_fault(
@@ -67,4 +68,14 @@ LIST_FILTER_IGNORED = switch_fault(
     "a filtered list holds only models that match the filter",
     Switch.LIST_IGNORES_FILTERS,
     ops={"list"},
+)
+
+# No switch: the answers call every model not fine-tuneable, while the action filter goes on as before, so that what
+# the filter keeps and what the answers say no longer agree.
+ACTION_FILTER_KEEPS_NOT_FINE_TUNEABLE = Fault(
+    "action-filter-keeps-not-fine-tuneable",
+    "a model whose fine_tuning is null is not fine-tuneable, so no action filter keeps it",
+    "every model answers fine_tuning null, yet ?action=text_generation still answers the models it did",
+    ops=MODEL_ANSWERS,
+    model=set_to("fine_tuning", None),
 )

@@ -110,11 +110,15 @@ BENIGN: tuple[Fault, ...] = (
         "every model object carries only the four required fields",
         _required_only,
     ),
-    _every_model(
+    # fine_tuning null says a model is not fine-tuneable ([S]): this hub's action filter agrees and keeps none.
+    Fault(
         "nullable-fields-null",
         "nullable fields may be null",
-        "every nullable top-level field and every pricing cost is null",
-        _all_nullables_null,
+        "every nullable top-level field and every pricing cost is null; an action filter keeps no model",
+        benign=True,
+        ops=MODEL_ANSWERS,
+        model=_all_nullables_null,
+        switches=frozenset({Switch.NOT_FINE_TUNEABLE}),
     ),
     _every_model(
         "nested-nullable-fields-null",
