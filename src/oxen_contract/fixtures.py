@@ -29,8 +29,8 @@ from .stash_keys import (
 # Every fixture, for the plugin's star import (which would skip the underscored one).
 __all__ = [
     "_shared_model_id",
-    "contract",
     "concurrent_reads",
+    "contract",
     "contract_vcr_config",
     "disposable_model",
     "hub",
