@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -27,17 +28,22 @@ from .exchange import (
     shown_id,
 )
 from .failures import HubTimeout
+from .fanout import side_by_side
 from .retries import (
     CLEANUP_REQUESTS,
     PROBE_REQUESTS,
     RETRY_STATUSES,
     HubUnavailable,
+    Pace,
     RequestBudget,
     retry_delay,
     send_with_retries,
 )
 from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, guarded_httpx_client
 from .verdict import EXIT_HUB_UNAVAILABLE
+
+Item = TypeVar("Item")
+Answer = TypeVar("Answer")
 
 __all__ = [
     "EXIT_HUB_UNAVAILABLE",
@@ -46,6 +52,7 @@ __all__ = [
     "HubClient",
     "HubTimeout",
     "HubUnavailable",
+    "Pace",
     "RequestBudget",
     "model_path",
     "retry_delay",
@@ -81,11 +88,11 @@ class HubClient:
 
     def for_cleanup(self) -> HubClient:
         """The same client on a budget of its own, so that cleanup runs after --max-requests is spent."""
-        return self._on_budget(RequestBudget(CLEANUP_REQUESTS, purpose="the cleanup budget of"))
+        return self._on_budget(self.budget.twin(CLEANUP_REQUESTS, purpose="the cleanup budget of"))
 
     def for_probes(self) -> HubClient:
         """The same client on a budget of its own, so that a failure is sorted after --max-requests is spent."""
-        return self._on_budget(RequestBudget(PROBE_REQUESTS, purpose="the probe budget of"))
+        return self._on_budget(self.budget.twin(PROBE_REQUESTS, purpose="the probe budget of"))
 
     def _on_budget(self, budget: RequestBudget) -> HubClient:
         twin = copy.copy(self)
@@ -94,6 +101,16 @@ class HubClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def side_by_side(
+        self, fetch: Callable[[Item], Answer], items: Iterable[Item]
+    ) -> AbstractContextManager[Iterator[Answer]]:
+        """``fetch`` each item (independent reads), up to --concurrency at once; the answers in the items' order.
+
+        ``fetch`` may send through this client or any other client of the run on its budget (the OpenAI SDK's): the
+        pace bounds them all. See ``fanout.py``.
+        """
+        return side_by_side(fetch, items, self.budget.pace)
 
     def _auth(self, credential: str) -> tuple[httpx.Auth | None, dict[str, str]]:
         """How a request carries ``credential``: the run's keys through the auth hook, never as a plain header."""

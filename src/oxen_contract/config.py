@@ -22,7 +22,7 @@ import pytest
 
 from .exchange import Credential
 from .provenance import DEFAULT_CLOCK_SKEW
-from .settings import DEFAULT_MAX_EXAMPLES, SETTINGS, by_name
+from .settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, SETTINGS, by_name
 from .transport import ApiKey
 
 __all__ = ["FineTune", "Mode", "RunConfig", "draws_label", "mode_label", "resolve"]
@@ -106,6 +106,8 @@ class RunConfig:
     cassette_dir: Path
     contract_report: Path | None = None
     max_requests: int | None = None
+    # Requests sent at once (--concurrency); 1 in a replay and a recording, whose cassettes keep their order.
+    concurrency: int = 1
     allow_partial: bool = False
     # --baseline: last night's JSON report, read before the run (tonight's report may overwrite the same path).
     baseline: dict[str, Any] | None = field(default=None, repr=False)
@@ -413,6 +415,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             else None
         ),
         clock_skew=_clock_skew(config, local_hub),
+        concurrency=_concurrency(config, mode),
         **_draws(config, mode),
         hub_label=_hub_label(config),
         ignored=ignored or (),
@@ -436,6 +439,19 @@ def _max_provisions(config: pytest.Config, free: bool) -> int:
             "committed file may only lower it. Raise it with --max-provisions N or OXEN_CONTRACT_MAX_PROVISIONS."
         )
     return cap
+
+
+def _concurrency(config: pytest.Config, mode: str) -> int:
+    """--concurrency, checked in every mode; a replay and a recording send one request at a time whatever it says."""
+    raw = _setting(config, "concurrency")
+    value = int(_number("--concurrency", raw, DEFAULT_CONCURRENCY, integer=True, minimum=1))
+    if value > MAX_CONCURRENCY:
+        raise pytest.UsageError(
+            f"--concurrency expects 1 to {MAX_CONCURRENCY} (requests in flight at once against a hub others share); "
+            f"got {raw!r}"
+        )
+    # A cassette holds a test's exchanges in the order they were sent, and a replay answers them in that order.
+    return value if mode == Mode.LIVE else 1
 
 
 def _draws(config: pytest.Config, mode: str) -> dict[str, Any]:

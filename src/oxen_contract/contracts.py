@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
-__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "contract_digest", "load_contract"]
+__all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "canonical_key", "contract_digest", "load_contract"]
 
 SCHEMA_FILES = (
     "model.schema.json",
@@ -69,8 +69,15 @@ _CLAUSES = {
 # The registry's key for each file. The files carry no $id on purpose: tools that read openapi.yaml from disk
 # (schemathesis, openapi-spec-validator) then resolve `model.schema.json` beside it, instead of fetching it from a URL.
 BASE_URI = "https://contracts.oxen-contract.dev/"
-# Distinct answers whose violations a Contract keeps (the oldest is dropped first).
-_SEEN_LIMIT = 256
+# Distinct instances (answers, and the models of list answers) whose violations a Contract keeps, the oldest dropped
+# first: more than a large catalogue holds, so that a list seen again costs no validation at all. Kept by digest, each
+# a few hundred bytes.
+_SEEN_LIMIT = 20_000
+# The contracts whose answers hold models under "data": each model is validated on its own (as "model", in the same
+# variant, which is what their items refer to) and the wrapper apart.
+_LISTS = frozenset({"model-list", "search-answer"})
+# Canonical JSON: equal text for equal values, whatever the key order; 1, 1.0 and true stay apart.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 class ContractNotFound(RuntimeError):
@@ -171,7 +178,9 @@ class Contract:
             node_id: (name, path) for name, document in self.documents.items() for node_id, path in _walk(document, ())
         }
         self._clauses: dict[tuple[str, bool], tuple[str, ...]] = {}
-        self._seen: dict[tuple[str, bool, str], list[ClauseViolation]] = {}
+        self._seen: dict[tuple[str, bool, bytes], list[ClauseViolation]] = {}
+        # The list body ``violations`` judged last, and its models' keys, until the tally takes them (``model_keys``).
+        self._keyed: tuple[Any, list[bytes | None]] | None = None
 
     @property
     def openapi_path(self) -> Path:
@@ -237,20 +246,55 @@ class Contract:
 
     def violations(self, name: str, instance: Any, *, strict: bool = False) -> list[ClauseViolation]:
         """Every clause of contract ``name`` that ``instance`` breaks; empty when it conforms."""
-        # A run validates the same answers again and again (every list carries the same models): a validation is a
-        # pure function of the contract and the JSON text, so each distinct text is validated once.
-        try:
-            text = json.dumps(instance, sort_keys=True, allow_nan=False)
-        except (TypeError, ValueError, RecursionError):
+        if name in _LISTS and isinstance(instance, dict) and isinstance(instance.get("data"), list):
+            return self._list_violations(name, instance, strict)
+        return list(self._cached(name, instance, strict, canonical_key(instance)))
+
+    def model_keys(self, body: dict[str, Any]) -> list[bytes | None]:
+        """The ``canonical_key`` of each model in a list answer's ``data``.
+
+        The tally asks right after ``violations`` judged the same body: the keys that call computed are handed over
+        once, not computed again (a thousand models take milliseconds to encode); any other call computes them.
+        """
+        keyed, self._keyed = self._keyed, None
+        if keyed is not None and keyed[0] is body:
+            return keyed[1]
+        return [canonical_key(model) for model in body["data"]]
+
+    def _list_violations(self, name: str, body: dict[str, Any], strict: bool) -> list[ClauseViolation]:
+        # A run gets the same models in answer after answer (every list, every search, every retrieve): validated as
+        # a whole, a list of N models costs N validations each time. Its items refer to the model contract of the same
+        # variant and nothing else about the list looks into them, so the wrapper (its models left out) and each
+        # distinct model are validated once, and the violations found read as a validation of the whole would give.
+        wrapper = {**body, "data": []}
+        found = [
+            # A violation of the whole wrapper (a required member missing) shows the answer, not the stand-in.
+            replace(violation, actual=body)
+            if not violation.instance_pointer and isinstance(violation.actual, dict)
+            else violation
+            for violation in self._cached(name, wrapper, strict, canonical_key(wrapper))
+        ]
+        keys = [canonical_key(model) for model in body["data"]]
+        # Holding the body itself, so that no other object can take its id while the keys wait for the tally.
+        self._keyed = (body, keys)
+        for index, (model, model_key) in enumerate(zip(body["data"], keys, strict=True)):
+            for violation in self._cached("model", model, strict, model_key):
+                found.append(replace(violation, instance_pointer=f"/data/{index}{violation.instance_pointer}"))
+        return sorted(found, key=lambda v: (v.instance_pointer, v.clause))
+
+    def _cached(self, name: str, instance: Any, strict: bool, digest: bytes | None) -> list[ClauseViolation]:
+        """The violations of ``instance``, validated once per distinct (contract, variant, canonical JSON)."""
+        # A validation is a pure function of the contract and the JSON text, so each distinct text is validated once.
+        if digest is None:
             return self._validate(name, instance, strict)
-        key = (name, strict, text)
-        found = self._seen.get(key)
+        cache_key = (name, strict, digest)
+        found = self._seen.get(cache_key)
         if found is None:
             found = self._validate(name, instance, strict)
             if len(self._seen) >= _SEEN_LIMIT:
                 self._seen.pop(next(iter(self._seen)))
-            self._seen[key] = found
-        return list(found)
+            self._seen[cache_key] = found
+        return found
 
     def _validate(self, name: str, instance: Any, strict: bool) -> list[ClauseViolation]:
         found: dict[tuple[str, str], ClauseViolation] = {}
@@ -295,6 +339,16 @@ class Contract:
             actual=_unknown_fields(error) if error.validator == "unevaluatedProperties" else error.instance,
             message=error.message,
         )
+
+
+def canonical_key(instance: Any) -> bytes | None:
+    """What a validation of ``instance`` is remembered by: a digest of its canonical JSON (None: not JSON)."""
+    try:
+        text = _CANONICAL.encode(instance)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    # ASCII: the encoder escapes everything else, lone surrogates included.
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).digest()
 
 
 @cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from .stash_keys import (
 # Every fixture, for the plugin's star import (which would skip the underscored one).
 __all__ = [
     "_shared_model_id",
+    "concurrent_reads",
     "contract",
     "contract_vcr_config",
     "disposable_model",
@@ -139,16 +140,31 @@ def request_guard(live_config: RunConfig) -> Any:
 @pytest.fixture(scope="session")
 def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: Any) -> Iterator[Any]:
     """An httpx client for the hub with the run's keys: one method per documented operation."""
-    from .client import Credential, HubClient, RequestBudget
+    from .client import Credential, HubClient, Pace, RequestBudget
 
     keys = {Credential.KEY: live_config.token}
     if live_config.other_token:
         keys[Credential.OTHER] = live_config.other_token
-    client = HubClient(live_config.hub_url, keys, guard=request_guard, budget=RequestBudget(live_config.max_requests))
+    # One pace for the run: every client sends on this budget or a twin of it (cleanup, probes, the fuzzer, the SDK).
+    budget = RequestBudget(live_config.max_requests, pace=Pace(live_config.concurrency))
+    client = HubClient(live_config.hub_url, keys, guard=request_guard, budget=budget)
     request.config.stash[HUB_CLIENT] = client
     yield client
     del request.config.stash[HUB_CLIENT]
     client.close()
+    if live_config.live:
+        request.config.stash[SESSION_NOTES].append(_requests_note(budget, live_config))
+
+
+@pytest.fixture
+def concurrent_reads(hub: Any) -> Iterator[Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]]:
+    """``concurrent_reads(fetch, items)``: each item fetched, up to --concurrency at once; the answers in items' order.
+
+    For independent reads only (retrieves, searches, filtered lists): check the answers in the test's thread. Whatever
+    is still pending when the test ends, failed or not, is cancelled then (``fanout.py``).
+    """
+    with contextlib.ExitStack() as stack:
+        yield lambda fetch, items: stack.enter_context(hub.side_by_side(fetch, items))
 
 
 @pytest.fixture(scope="session")
@@ -280,3 +296,15 @@ def protection_probes(live_config: RunConfig) -> None:
         skip_by_settings(
             "protection probe: a broken hub would really delete the model; pass --allow-protection-probes to run it"
         )
+
+
+def _requests_note(budget: Any, run: RunConfig) -> str:
+    """How much the run asked of the hub: every request sent, and how much of --max-requests it took."""
+    cap = f"--max-requests {budget.limit}" if budget.limit is not None else "no --max-requests"
+    others = budget.run_sent - budget.sent
+    pace = budget.pace.limit
+    slowed = f", lowered to {pace} after a 429" if pace < run.concurrency else ""
+    return (
+        f"sent {budget.run_sent} request(s) to the hub: {budget.sent} of {cap}, {others} for cleanup and health "
+        f"probes; at most {run.concurrency} at once{slowed}"
+    )

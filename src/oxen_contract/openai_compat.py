@@ -24,15 +24,28 @@ from typing import Any, cast
 
 import openai
 import pydantic
+from openai.types import Model
 
 from .retries import RequestBudget
 from .transport import ApiKey, BearerAuth, RequestGuard, guarded_httpx_client
 
-__all__ = ["Disagreement", "KnownIncompatibility", "SdkMismatch", "check_fits", "disagreements", "openai_client"]
+__all__ = [
+    "SDK_RETRIEVES",
+    "Disagreement",
+    "KnownIncompatibility",
+    "SdkMismatch",
+    "check_fits",
+    "disagreements",
+    "openai_client",
+    "retrieve_sample",
+    "shape",
+]
 
 # The SDK appends "/models" (and "/models/{id}") to its base URL.
 OPENAI_BASE_PATH = "/api/ai"
 _MISSING = "missing"
+# Models retrieved through the SDK: every listed one up to this many; past it, one of each shape, at most this many.
+SDK_RETRIEVES = 50
 
 
 def openai_client(hub_url: str, key: ApiKey, guard: RequestGuard, budget: RequestBudget) -> openai.OpenAI:
@@ -162,3 +175,45 @@ def _type_name(annotation: Any) -> str:
     if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
         return annotation.__name__
     return str(annotation).replace("typing.", "").replace("typing_extensions.", "")
+
+
+def shape(model: dict[str, Any]) -> tuple[object, ...]:
+    """What the SDK's retrieve of a model depends on: how its id reads in a path, and what the SDK's ``Model`` reads.
+
+    The id's characters other than letters and digits (``/``, ``:``, ``.``, ``%``...), whether it holds capitals or
+    anything past ASCII, and the JSON type of each field ``Model`` declares (missing included).
+    """
+    model_id = model.get("id")
+    if isinstance(model_id, str):
+        marks = "".join(sorted({character for character in model_id if not character.isalnum()}))
+        id_shape: object = (marks, model_id != model_id.lower(), not model_id.isascii())
+    else:
+        id_shape = _json_type(model_id)
+    declared = tuple((name, _json_type(model[name]) if name in model else _MISSING) for name in Model.model_fields)
+    return (id_shape, declared)
+
+
+def retrieve_sample(listed: list[dict[str, Any]]) -> list[str]:
+    """The listed ids the SDK retrieves: all up to SDK_RETRIEVES; past it, the first of each shape, at most as many.
+
+    A large catalogue repeats a few shapes hundreds of times: the SDK reads every listed model's fields from the list
+    answer already (``SyncPage[Model]``), and the suite's own retrieves cover every model.
+    """
+    ids = [model["id"] for model in listed if isinstance(model.get("id"), str)]
+    if len(ids) <= SDK_RETRIEVES:
+        return ids
+    first: dict[tuple[object, ...], str] = {}
+    for model in listed:
+        if isinstance(model.get("id"), str):
+            first.setdefault(shape(model), model["id"])
+    return list(first.values())[:SDK_RETRIEVES]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)

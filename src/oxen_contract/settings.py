@@ -20,7 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_MAX_EXAMPLES", "GROUPS", "SETTINGS", "Setting", "by_name", "env_name", "markdown_table"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_EXAMPLES",
+    "GROUPS",
+    "MAX_CONCURRENCY",
+    "SETTINGS",
+    "Setting",
+    "by_name",
+    "env_name",
+    "markdown_table",
+]
 
 # The groups of the help and of the README's table, in the order they are shown.
 TARGET = "target"
@@ -42,6 +52,11 @@ LIST = "list"  # the option repeats; env and ini take a comma-separated list
 # Examples schemathesis draws per fuzzed operation (--max-examples): enough to meet every documented status of the six
 # operations in seconds; the cassettes are recorded with it, so a replay draws exactly these.
 DEFAULT_MAX_EXAMPLES = 12
+
+# Requests a live run sends at once (--concurrency): enough to hide most of a distant hub's latency, few enough for a
+# shared staging hub to notice no more than a handful of users. Replay and recording send one at a time.
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 16
 
 ENV_PREFIX = "OXEN_CONTRACT_"
 INI_PREFIX = "oxen_"
@@ -233,6 +248,14 @@ SETTINGS: tuple[Setting, ...] = (
         COUNT,
         "no cap",
         "Send at most N requests; the tests past the cap skip, saying so.",
+        SAFETY,
+        metavar="N",
+    ),
+    _setting(
+        "--concurrency",
+        COUNT,
+        f"{DEFAULT_CONCURRENCY} (replay, record: 1)",
+        "Send at most N requests at once (independent reads side by side); a 429 lowers it for the rest of the run.",
         SAFETY,
         metavar="N",
     ),

@@ -8,11 +8,13 @@ own Tally: ``to_json`` snapshots it for ``workeroutput`` and the controller ``me
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contracts import Contract
+from .contracts import Contract, canonical_key
 from .exchange import Exchange, curl_line
 
 __all__ = ["Drift", "Tally"]
@@ -25,6 +27,8 @@ _OPEN_VALUES = (
     ("developer.name", ("developer", "name")),
 )
 _EXAMPLES = 3
+# Distinct model objects whose sightings a Tally keeps (the oldest dropped first): more than a large catalogue holds.
+_SIGHTINGS_LIMIT = 20_000
 
 
 @dataclass(slots=True)
@@ -42,6 +46,11 @@ class Drift:
         self.count += 1
         if model_id:
             self._keep([model_id])
+
+    def saw_many(self, count: int, model_ids: Iterable[str]) -> None:
+        """``count`` sightings at once, of these models: as ``count`` calls of ``saw`` would leave it."""
+        self.count += count
+        self._keep(heapq.nsmallest(_EXAMPLES, model_ids))
 
     def _keep(self, model_ids: list[str]) -> None:
         self.examples = sorted({*self.examples, *model_ids})[:_EXAMPLES]
@@ -77,11 +86,35 @@ class Tally:
     _seen_failures: dict[tuple[str, str, int, str], None] = field(default_factory=dict)
     # Field path ("", "pricing", "deployments[]", ...) -> the names the model contract gives its members.
     _known: dict[str, frozenset[str]] = field(default_factory=dict)
+    # What each distinct model object (by its canonical JSON, ``contracts.canonical_key``) shows the drift report.
+    _sightings: dict[bytes, _Sighting] = field(default_factory=dict)
 
     def validated(self, contract_name: str, strict: bool, body: Any) -> None:
+        """An answer was validated against ``contract_name``: its clauses were checked, its models seen.
+
+        Every model counts in the drift report once per answer it came in; what it shows is worked out once per
+        distinct model, however many answers repeat it (a list of a thousand models, listed forty times).
+        """
         self.checked.update(self.contract.clauses(contract_name, strict))
-        for model in _models(contract_name, body):
-            self._drift(model)
+        seen = _Answer()
+        for model, key in self._models(contract_name, body):
+            sighting = self._sightings.get(key) if key is not None else None
+            if sighting is None:
+                sighting = self._sighting(model)
+                if key is not None:
+                    if len(self._sightings) >= _SIGHTINGS_LIMIT:
+                        self._sightings.pop(next(iter(self._sightings)))
+                    self._sightings[key] = sighting
+            seen.add(sighting)
+        seen.count_into(self)
+
+    def _models(self, contract_name: str, body: Any) -> list[tuple[dict[str, Any], bytes | None]]:
+        models = _models(contract_name, body)
+        if contract_name in ("model-list", "search-answer") and models and isinstance(body.get("data"), list):
+            # The keys the contract computed as it judged this very body: each model is encoded once per answer.
+            keys = self.contract.model_keys(body)
+            return [(model, key) for model, key in zip(body["data"], keys, strict=True) if isinstance(model, dict)]
+        return [(model, canonical_key(model)) for model in models]
 
     def rule(self, clause: str) -> None:
         self.checked[clause] += 1
@@ -204,20 +237,68 @@ class Tally:
             for value, seen in values.items():
                 self.open_values[label][value].merge(seen)
 
-    def _drift(self, model: dict[str, Any]) -> None:
-        model_id = model.get("id") if isinstance(model.get("id"), str) else None
+    def _sighting(self, model: dict[str, Any]) -> _Sighting:
+        """What ``model`` shows the drift report: fields the contract does not name, documented ones, open values."""
         if not self._known:
             self._known.update(_named_fields(self.contract.documents["model.schema.json"]))
-        for where in _unknown_fields(model, "", self._known):
-            self.unknown_fields[where].saw(model_id)
-        self.seen_fields |= _present_fields(model, "", self._known)
+        values: list[tuple[str, str]] = []
         for label, (parent, member) in _OPEN_VALUES:
             # Any shape may arrive here (the answer is counted before its violations are reported).
             container = model.get(parent)
-            values = container.get(member) if isinstance(container, dict) else None
-            for value in values if isinstance(values, list) else [values]:
-                if isinstance(value, str):
-                    self.open_values[label][value].saw(model_id)
+            found = container.get(member) if isinstance(container, dict) else None
+            values += [
+                (label, value) for value in (found if isinstance(found, list) else [found]) if isinstance(value, str)
+            ]
+        return _Sighting(
+            model_id=model.get("id") if isinstance(model.get("id"), str) else None,
+            unknown=tuple(_unknown_fields(model, "", self._known)),
+            present=frozenset(_present_fields(model, "", self._known)),
+            values=tuple(values),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sighting:
+    """What one distinct model object shows the drift report, each field and value once per occurrence."""
+
+    model_id: str | None
+    unknown: tuple[str, ...]
+    present: frozenset[str]
+    values: tuple[tuple[str, str], ...]  # (label of _OPEN_VALUES, value)
+
+
+@dataclass(slots=True)
+class _Answer:
+    """The sightings of one answer, added up before they are counted: a model adds one per field or value it shows.
+
+    Counting an answer's sightings together gives what counting them one model at a time would (counts add, and the
+    examples are the alphabetically first ids either way), in a few dictionary updates per field.
+    """
+
+    unknown: Counter[str] = field(default_factory=Counter)
+    unknown_ids: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    values: Counter[tuple[str, str]] = field(default_factory=Counter)
+    value_ids: defaultdict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Each distinct sighting once (held, so that no two share an id): its documented fields join seen_fields once.
+    distinct: dict[int, _Sighting] = field(default_factory=dict)
+
+    def add(self, sighting: _Sighting) -> None:
+        self.unknown.update(sighting.unknown)
+        self.values.update(sighting.values)
+        if sighting.model_id:
+            for where in sighting.unknown:
+                self.unknown_ids[where].add(sighting.model_id)
+            for value in sighting.values:
+                self.value_ids[value].add(sighting.model_id)
+        self.distinct.setdefault(id(sighting), sighting)
+
+    def count_into(self, tally: Tally) -> None:
+        for where, count in self.unknown.items():
+            tally.unknown_fields[where].saw_many(count, self.unknown_ids.get(where, ()))
+        for (label, value), count in self.values.items():
+            tally.open_values[label][value].saw_many(count, self.value_ids.get((label, value), ()))
+        for sighting in self.distinct.values():
+            tally.seen_fields |= sighting.present
 
 
 def _named_fields(document: dict[str, Any]) -> dict[str, frozenset[str]]:

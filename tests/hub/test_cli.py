@@ -59,6 +59,8 @@ def test_help_documents_every_option_and_the_seeded_fine_tune() -> None:
         "--drip-seconds",
         "--audit",
         "--prefix",
+        "--catalog-size",
+        "--latency-seconds",
     ):
         assert text in result.stdout
     assert "OXEN_LOCAL_HUB_TOKENS" in result.stdout
@@ -93,6 +95,8 @@ def test_list_faults_prints_one_line_per_fault_naming_its_clause() -> None:
         (["--token", "a=alice", "--db", "/proc/no/such/dir/hub.sqlite"], "cannot use database"),
         (["--token", "a=alice", "--hang-seconds", "soon"], "invalid duration"),
         (["--token", "a=alice", "--drip-seconds", "-1"], "invalid duration"),
+        (["--token", "a=alice", "--latency-seconds", "later"], "invalid duration"),
+        (["--token", "a=alice", "--catalog-size", "0"], "invalid count"),
         (["--token", "a=alice", "--audit", "/proc/no/such/dir/audit.json"], "cannot write the audit"),
         ([], "at least one --token"),
         (["--token", "a=alice", "--no-such-option"], "unrecognized arguments"),

@@ -1,14 +1,17 @@
 """A correct hub that is rate-limited or slow is still a correct hub: the suite passes against it.
 
 Staging hubs answer an occasional 429 with Retry-After, and take their time. Both wrap the local reference hub here,
-in front of its app, the way a gateway would.
+in front of its app, the way a gateway would. A rate-limited hub is run at every --concurrency: each request that
+reached it was counted against a budget, and a 429 brought the run down to one request at a time.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 
 import anyio
+import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from oxen_contract.hub import create_app
@@ -51,22 +54,39 @@ class Slow:
         await self.app(scope, receive, send)
 
 
-def _run(run_suite: Runner, url: str) -> tuple[int, str]:
+def _run(run_suite: Runner, url: str, *options: str) -> tuple[int, str]:
     result = run_suite(
         *("tests/contract", "--hub-url", url, "--fine-tune", "alice/sandbox/ft-1", "--allow-protection-probes"),
-        *("--max-provisions", "4"),
+        *(options or ("--max-provisions", "4")),
         env={"OXEN_API_KEY": "key-a", "OXEN_API_KEY_OTHER": "key-b"},
     )
     return result.returncode, result.stdout + result.stderr
 
 
-def test_a_correct_hub_that_answers_one_request_in_25_with_429_passes(run_suite: Runner) -> None:
+# "sent 290 request(s) to the hub: 286 of --max-requests 400, 4 for cleanup and health probes; at most 4 at once, ..."
+_SENT = re.compile(r"sent (\d+) request\(s\) to the hub: (\d+) of --max-requests (\d+), .*; at most (\d+) at once(.*)")
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
+def test_a_correct_hub_that_answers_one_request_in_25_with_429_passes_within_the_request_budget(
+    run_suite: Runner, concurrency: int
+) -> None:
     gateway = RateLimited(create_app(TOKENS), every=25)
     with _serving(gateway) as url:
-        status, output = _run(run_suite, url)
+        # A 429 may land on a deploy, which is retried as another deploy: room for a few more than the run needs.
+        options = ("--max-provisions", "8", "--max-requests", "400", "--concurrency", str(concurrency))
+        status, output = _run(run_suite, url, *options)
     assert gateway.limited >= 5, "the gateway should have rate-limited the run several times"
     assert status == 0, output[-3000:]
     assert "CONTRACT HELD" in output
+    found = _SENT.search(output)
+    assert found is not None, output[-3000:]
+    sent, under_cap, cap, at_once, slowed = found.groups()
+    # Every request that reached the hub, retries included, was counted; those under --max-requests stayed within it.
+    assert int(sent) == gateway.seen
+    assert int(under_cap) <= int(cap) == 400
+    assert int(at_once) == concurrency
+    assert ("lowered to 1 after a 429" in slowed) == (concurrency > 1)
 
 
 def test_a_correct_hub_that_takes_30_ms_more_per_answer_passes(run_suite: Runner) -> None:

@@ -263,3 +263,23 @@ def test_the_mode_is_named_in_words(resolved: Resolve) -> None:
     assert mode_label(live) == "live against https://hub.test"
     labelled = resolved("--hub-url", "https://hub.test", "--hub-label", "staging", env={"OXEN_API_KEY": SECRET})
     assert mode_label(labelled) == "live against staging"
+
+
+def test_a_live_run_sends_four_requests_at_once_unless_told_and_a_replay_or_recording_one(resolved: Resolve) -> None:
+    assert resolved("--local-hub").concurrency == 4
+    assert resolved("--local-hub", "--concurrency", "1").concurrency == 1
+    assert resolved("--local-hub", ini="oxen_concurrency = 3").concurrency == 3
+    assert resolved("--local-hub", ini="oxen_concurrency = 3", env={"OXEN_CONTRACT_CONCURRENCY": "2"}).concurrency == 2
+    # Cassettes hold each test's exchanges in the order they were sent.
+    assert resolved("--concurrency", "8").concurrency == 1
+    assert resolved("--local-hub", "--record-mode=rewrite", "--concurrency", "8").concurrency == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "--concurrency must be at least 1"), ("17", "--concurrency expects 1 to 16"), ("x", "a whole number")],
+    ids=["none-at-once", "more-than-a-shared-hub-should-take", "not-a-number"],
+)
+def test_a_concurrency_outside_one_to_sixteen_is_a_usage_error(resolved: Resolve, value: str, message: str) -> None:
+    with pytest.raises(pytest.UsageError, match=re.escape(message)):
+        resolved("--local-hub", "--concurrency", value)

@@ -1,10 +1,15 @@
-"""contracts.py: which clauses a validation against each contract exercises, as the tally counts them."""
+"""contracts.py: which clauses a validation against each contract exercises, and each distinct model judged once."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from oxen_contract.contracts import BASE_URI, CONTRACT_NAMES, load_contract
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from oxen_contract.contracts import BASE_URI, CONTRACT_NAMES, Contract, load_contract
+from oxen_contract.hub.catalog import BASE_MODELS
 from oxen_contract.tally import Tally
 
 CONTRACT = load_contract()
@@ -72,3 +77,65 @@ def test_an_answer_validated_again_gives_the_same_violations_whatever_its_key_or
     assert contract.violations("model", {**broken, "created": 1.5})[0].instance_pointer == "/created"
     assert contract.violations("model", {**broken, "id": "m", "created": True})[0].clause.endswith("created/type")
     assert contract.violations("model", {**broken, "id": "m", "created": 1}) == []
+
+
+# -- a list answer is validated as its wrapper and each distinct model, as a validation of the whole would read -----
+
+_CATALOG = [model.to_json() for model in BASE_MODELS[:6]]
+_BREAKS: dict[str, Any] = {
+    "none": lambda model: model,
+    "created-as-text": lambda model: {**model, "created": "yesterday"},
+    "no-id": lambda model: {key: value for key, value in model.items() if key != "id"},
+    "pricing-as-text": lambda model: {**model, "pricing": "token"},
+    "unknown-field": lambda model: {**model, "x_rank": 1, "capabilities": {**model["capabilities"], "beta": True}},
+    "not-an-object": lambda model: 7,
+    "input-as-text": lambda model: {**model, "capabilities": {"input": "text", "output": ["text"]}},
+}
+_WRAPPERS: dict[str, Any] = {
+    "as-documented": lambda data: {"object": "list", "data": data},
+    "no-object": lambda data: {"data": data},
+    "object-not-list": lambda data: {"object": "page", "data": data},
+    "unknown-member": lambda data: {"object": "list", "data": data, "has_more": False},
+}
+_bodies = st.builds(
+    lambda wrap, models: _WRAPPERS[wrap](models),
+    st.sampled_from(sorted(_WRAPPERS)),
+    st.lists(
+        st.builds(lambda model, brk: _BREAKS[brk](model), st.sampled_from(_CATALOG), st.sampled_from(sorted(_BREAKS))),
+        max_size=6,
+    ),
+)
+
+
+@given(body=_bodies, name=st.sampled_from(["model-list", "search-answer"]), strict=st.booleans())
+def test_a_list_judged_model_by_model_reads_as_a_validation_of_the_whole_would(
+    body: dict[str, Any], name: str, strict: bool
+) -> None:
+    # A contract of its own, so that the one under test meets each body with its caches in any state.
+    whole = Contract(CONTRACT.directory)._validate(name, body, strict)
+    assert CONTRACT.violations(name, body, strict=strict) == whole
+    assert CONTRACT.violations(name, body, strict=strict) == whole  # and again, from what it remembers
+
+
+def test_a_list_of_models_seen_before_costs_one_validation_per_model_it_has_not_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    contract = Contract(CONTRACT.directory)
+    validated: list[str] = []
+    validate = contract._validate
+
+    def counted(name: str, instance: Any, strict: bool) -> list[Any]:
+        validated.append(name)
+        return validate(name, instance, strict)
+
+    monkeypatch.setattr(contract, "_validate", counted)
+    models = [model.to_json() for model in BASE_MODELS]
+    contract.violations("model-list", {"object": "list", "data": models})
+    assert validated == ["model-list"] + ["model"] * len(models)
+    validated.clear()
+    # The next list, with one model changed; a search holding some of them; a retrieve of one.
+    changed = [{**models[0], "description": "changed"}, *models[1:]]
+    contract.violations("model-list", {"object": "list", "data": changed})
+    contract.violations("search-answer", {"object": "list", "data": models[2:5]})
+    contract.violations("model", dict(reversed(list(models[3].items()))))
+    assert validated == ["model", "search-answer"]

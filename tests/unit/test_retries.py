@@ -1,8 +1,13 @@
-"""retries.py: a busy hub is waited for as it asks, within bounds; every attempt spends the run's request budget."""
+"""retries.py: a busy hub is waited for as it asks, within bounds; every attempt spends the run's request budget.
+
+Every attempt also holds one of the run's --concurrency slots, whatever thread sends it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -10,6 +15,7 @@ from oxen_contract.retries import (
     MAX_RETRIES,
     MAX_RETRY_SECONDS,
     HubUnavailable,
+    Pace,
     RequestBudget,
     retry_delay,
     send_with_retries,
@@ -84,3 +90,97 @@ def test_the_run_s_waiting_on_busy_answers_is_bounded_over_all_its_requests() ->
     with pytest.raises(HubUnavailable, match="the run has waited 54 s of its 60 on busy answers"):
         one_request()
     assert sum(slept) <= 60.0
+
+
+def test_a_budget_shared_by_threads_counts_every_request_and_never_lets_one_past_its_cap() -> None:
+    budget = RequestBudget(500)
+    cleanup = budget.twin(None, purpose="the cleanup budget of")
+    spent: list[int] = []
+
+    def take_until_spent(twin: RequestBudget) -> None:
+        for _ in range(200):
+            try:
+                twin.take()
+            except pytest.skip.Exception:
+                spent.append(1)
+
+    threads = [threading.Thread(target=take_until_spent, args=(budget,)) for _ in range(4)]
+    threads.append(threading.Thread(target=take_until_spent, args=(cleanup,)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (budget.sent, len(spent), cleanup.sent) == (500, 300, 200)
+    assert budget.run_sent == cleanup.run_sent == 700
+
+
+def test_no_more_requests_are_in_flight_at_once_than_the_pace_allows_whichever_thread_sends() -> None:
+    pace = Pace(3)
+    budget = RequestBudget(None, pace=pace)
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def send() -> Answer:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.01)
+        with lock:
+            in_flight[0] -= 1
+        return (200, {})
+
+    def sender() -> None:
+        for _ in range(5):
+            send_with_retries(send, lambda a: a[0], lambda a: a[1], budget=budget, sleep=time.sleep, label="GET /")
+
+    threads = [threading.Thread(target=sender) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 3
+    assert budget.sent == 40
+
+
+def test_a_429_halves_the_run_s_concurrency_for_the_rest_of_the_run_down_to_one() -> None:
+    budget, slept = RequestBudget(None, pace=Pace(4)), []
+    _send([(429, {"retry-after": "0"}), (200, {})], budget, slept)
+    assert budget.pace.limit == 2
+    _send([(429, {"retry-after": "0"}), (429, {"retry-after": "0"}), (200, {})], budget, slept)
+    assert budget.pace.limit == 1
+    # A deploy is not retried here, and its 429 slows the run down all the same.
+    send_with_retries(
+        lambda: (429, {}),
+        lambda a: a[0],
+        lambda a: a[1],
+        budget=budget,
+        sleep=slept.append,
+        label="POST",
+        retry_statuses=(),
+    )
+    assert budget.pace.limit == 1
+
+
+def test_a_retry_after_holds_back_every_other_thread_s_next_request_until_it_has_passed() -> None:
+    pace = Pace(4)
+    budget = RequestBudget(None, pace=pace)
+    answers = iter([(429, {"retry-after": "0.3"}), (200, {})])
+    sent_at: list[float] = []
+
+    def other() -> None:
+        with pace.slot():
+            sent_at.append(time.monotonic())
+
+    started = time.monotonic()
+    # The thread that met the 429 waits it out through its own sleep (here: not at all).
+    _send_with(lambda: next(answers), budget, [])
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert sent_at[0] - started >= 0.25
+
+
+def _send_with(send: Callable[[], Answer], budget: RequestBudget, slept: list[float]) -> Answer:
+    return send_with_retries(
+        send, lambda answer: answer[0], lambda answer: answer[1], budget=budget, sleep=slept.append, label="GET /"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from oxen_contract.client import Credential, Exchange, model_path
 from oxen_contract.contracts import load_contract
-from oxen_contract.tally import Tally
+from oxen_contract.tally import _OPEN_VALUES, Tally, _named_fields, _present_fields, _unknown_fields
 
 CONTRACT = load_contract()
 # Few clauses, ids and requests, so that the events repeat failures and sightings often.
@@ -118,3 +119,44 @@ def test_a_failure_two_workers_both_saw_is_reported_once_as_the_first_worker_saw
     assert [failure["actual"] for failure in merged.failures] == ["first"]
     assert merged.broken["rule:deleted-model-is-gone"] == 1
     assert merged.checked["rule:deleted-model-is-gone"] == 2
+
+
+def _drift_one_model_at_a_time(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """The drift report as counted before models were remembered: each model of each answer walked on its own."""
+    tally = Tally(CONTRACT)
+    known = _named_fields(CONTRACT.documents["model.schema.json"])
+    for body in answers:
+        for model in [item for item in body["data"] if isinstance(item, dict)]:
+            model_id = model.get("id") if isinstance(model.get("id"), str) else None
+            for where in _unknown_fields(model, "", known):
+                tally.unknown_fields[where].saw(model_id)
+            tally.seen_fields |= _present_fields(model, "", known)
+            for label, (parent, member) in _OPEN_VALUES:
+                container = model.get(parent)
+                values = container.get(member) if isinstance(container, dict) else None
+                for value in values if isinstance(values, list) else [values]:
+                    if isinstance(value, str):
+                        tally.open_values[label][value].saw(model_id)
+    snapshot = tally.to_json()
+    return {key: snapshot[key] for key in ("unknown_fields", "open_values", "seen_fields")}
+
+
+_list_answers = st.lists(
+    st.fixed_dictionaries({"object": st.just("list"), "data": st.lists(st.one_of(_models, st.just(3)), max_size=6)}),
+    max_size=6,
+)
+
+
+@given(answers=_list_answers)
+def test_a_model_repeated_in_many_answers_counts_in_the_drift_report_once_per_answer_as_before(
+    answers: list[dict[str, Any]],
+) -> None:
+    tally = Tally(CONTRACT)
+    for body in answers:
+        tally.validated("model-list", False, body)
+    snapshot = tally.to_json()
+    assert {key: snapshot[key] for key in ("unknown_fields", "open_values", "seen_fields")} == (
+        _drift_one_model_at_a_time(answers)
+    )
+    # Counters: a clause checked no time is one not counted.
+    assert Counter(snapshot["checked"]) == Counter(dict.fromkeys(CONTRACT.clauses("model-list", False), len(answers)))

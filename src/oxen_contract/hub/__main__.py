@@ -79,6 +79,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: expected a whole number from 1") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}: expected a whole number from 1")
+    return value
+
+
 def _prefix(text: str) -> str:
     try:
         return gateway_prefix(text)
@@ -162,6 +172,20 @@ def build_parser() -> argparse.ArgumentParser:
         "path answers 404 (default: none)",
     )
     parser.add_argument(
+        "--catalog-size",
+        type=_count,
+        metavar="N",
+        help="list N base models instead of the seeded catalogue: fewer keep the ones that span every endpoint, more "
+        "are generated in the shapes of the seeded ones, each its own (default: the seeded catalogue)",
+    )
+    parser.add_argument(
+        "--latency-seconds",
+        type=_seconds,
+        default=0.0,
+        metavar="N",
+        help="answer every request N seconds later, as a distant hub would (default: 0)",
+    )
+    parser.add_argument(
         "--audit",
         metavar="PATH",
         help="write what reached the hub (every DELETE of a model, every deploy POST, and the models held before any "
@@ -201,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             drip_seconds=args.drip_seconds,
             audit_path=args.audit,
             prefix=args.prefix,
+            catalog_size=args.catalog_size,
+            latency=args.latency_seconds,
         )
     except StoreError as exc:
         parser.error(str(exc))

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import hostile, hostile_answers
 from .audit import Audit, DeleteRecord, DeployRecord
-from .catalog import BASE_MODELS_BY_ID, sandbox_fine_tune
+from .catalog import BASE_MODELS, BASE_MODELS_BY_ID, sandbox_fine_tune
 from .clock import EPOCH, Clock, Tick, http_date
 from .faults import Fault, Switch, resolve
 from .incoming import Query, base_url, checkpoint_problem, path_text, raw_path
@@ -32,6 +32,7 @@ from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model,
 from .routing import Resource, Target, gateway_prefix, strip_prefix
 from .routing import resolve as resolve_path
 from .store import Store, Stored, Tx
+from .synthetic import catalog_of
 
 __all__ = ["EPOCH", "create_app"]
 
@@ -63,6 +64,7 @@ class _Hub:
         drip: float,
         prefix: str,
         bomb_bytes: int,
+        latency: float,
     ) -> None:
         self.store = store
         self._tokens = dict(tokens)
@@ -75,6 +77,7 @@ class _Hub:
         self._drip = drip
         self._prefix = prefix
         self._bomb_bytes = bomb_bytes
+        self._latency = latency
         self._colleague = hostile.Colleague()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,6 +86,9 @@ class _Hub:
         if Switch.COLLEAGUE_AFTER_DEPLOY in self._switches:
             self._colleague_arrives(tick)
         reply = await self._answer(request, tick)
+        if self._latency > 0:
+            # A hub far away: every answer, whatever it is, comes this much later (other requests are served meanwhile).
+            await anyio.sleep(self._latency)
         if Switch.ECHO_KEY in self._switches:
             reply = hostile_answers.echo_key(reply, request.headers.get("authorization"))
         headers = dict(reply.headers)
@@ -423,13 +429,17 @@ def create_app(
     audit_path: str | None = None,
     prefix: str = "",
     bomb_bytes: int = hostile_answers.BOMB_BYTES,
+    catalog_size: int | None = None,
+    latency: float = 0.0,
 ) -> Starlette:
     """The hub as an ASGI app.
 
     ``app.state.store`` holds its store, which the caller closes when done; ``app.state.audit`` records the deletes
     and deploys that reached it, and with ``audit_path`` also writes them there as JSON after each (OSError when it
     cannot). With ``prefix`` (e.g. ``/oxen``, as a gateway puts it) the API is served below that path only (ValueError
-    for a prefix that is not a plain path); ``bomb_bytes`` is what a gzip-bombed answer decodes to.
+    for a prefix that is not a plain path); ``bomb_bytes`` is what a gzip-bombed answer decodes to. ``catalog_size``
+    base models are listed instead of the seeded catalogue (``synthetic.py``), and every answer waits ``latency``
+    seconds more, as a distant hub's would.
     """
     if not tokens:
         raise ValueError("the hub needs at least one token (TOKEN=NAMESPACE)")
@@ -440,7 +450,8 @@ def create_app(
         hostile_answers.prepare_bomb(bomb_bytes)
     own_store = store is None
     if store is None:
-        store = Store(db_path, namespaces=tokens.values())
+        base_models = BASE_MODELS if catalog_size is None else catalog_of(catalog_size)
+        store = Store(db_path, namespaces=tokens.values(), base_models=base_models)
     if Switch.CROWDED in switches:
         hostile.seed_crowd(store, tokens.values(), switches)
     with store.read() as tx:
@@ -463,6 +474,7 @@ def create_app(
         drip=drip_seconds,
         prefix=prefix,
         bomb_bytes=bomb_bytes,
+        latency=latency,
     )
     app = Starlette(exception_handlers={Exception: _server_error})
     # The hub answers every path itself (on the raw path); as the router's default it also sees paths that no

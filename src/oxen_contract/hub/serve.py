@@ -136,6 +136,8 @@ class LocalHub:
         host: str = "127.0.0.1",
         port: int = 0,
         prefix: str = "",
+        catalog_size: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         self.app = create_app(
             tokens,
@@ -145,6 +147,8 @@ class LocalHub:
             hang_seconds=hang_seconds,
             drip_seconds=drip_seconds,
             prefix=prefix,
+            catalog_size=catalog_size,
+            latency=latency,
         )
         try:
             self._serving = Serving(self.app, host, port, drip_seconds)

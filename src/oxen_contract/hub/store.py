@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -61,10 +61,12 @@ class Stored:
 class Tx:
     """The operations one request may perform, inside its transaction."""
 
-    __slots__ = ("_db",)
+    __slots__ = ("_catalog", "_db")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, catalog: Mapping[str, Model] = BASE_MODELS_BY_ID) -> None:
         self._db = db
+        # The base models this hub serves, by id: its rows hold only ids, the records come from here.
+        self._catalog = catalog
 
     def models(self, namespace: str | None, *, every_namespace: bool = False) -> list[Model]:
         """Live base models, then the namespace's live custom models (or every namespace's), each in creation order."""
@@ -73,11 +75,11 @@ class Tx:
             "ORDER BY owner IS NOT NULL, seq",
             (namespace, every_namespace),
         ).fetchall()
-        return [stored.model for stored in map(_from_row, rows) if stored is not None]
+        return [stored.model for row in rows if (stored := _from_row(row, self._catalog)) is not None]
 
     def get(self, model_id: str) -> Stored | None:
         row = self._db.execute(f"SELECT {_MODEL_COLUMNS} FROM models WHERE id = ?", (model_id,)).fetchone()
-        return None if row is None else _from_row(row)
+        return None if row is None else _from_row(row, self._catalog)
 
     def set_status(self, model_id: str, status: str) -> None:
         self._db.execute("UPDATE models SET status = ? WHERE id = ?", (status, model_id))
@@ -135,11 +137,12 @@ class Tx:
         )
 
 
-def _from_row(row: _Row) -> Stored | None:
+def _from_row(row: _Row, catalog: Mapping[str, Model]) -> Stored | None:
     model_id, owner, source_model, repo, fine_tune_id, step, created, status, deleted = row
     if owner is None:
-        base = BASE_MODELS_BY_ID.get(model_id)
+        base = catalog.get(model_id)
         return None if base is None else Stored(base, bool(deleted))
+    # A fine-tune's base is one of the seeded models, whether or not this hub lists it.
     base = BASE_MODELS_BY_ID.get(source_model or "")
     if base is None or repo is None or fine_tune_id is None:
         # A row written by a hub with another catalog: invisible rather than a crash.
@@ -152,8 +155,12 @@ def _from_row(row: _Row) -> Stored | None:
 class Store:
     """One SQLite database: seeded on open, then used through read() and write() transactions."""
 
-    def __init__(self, db_path: str | None = None, *, namespaces: Iterable[str] = ()) -> None:
+    def __init__(
+        self, db_path: str | None = None, *, namespaces: Iterable[str] = (), base_models: Iterable[Model] = BASE_MODELS
+    ) -> None:
         self._lock = threading.Lock()
+        # What the hub lists as its base models (``synthetic.catalog_of`` makes smaller and larger ones).
+        self._catalog = {model.id: model for model in base_models}
         try:
             self._db = sqlite3.connect(
                 db_path or ":memory:", isolation_level=None, check_same_thread=False, timeout=30.0
@@ -167,16 +174,16 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         tx._db.execute(statement)
-                self._seed(tx, namespaces)
+                self._seed(tx, namespaces, self._catalog.values())
         except sqlite3.Error as exc:
             raise StoreError(f"cannot use database {db_path!r}: {exc}") from None
 
     @staticmethod
-    def _seed(tx: Tx, namespaces: Iterable[str]) -> None:
+    def _seed(tx: Tx, namespaces: Iterable[str], base_models: Iterable[Model]) -> None:
         # INSERT OR IGNORE: on a reopened file, deleted or changed rows stay as they were.
         tx._db.executemany(
             "INSERT OR IGNORE INTO models (id, owner, created) VALUES (?, NULL, ?)",
-            [(model.id, model.created) for model in BASE_MODELS],
+            [(model.id, model.created) for model in base_models],
         )
         tx._db.executemany(
             "INSERT OR IGNORE INTO fine_tunes (owner, repo, id, base_model, created, steps) VALUES (?, ?, ?, ?, ?, ?)",
@@ -201,7 +208,7 @@ class Store:
         with self._lock:
             self._db.execute(begin)
             try:
-                yield Tx(self._db)
+                yield Tx(self._db, self._catalog)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise

@@ -36,9 +36,16 @@ def vcr_cassette_dir(request: pytest.FixtureRequest, run_config: Any) -> str:
 
 
 @pytest.fixture
-def listed_ids(hub: Any, verifier: Any) -> list[str]:
+def listed_models(hub: Any, verifier: Any) -> list[dict[str, Any]]:
+    """The model objects the list operation answers (its answer checked on the way)."""
+    models: list[dict[str, Any]] = verifier.answer(hub.list())["data"]
+    return models
+
+
+@pytest.fixture
+def listed_ids(listed_models: list[dict[str, Any]]) -> list[str]:
     """The ids the list operation answers (its answer checked on the way)."""
-    return [model["id"] for model in verifier.answer(hub.list())["data"]]
+    return [model["id"] for model in listed_models]
 
 
 @pytest.fixture

@@ -24,9 +24,11 @@ def test_list_with_a_documented_filter_answers_the_list_contract(
     verifier.answer(hub.list(**query))
 
 
-def test_every_listed_model_retrieves_as_itself(hub: Any, verifier: Any, listed_ids: list[str]) -> None:
-    for model_id in listed_ids:
-        exchange = hub.retrieve(model_id)
+def test_every_listed_model_retrieves_as_itself(
+    hub: Any, verifier: Any, listed_ids: list[str], concurrent_reads: Any
+) -> None:
+    # Sent side by side (--concurrency), checked in list order: the first failure named is the same at any pace.
+    for model_id, exchange in zip(listed_ids, concurrent_reads(hub.retrieve, listed_ids), strict=True):
         body = verifier.answer(exchange, clause="rule:retrieve-answers-the-requested-model")
         verifier.same(exchange, "rule:retrieve-answers-the-requested-model", "/id", model_id, body.get("id"))
 
@@ -37,9 +39,12 @@ def test_retrieve_with_live_deployment_status_answers_the_model(hub: Any, verifi
     verifier.same(exchange, "rule:retrieve-answers-the-requested-model", "/id", shared_model, body.get("id"))
 
 
-def test_search_answers_the_search_contract(hub: Any, verifier: Any, listed_ids: list[str]) -> None:
-    for term in sorted({model_id.split("/")[-1].split("-")[0] for model_id in listed_ids})[:5] or ["model"]:
-        verifier.answer(hub.search(term))
+def test_search_answers_the_search_contract(
+    hub: Any, verifier: Any, listed_ids: list[str], concurrent_reads: Any
+) -> None:
+    terms = sorted({model_id.split("/")[-1].split("-")[0] for model_id in listed_ids})[:5] or ["model"]
+    for exchange in concurrent_reads(hub.search, terms):
+        verifier.answer(exchange)
 
 
 def test_own_custom_model_answers_as_custom_and_owned_by_the_caller(
@@ -97,11 +102,15 @@ def _stray(model: dict[str, Any], key: str, value: str) -> bool:
     return model["fine_tuning"] is None or value not in _actions(model)
 
 
-def test_a_filtered_list_keeps_only_models_that_match_the_filter(hub: Any, verifier: Any) -> None:
+def test_a_filtered_list_keeps_only_models_that_match_the_filter(
+    hub: Any, verifier: Any, concurrent_reads: Any
+) -> None:
     listed = verifier.answer(hub.list())["data"]
     everything = {model["id"]: model for model in listed}
-    for key, value in _filters(listed):
-        exchange = hub.list(**{key: value})
+    # Never empty: a list that names no developer or action still has its filter checked with the example value.
+    filters = _filters(listed)
+    filtered = concurrent_reads(lambda pair: hub.list(**dict([pair])), filters)
+    for (key, value), exchange in zip(filters, filtered, strict=True):
         kept = verifier.answer(exchange)["data"]
         strays = [model["id"] for model in kept if _stray(model, key, value)]
         verifier.same(exchange, "rule:list-filter-keeps-only-matches", "/data/*", [], strays)
@@ -119,9 +128,11 @@ def test_a_filtered_list_keeps_only_models_that_match_the_filter(hub: Any, verif
         )
 
 
-def test_a_search_answers_only_listed_models(hub: Any, verifier: Any, listed_ids: list[str]) -> None:
-    for term in sorted({model_id.split("/")[-1].split("-")[0] for model_id in listed_ids})[:3] or ["model"]:
-        exchange = hub.search(term)
+def test_a_search_answers_only_listed_models(
+    hub: Any, verifier: Any, listed_ids: list[str], concurrent_reads: Any
+) -> None:
+    terms = sorted({model_id.split("/")[-1].split("-")[0] for model_id in listed_ids})[:3] or ["model"]
+    for exchange in concurrent_reads(hub.search, terms):
         found = {model["id"] for model in verifier.answer(exchange)["data"]}
         unlisted = sorted(found - set(listed_ids))
         verifier.warn_unless(
