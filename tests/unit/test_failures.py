@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from oxen_contract import failures
-from oxen_contract.exchange import Credential, Exchange, model_path
-from oxen_contract.failures import (
+from oxen_contract.checking import failures
+from oxen_contract.checking.exchange import Credential, Exchange, model_path
+from oxen_contract.checking.failures import (
     ContractFailure,
     Finding,
     HubTimeout,
@@ -18,7 +18,7 @@ from oxen_contract.failures import (
     SetupError,
     chain,
 )
-from oxen_contract.text import render_failure
+from oxen_contract.checking.text import render_failure
 
 EXCEPTIONS = [
     cls

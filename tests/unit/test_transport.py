@@ -22,20 +22,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from oxen_contract import transport
-from oxen_contract.client import HubClient
-from oxen_contract.exchange import Credential
-from oxen_contract.openai_compat import openai_client
-from oxen_contract.retries import RequestBudget
-from oxen_contract.transport import (
-    AnswerTooLarge,
-    ApiKey,
-    BearerAuth,
-    DeadlineExceeded,
-    RequestGuard,
-    guarded_httpx_client,
-    guarded_session,
-)
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.clients.client import HubClient
+from oxen_contract.clients.openai_compat import openai_client
+from oxen_contract.http import transport
+from oxen_contract.http.deadline import DeadlineExceeded
+from oxen_contract.http.guard import RequestGuard
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.http.retries import RequestBudget
+from oxen_contract.http.transport import AnswerTooLarge, BearerAuth, guarded_httpx_client, guarded_session
 
 HUB = "http://hub.test"
 MINE = "alice:sandbox/ft-1-7"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from ..argparsing import OneLineErrorParser, positive_count
+from ..settings.argparsing import OneLineErrorParser, positive_count
 from .ledger import Accounting, account, read_ledger
 from .report import RunInfo, write_reports
 from .results import Mutant, read_mutants

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contracts import CHECKOUT_FOLDER
+from ..checking.contracts import CHECKOUT_FOLDER
 
 __all__ = [
     "Settings",

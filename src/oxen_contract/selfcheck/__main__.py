@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from ..argparsing import OneLineErrorParser, positive_count
+from ..settings.argparsing import OneLineErrorParser, positive_count
 from .matrix import run_row
-from .report import scores, write_report
+from .report import write_report
 from .rows import NO_FAULT, Outcome, row_names
 from .runner import find_root, launcher_for
 from .schedule import longest_first, previous_seconds
+from .scores import scores
 
 DEFAULT_OUT = Path("reports/selfcheck.md")
 

@@ -26,15 +26,7 @@ from .scores import Scores, baseline_row, new_failures, scores
 from .verdict_report import verdict_lines
 from .verdicts import ISSUE_CASES
 
-__all__ = [
-    "Scores",
-    "covered_clauses",
-    "new_failures",
-    "render",
-    "scores",
-    "unreached_clauses",
-    "write_report",
-]
+__all__ = ["covered_clauses", "render", "unreached_clauses", "write_report"]
 
 
 def covered_clauses(outcomes: Sequence[Outcome]) -> dict[str, tuple[str, ...]]:
@@ -286,7 +278,7 @@ def _score_lines(score: Scores) -> list[str]:
 
 
 def _rules() -> tuple[str, ...]:
-    from ..contracts import load_contract
+    from ..checking.contracts import load_contract
 
     return tuple(load_contract().rules())
 

@@ -32,23 +32,16 @@ from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
 from .safety import judge_safety, keys_shown, leaks_named
 
 __all__ = [
-    "clauses_named",
     "clean_baseline",
     "clean_env",
-    "failed_tests",
     "find_root",
     "hub",
-    "judge_safety",
-    "keys_shown",
     "launcher_for",
-    "leaks_named",
     "run_case",
     "stream",
     "suite_args",
     "suite_env",
     "suite_run",
-    "verdict_line",
-    "warnings_listed",
 ]
 
 ALICE, BOB = "alice", "bob"
@@ -292,7 +285,7 @@ def clean_baseline(root: Path, launcher: Launcher) -> Path:
 
 def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) -> SchemathesisRun:
     """Plain schemathesis (``st run``) on openapi.yaml, every check, bounded examples, fixed seed."""
-    from ..contracts import load_contract
+    from ..checking.contracts import load_contract
 
     launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-st-") as scratch:

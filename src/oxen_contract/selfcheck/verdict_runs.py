@@ -27,12 +27,12 @@ from .runner import (
     clean_baseline,
     clean_env,
     hub,
-    judge_safety,
     stream,
     suite_args,
     suite_env,
     suite_run,
 )
+from .safety import judge_safety
 from .verdicts import NEVER_SHOWN, Command, Setup, Target, VerdictCase
 
 __all__ = ["PREFIX", "check_verdict", "run_verdict_case"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.client import Credential
-from oxen_contract.config import FineTune
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.settings.config import FineTune
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from oxen_contract.exchange import MODELS, fine_tune_path, model_path
+from oxen_contract.checking.exchange import MODELS, fine_tune_path, model_path
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 

@@ -31,21 +31,15 @@ import requests.structures
 import urllib3.response
 from urllib3 import HTTPHeaderDict
 
-from .deadline import DeadlineBackend, DeadlineExceeded, bound_pool_manager, too_slow, until
-from .guard import DEPLOY_ROUTE, MODELS_PREFIX, RequestGuard, UnsafeRequest
+from .deadline import DeadlineBackend, bound_pool_manager, too_slow, until
+from .guard import RequestGuard
 from .redaction import ApiKey, Redactor
 from .retries import RequestBudget, send_with_retries
 
 __all__ = [
-    "DEPLOY_ROUTE",
     "MAX_BODY_BYTES",
-    "MODELS_PREFIX",
     "AnswerTooLarge",
-    "ApiKey",
     "BearerAuth",
-    "DeadlineExceeded",
-    "RequestGuard",
-    "UnsafeRequest",
     "guarded_httpx_client",
     "guarded_session",
 ]

@@ -20,7 +20,7 @@ from .baseline import changes_sentence, changes_since
 from .html_report import render_html, render_markdown
 
 if TYPE_CHECKING:
-    from .tally import Tally
+    from ..checking.tally import Tally
 
 __all__ = ["STEP_SUMMARY_LIMIT", "hide_hub_url", "scrub_hub_url", "step_summary", "write_contract_report"]
 
@@ -42,8 +42,8 @@ def hide_hub_url(value: Any, url: str) -> Any:
 
 
 def _contract() -> dict[str, str]:
-    from . import __version__
-    from .contracts import contract_digest
+    from .. import __version__
+    from ..checking.contracts import contract_digest
 
     return {"digest": contract_digest(), "version": __version__}
 

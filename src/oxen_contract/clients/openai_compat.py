@@ -26,8 +26,10 @@ import openai
 import pydantic
 from openai.types import Model
 
-from .retries import RequestBudget
-from .transport import ApiKey, BearerAuth, RequestGuard, guarded_httpx_client
+from ..http.guard import RequestGuard
+from ..http.redaction import ApiKey
+from ..http.retries import RequestBudget
+from ..http.transport import BearerAuth, guarded_httpx_client
 
 __all__ = [
     "SDK_RETRIEVES",

@@ -39,7 +39,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from .redaction import ApiKey
+from ..http.redaction import ApiKey
 
 __all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Outstanding", "Unreadable"]
 

@@ -31,13 +31,11 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .exchange import Exchange, curl_line, id_problem
-from .failures import ProvisioningError
-from .text import excerpt
+from ..checking.exchange import DEPLOYED_ID, Exchange, curl_line, id_problem
+from ..checking.failures import ProvisioningError
+from ..checking.text import excerpt
 
 __all__ = [
-    "DEFAULT_CLOCK_SKEW",
-    "DEPLOYED_ID",
     "Candidate",
     "DeployEvidence",
     "HubTime",
@@ -52,13 +50,6 @@ __all__ = [
     "why_not_disposable",
     "why_not_the_deploys",
 ]
-
-# A few minutes: the hub's clock (behind a load balancer, several hosts) and the Date it sends may disagree by that
-# much with each other; a month-old model answered by an idempotent deploy is far outside it.
-DEFAULT_CLOCK_SKEW = 180.0
-# Where each deploy route's answer names the new model: the fine-tune tutorials' `deployment.model_slug`, [S]'s
-# checkpoint answer's `model.id`.
-DEPLOYED_ID = {"deployFineTune": ("deployment", "model_slug"), "deployCheckpoint": ("model", "id")}
 
 
 def _iso(seconds: float) -> str:

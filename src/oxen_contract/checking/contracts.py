@@ -107,12 +107,12 @@ CHECKOUT_FOLDER = "contracts"
 
 
 def _contract_dir() -> Path:
-    here = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     # A wheel carries the files as package data; an editable install or a checkout reads them in place.
-    for candidate in (here / "_contracts", here.parents[1] / CHECKOUT_FOLDER):
+    for candidate in (package / "_contracts", package.parents[1] / CHECKOUT_FOLDER):
         if (candidate / OPENAPI_FILE).is_file():
             return candidate
-    raise ContractNotFound(f"contracts/ not found beside {here}; reinstall the package (pip install -e .)")
+    raise ContractNotFound(f"contracts/ not found beside {package}; reinstall the package (pip install -e .)")
 
 
 @cache

@@ -54,7 +54,7 @@ def clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None
         return []
     before = item.stash.get(CHECKED_BEFORE, {})
     checked = sorted(clause for clause, count in tally.checked.items() if count > before.get(clause, 0))
-    from .failures import ContractFailure, chain
+    from ..checking.failures import ContractFailure, chain
 
     broken = sorted(
         {
@@ -93,7 +93,7 @@ def _prober(config: pytest.Config) -> Callable[[], str | None] | None:
 
 def judge_report(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Give a report of the suite's tests what the verdict needs (kind, detail, clauses) and its failure text."""
-    from .skips import RequestsSpent, SkippedBySettings
+    from ..checking.skips import RequestsSpent, SkippedBySettings
 
     properties: list[tuple[str, object]] = [("oxen_contract", report.when)]
     # On the item: JUnit XML takes a test case's properties from its teardown report, which copies the item's.
@@ -236,7 +236,7 @@ def _narrowed(config: pytest.Config, deselected: int, collected: set[str]) -> st
 
 def _suite_modules() -> set[str]:
     """The file names of the suite's test modules, as the package ships them."""
-    from . import suite
+    from .. import suite
 
     return {path.name for path in Path(suite.__file__).parent.glob("test_*.py")}
 
@@ -324,7 +324,7 @@ def finish(session: pytest.Session) -> None:
 
 
 def _write_report(config: pytest.Config, run: Any, found: Verdict) -> None:
-    from .report import write_contract_report
+    from ..reporting.report import write_contract_report
 
     recorder = config.stash[RUN_RECORDER]
     meta = report_meta(run, config.stash[STARTED], found.outcome, found.exit_status)

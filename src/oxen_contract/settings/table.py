@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
+    "DEFAULT_CLOCK_SKEW",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_MAX_EXAMPLES",
     "GROUPS",
@@ -57,6 +58,11 @@ DEFAULT_MAX_EXAMPLES = 12
 # shared staging hub to notice no more than a handful of users. Replay and recording send one at a time.
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
+
+# How far the hub's clock may be from itself (--clock-skew): a few minutes, as the hub's clock (behind a load balancer,
+# several hosts) and the Date it sends may disagree by that much with each other; a month-old model answered by an
+# idempotent deploy is far outside it. See disposables/provenance.py.
+DEFAULT_CLOCK_SKEW = 180.0
 
 ENV_PREFIX = "OXEN_CONTRACT_"
 INI_PREFIX = "oxen_"

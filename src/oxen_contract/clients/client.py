@@ -1,8 +1,7 @@
 """The suite's HTTP client for the hub: one call per documented operation, each answer kept as an Exchange.
 
-What an exchange is lives in ``exchange.py``; how a request leaves the process (guard, deadline, retries, key) in
-``transport.py``; the failure a request that gets no whole answer raises (``HubTimeout``) in ``failures.py``. Their
-names are re-exported here for the suite's tests.
+What an exchange is lives in ``checking/exchange.py``; how a request leaves the process (guard, deadline, retries,
+key) in ``http/``; the failure a request that gets no whole answer raises (``HubTimeout``) in ``checking/failures.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .exchange import (
+from ..checking.exchange import (
     MODELS,
     Credential,
     Exchange,
@@ -27,37 +26,25 @@ from .exchange import (
     model_path,
     shown_id,
 )
-from .failures import HubTimeout
-from .fanout import side_by_side
-from .retries import (
+from ..checking.failures import HubTimeout
+from ..http.deadline import DeadlineExceeded
+from ..http.fanout import side_by_side
+from ..http.guard import RequestGuard
+from ..http.redaction import ApiKey
+from ..http.retries import (
     CLEANUP_REQUESTS,
     PROBE_REQUESTS,
     RETRY_STATUSES,
     HubUnavailable,
-    Pace,
     RequestBudget,
-    retry_delay,
     send_with_retries,
 )
-from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, guarded_httpx_client
-from .verdict import EXIT_HUB_UNAVAILABLE
+from ..http.transport import AnswerTooLarge, BearerAuth, guarded_httpx_client
 
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")
 
-__all__ = [
-    "EXIT_HUB_UNAVAILABLE",
-    "Credential",
-    "Exchange",
-    "HubClient",
-    "HubTimeout",
-    "HubUnavailable",
-    "Pace",
-    "RequestBudget",
-    "model_path",
-    "retry_delay",
-    "send_with_retries",
-]
+__all__ = ["HubClient"]
 
 
 class HubClient:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 __all__ = [
+    "DEPLOYED_ID",
     "INVALID_KEY",
     "INVALID_LABEL",
     "LABELS",
@@ -90,6 +91,11 @@ class Secret(Protocol):
     def label(self) -> str: ...
 
     def redact(self, text: str) -> str: ...
+
+
+# Where each deploy route's answer names the new model: the fine-tune tutorials' `deployment.model_slug`, [S]'s
+# checkpoint answer's `model.id`.
+DEPLOYED_ID = {"deployFineTune": ("deployment", "model_slug"), "deployCheckpoint": ("model", "id")}
 
 
 def fine_tune_path(owner: str, repo: str, fine_tune_id: str) -> str:

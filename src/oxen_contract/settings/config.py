@@ -1,7 +1,7 @@
 """One frozen RunConfig, resolved once per session from options, environment and ini.
 
 Precedence, for every setting: command-line option > environment variable (its current name, else an older alias) >
-ini key > default. Where each setting is found is the one table of ``settings.py``; this module is the only place that
+ini key > default. Where each setting is found is the one table of ``table.py``; this module is the only place that
 applies the precedence, and the only place that turns bad input into a ``pytest.UsageError`` that says what is
 accepted and what was received (never with a token in it).
 """
@@ -20,10 +20,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .exchange import Credential
-from .provenance import DEFAULT_CLOCK_SKEW
-from .settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, SETTINGS, by_name
-from .transport import ApiKey
+from ..checking.exchange import Credential
+from ..http.redaction import ApiKey
+from .table import DEFAULT_CLOCK_SKEW, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, SETTINGS, by_name
 
 __all__ = ["FineTune", "Mode", "RunConfig", "draws_label", "mode_label", "resolve"]
 
@@ -208,7 +207,7 @@ def _flag(config: pytest.Config, name: str) -> bool:
 
 def default_cassette_dir(rootdir: Path) -> Path:
     """The replay cassettes: the wheel's copy when installed, the repository's when run from a checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for candidate in (package / "_cassettes", package.parents[1] / "cassettes"):
         if (candidate / "session.yaml").is_file():
             return candidate
@@ -216,7 +215,7 @@ def default_cassette_dir(rootdir: Path) -> Path:
 
 
 def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
-    from .baseline import BaselineError, load_baseline, load_history
+    from ..reporting.baseline import BaselineError, load_baseline, load_history
 
     found: dict[str, Any] = {}
     report = _setting(config, "contract_report")
@@ -335,7 +334,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             f"--fine-tune is given {len(fine_tunes)} times: give it once, or twice (the first deploys the model the "
             "tests share, the second each model a test deletes)"
         )
-    # Never from an ini file (settings.py): the option, else the environment's comma list.
+    # Never from an ini file (table.py): the option, else the environment's comma list.
     disposable_raw = _setting(config, "disposable_models")
     disposable_items = disposable_raw if isinstance(disposable_raw, list) else str(disposable_raw or "").split(",")
     disposable = tuple(item.strip() for item in disposable_items if item.strip())

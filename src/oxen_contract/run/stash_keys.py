@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .config import RunConfig
+from ..settings.config import RunConfig
 from .verdict import Verdict
 
 if TYPE_CHECKING:
-    from .client import HubClient  # noqa: F401 - named in the quoted key types below
-    from .ledger import Ledger  # noqa: F401
+    from ..checking.tally import Tally  # noqa: F401
+    from ..clients.client import HubClient  # noqa: F401 - named in the quoted key types below
+    from ..disposables.ledger import Ledger  # noqa: F401
     from .run_recorder import RunRecorder  # noqa: F401
-    from .tally import Tally  # noqa: F401
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
 SESSION_NOTES = pytest.StashKey[list[str]]()

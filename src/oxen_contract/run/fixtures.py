@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from ..checking.skips import skip_by_settings
+from ..settings.config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
 from .activation import activate_suite, say
-from .config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
-from .skips import skip_by_settings
 from .stash_keys import (
     HUB_CLIENT,
     HUB_URL_SEEN,
@@ -60,7 +60,7 @@ def run_config(request: pytest.FixtureRequest) -> RunConfig:
 @pytest.fixture(scope="session")
 def contract() -> Any:
     """The contracts, loaded once by the package's only reader of contracts/."""
-    from .contracts import load_contract
+    from ..checking.contracts import load_contract
 
     return load_contract()
 
@@ -71,8 +71,8 @@ def hub_url(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[s
     if not run_config.local_hub:
         yield run_config.hub_url
         return
-    from .config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN
-    from .hub import LocalHub
+    from ..hub import LocalHub
+    from ..settings.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN
 
     tokens = {LOCAL_TOKEN: LOCAL_NAMESPACE, LOCAL_OTHER_TOKEN: LOCAL_OTHER_NAMESPACE}
     with LocalHub(tokens, deterministic=True) as local:
@@ -90,7 +90,7 @@ def live_config(run_config: RunConfig, hub_url: str) -> RunConfig:
 @pytest.fixture(scope="session")
 def contract_vcr_config(live_config: RunConfig) -> dict[str, Any]:
     """What tests/contract/conftest.py hands pytest-recording as ``vcr_config``."""
-    from .cassettes import vcr_config_for
+    from ..recording.cassettes import vcr_config_for
 
     return vcr_config_for(live_config)
 
@@ -103,8 +103,8 @@ def session_cassette(
     if live_config.mode == Mode.LIVE:
         yield None
         return
-    from .cassette_damage import SESSION_CASSETTE
-    from .cassettes import SessionCassette
+    from ..recording.cassette_damage import SESSION_CASSETTE
+    from ..recording.cassettes import SessionCassette
 
     record_mode = str(request.config.getoption("record_mode", default="none") or "none")
     cassette = SessionCassette(live_config.cassette_dir / SESSION_CASSETTE, record_mode, contract_vcr_config)
@@ -116,7 +116,7 @@ def session_cassette(
 @pytest.fixture(scope="session")
 def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConfig) -> Iterator[Any]:
     """Checks answers against the contract in the run's variant; also used by the schemathesis checks."""
-    from .checks import Verifier, use_verifier
+    from ..checking.checks import Verifier, use_verifier
 
     keys = [key for key in (live_config.token, live_config.other_token) if key is not None]
     tally = request.config.stash[SESSION_TALLY]
@@ -129,7 +129,7 @@ def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConf
 @pytest.fixture(scope="session")
 def request_guard(live_config: RunConfig) -> Any:
     """What may leave the process (transport.RequestGuard): deletes of verified ids only, deploys within the cap."""
-    from .transport import RequestGuard
+    from ..http.guard import RequestGuard
 
     keys = [key for key in (live_config.token, live_config.other_token) if key]
     return RequestGuard(
@@ -140,7 +140,9 @@ def request_guard(live_config: RunConfig) -> Any:
 @pytest.fixture(scope="session")
 def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: Any) -> Iterator[Any]:
     """An httpx client for the hub with the run's keys: one method per documented operation."""
-    from .client import Credential, HubClient, Pace, RequestBudget
+    from ..checking.exchange import Credential
+    from ..clients.client import HubClient
+    from ..http.retries import Pace, RequestBudget
 
     keys = {Credential.KEY: live_config.token}
     if live_config.other_token:
@@ -173,8 +175,8 @@ def hub_is_reachable(request: pytest.FixtureRequest, run_config: RunConfig) -> N
     # hub refuses on the list, which every caller may use, is a setup error, not seven contract failures.
     if not run_config.live:
         return
-    from .client import HubUnavailable
-    from .failures import SetupError
+    from ..checking.failures import SetupError
+    from ..http.retries import HubUnavailable
 
     hub = request.getfixturevalue("hub")
     say(request.config, f"probing {hub.base_url}")
@@ -198,7 +200,7 @@ def provisioner(
     verifier: Any,
 ) -> Iterator[Any]:
     """Hands out disposable models (deploys capped by --max-provisions), and cleans up what the run made."""
-    from .provisioning import Provisioner
+    from ..disposables.provisioning import Provisioner
 
     config = request.config
     made = Provisioner(
@@ -254,7 +256,7 @@ def _shared_model_id(provisioner: Any, session_cassette: Any) -> Iterator[list[s
 @pytest.fixture
 def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list[str]) -> str:
     """A disposable custom model shared by tests that must not delete it; made once per session."""
-    from .failures import ProvisionsExhausted
+    from ..checking.failures import ProvisionsExhausted
 
     if not _shared_model_id:
         try:
@@ -268,7 +270,7 @@ def shared_model(provisioner: Any, session_cassette: Any, _shared_model_id: list
 @pytest.fixture
 def disposable_model(provisioner: Any) -> Iterator[str]:
     """A fresh disposable custom model the test may delete; deleted afterwards if the test did not."""
-    from .failures import ProvisionsExhausted
+    from ..checking.failures import ProvisionsExhausted
 
     try:
         model_id = provisioner.fresh_model()
@@ -282,7 +284,7 @@ def disposable_model(provisioner: Any) -> Iterator[str]:
 @pytest.fixture
 def other_namespace_key(live_config: RunConfig) -> str:
     """The credential label of a second namespace's key; skips when OXEN_API_KEY_OTHER is not set."""
-    from .client import Credential
+    from ..checking.exchange import Credential
 
     if not live_config.other_token:
         skip_by_settings("cross-namespace check: set OXEN_API_KEY_OTHER to a key of a second namespace")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .config import Mode, RunConfig
+from ..settings.config import Mode, RunConfig
 from .stash_keys import (
     DEFERRED_USAGE_ERROR,
     GENERATION_THAWED,
@@ -46,14 +46,14 @@ def activate_suite(config: pytest.Config) -> None:
         raise config.stash[DEFERRED_USAGE_ERROR]
     config.stash[SUITE_ACTIVE] = True
     run = config.stash[RUN_CONFIG]
-    from .cassettes import freeze_generation
-    from .contracts import load_contract
-    from .tally import Tally
+    from ..checking.contracts import load_contract
+    from ..checking.tally import Tally
+    from ..recording.cassettes import freeze_generation
 
     config.stash[SESSION_TALLY] = Tally(load_contract())
     config.stash[GENERATION_THAWED] = freeze_generation()
     # Run from the package there is no repository conftest: the suite brings its own profiles (replay by default).
-    from .profiles import load_profile
+    from ..settings.profiles import load_profile
 
     load_profile()
     config.stash[SESSION_NOTES].extend(f"warning: {line}" for line in run.setting_warnings)
@@ -154,7 +154,7 @@ def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
                 "read-only live runs may use it)."
             )
         return
-    from .ledger import Ledger, LedgerBusy, LedgerUnusable
+    from ..disposables.ledger import Ledger, LedgerBusy, LedgerUnusable
 
     assert run.ledger_path is not None
     ledger = Ledger(run.ledger_path, run.hub_url, key=run.token)

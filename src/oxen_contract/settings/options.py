@@ -1,10 +1,10 @@
-"""The suite's options and ini keys, made from the one table of settings (``settings.py``), and its markers."""
+"""The suite's options and ini keys, made from the one table of settings (``table.py``), and its markers."""
 
 from __future__ import annotations
 
 import pytest
 
-from .settings import SETTINGS, Setting, options
+from .table import SETTINGS, Setting, options
 
 __all__ = ["GROUP_DESCRIPTION", "MARKERS", "SUITE_OPTIONS", "add_options", "describe"]
 

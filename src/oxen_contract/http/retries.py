@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-from .skips import RequestsSpent
+from ..checking.skips import RequestsSpent
 
 __all__ = [
     "CLEANUP_REQUESTS",
@@ -32,7 +32,6 @@ __all__ = [
     "HubUnavailable",
     "Pace",
     "RequestBudget",
-    "RequestsSpent",
     "retry_delay",
     "send_with_retries",
 ]

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..checking.exchange import carried
+from ..http.redaction import ApiKey, Redactor
+from ..settings.config import REPLAY_HUB_URL, RunConfig
 from .cassette_damage import check_before_loading
-from .config import REPLAY_HUB_URL, RunConfig
-from .exchange import carried
-from .redaction import ApiKey, Redactor
 
 __all__ = [
     "SessionCassette",

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .config import Mode, RunConfig
-from .failures import chain
+from ..checking.failures import chain
+from ..settings.config import Mode, RunConfig
 
 if TYPE_CHECKING:
-    from .tally import Tally
+    from ..checking.tally import Tally
 
-__all__ = ["Triage", "chain", "failure_text", "report_meta", "tally_timeouts", "triage"]
+__all__ = ["Triage", "failure_text", "report_meta", "tally_timeouts", "triage"]
 
 # The answers of a hub that is down (or of the gateway before it): worth a probe before calling them a violation.
 _AVAILABILITY_STATUSES = (0, 502, 503, 504)
@@ -45,7 +45,7 @@ class Triage:
 
 def failure_text(nodeid: str, error: BaseException) -> str | None:
     """The text of the clauses ``error`` broke, without Hypothesis notes or our frames; None if it broke none."""
-    from .failures import ContractFailure
+    from ..checking.failures import ContractFailure
 
     found = [e for e in chain(error) if isinstance(e, ContractFailure)]
     if not found:
@@ -70,10 +70,10 @@ def triage(
 
     ``probe`` is called at most once.
     """
-    from .cassette_damage import cassette_problem
-    from .client import HubUnavailable
-    from .failures import ContractFailure, SetupError
-    from .guard import UnsafeRequest
+    from ..checking.failures import ContractFailure, SetupError
+    from ..http.guard import UnsafeRequest
+    from ..http.retries import HubUnavailable
+    from ..recording.cassette_damage import cassette_problem
 
     problem = cassette_problem(error, nodeid, run.cassette_dir)
     if problem is not None:
@@ -94,8 +94,8 @@ def triage(
         return Triage("contract", _first_line(failure), failure_text(nodeid, error))
     import pytest
 
-    from .deadline import DeadlineExceeded
-    from .transport import AnswerTooLarge
+    from ..http.deadline import DeadlineExceeded
+    from ..http.transport import AnswerTooLarge
 
     late = next((e for e in found if isinstance(e, (DeadlineExceeded, AnswerTooLarge))), None)
     if late is not None:
@@ -127,9 +127,9 @@ def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[
 
 def dropped_route(error: Any, tally: Tally) -> str | None:
     """The failure text for a route that dropped its connection while the hub answers its probe; counted, too."""
-    from .client import Exchange
-    from .failures import Finding
-    from .text import render_failure
+    from ..checking.exchange import Exchange
+    from ..checking.failures import Finding
+    from ..checking.text import render_failure
 
     if error.request is None:
         return None
@@ -147,7 +147,7 @@ def dropped_route(error: Any, tally: Tally) -> str | None:
 
 def tally_timeouts(error: BaseException, tally: Tally) -> None:
     """Count a timeout against rule:answers-in-time: it is raised by the transport, not through Verifier.fail."""
-    from .failures import HubTimeout
+    from ..checking.failures import HubTimeout
 
     for timeout in (e for e in chain(error) if isinstance(e, HubTimeout)):
         for finding in timeout.findings:

@@ -24,11 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .client import Exchange, HubClient, HubTimeout, HubUnavailable, retry_delay
-from .config import FineTune, RunConfig
-from .exchange import Credential, curl_line, id_problem, model_path
-from .failures import ProvisioningError, ProvisionsExhausted
-from .guard import UnsafeRequest
+from ..checking.exchange import Credential, Exchange, curl_line, id_problem, model_path
+from ..checking.failures import HubTimeout, ProvisioningError, ProvisionsExhausted
+from ..checking.text import excerpt
+from ..clients.client import HubClient
+from ..http.guard import UnsafeRequest
+from ..http.retries import HubUnavailable, retry_delay
+from ..settings.config import FineTune, RunConfig
 from .ledger import Intent, Ledger, LeftModel
 from .provenance import (
     Candidate,
@@ -43,7 +45,6 @@ from .provenance import (
     why_not_disposable,
     why_not_the_deploys,
 )
-from .text import excerpt
 
 __all__ = ["Leak", "Provisioner", "Unsettled"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .failures import chain
+from ..checking.failures import chain
 
 __all__ = [
     "RERECORD_COMMAND",

@@ -78,7 +78,7 @@ def applies(clause: str, operation: str, schema_files: dict[str, frozenset[str]]
 
 def _environment(html: bool) -> Environment:
     environment = Environment(
-        loader=PackageLoader("oxen_contract", "templates"),
+        loader=PackageLoader("oxen_contract.reporting", "templates"),
         autoescape=select_autoescape(["html"]) if html else False,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -276,7 +276,7 @@ def report_view(
     ``compact`` (the step summary past its size budget) leaves out the grid, the drift value tables and all but the
     first failures, and says so.
     """
-    from .contracts import load_contract
+    from ..checking.contracts import load_contract
 
     schema_files = load_contract().schema_files_by_operation()
     failures = report.get("failures", [])

@@ -26,12 +26,16 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from . import checks as our_checks
-from .client import HubTimeout, HubUnavailable, RequestBudget, send_with_retries
-from .contracts import Contract
-from .exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
-from .settings import DEFAULT_MAX_EXAMPLES
-from .transport import AnswerTooLarge, ApiKey, BearerAuth, DeadlineExceeded, RequestGuard, UnsafeRequest
+from ..checking import checks as our_checks
+from ..checking.contracts import Contract
+from ..checking.exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
+from ..checking.failures import HubTimeout
+from ..http.deadline import DeadlineExceeded
+from ..http.guard import RequestGuard, UnsafeRequest
+from ..http.redaction import ApiKey
+from ..http.retries import HubUnavailable, RequestBudget, send_with_retries
+from ..http.transport import AnswerTooLarge, BearerAuth
+from ..settings.table import DEFAULT_MAX_EXAMPLES
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
 
@@ -259,7 +263,7 @@ def call_and_check(case: Any, sender: Sender) -> None:
         raise UnsafeRequest(f"refusing to send {case.operation.label}: only the models operations are fuzzed")
     from schemathesis.core.failures import CustomFailure, FailureGroup
 
-    from .failures import ContractFailure, Finding
+    from ..checking.failures import ContractFailure, Finding
 
     # The DELETE guard sits in the session's transport (transport.RequestGuard): it sees every request that leaves.
     response = sender.call(case)

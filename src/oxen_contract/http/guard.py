@@ -26,8 +26,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextvars import ContextVar
 from urllib.parse import unquote, urlsplit
 
+from ..checking.exchange import MODELS
 from .deadline import DeadlineExceeded
-from .exchange import MODELS
 from .redaction import ApiKey, Redactor
 
 __all__ = ["DEPLOY_ROUTE", "MODELS_PREFIX", "RequestGuard", "UnsafeRequest"]

@@ -16,12 +16,10 @@ from urllib.parse import unquote, urlsplit
 import schemathesis
 
 from .contracts import Contract, load_contract
-from .exchange import Exchange, carried, decoded, next_answer_id
+from .exchange import DEPLOYED_ID, Exchange, Secret, carried, decoded, next_answer_id
 from .failures import ContractFailure, Finding
-from .provenance import DEPLOYED_ID
 from .tally import Tally
 from .text import render_value
-from .transport import ApiKey
 
 __all__ = ["AVAILABILITY_STATUSES", "OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
 
@@ -54,7 +52,7 @@ class Verifier:
     """Checks answers against the contract (default or strict) and the suite's rules."""
 
     def __init__(
-        self, contract: Contract, *, strict: bool, keys: Collection[ApiKey] = (), tally: Tally | None = None
+        self, contract: Contract, *, strict: bool, keys: Collection[Secret] = (), tally: Tally | None = None
     ) -> None:
         self.contract = contract
         self.strict = strict
