@@ -84,6 +84,7 @@ DIFFERING: dict[str, set[str]] = {
     # Only the lists hold base models with fine-tuning actions; every other answer's models have fine_tuning null.
     "action-filter-keeps-not-fine-tuneable": LISTS - {"list-filtered"},
     "deploy-of-missing-fine-tune-answers-500": {"deploy-missing"},
+    "deploy-of-missing-fine-tune-answers-400": {"deploy-missing"},
     "deploy-answers-500": EVERY_DEPLOY,
     "near-miss-path-answers-500": {"near-miss"},
     "undocumented-method-answers-500": {"method-not-allowed"},
@@ -403,6 +404,9 @@ HOW: dict[str, Callable[[Steps], bool]] = {
     ),
     "deploy-of-missing-fine-tune-answers-500": lambda s: (
         s["deploy-missing"][0] == 500 and answer_json(s["deploy-missing"])["error"]["type"] == "unknown_error"
+    ),
+    "deploy-of-missing-fine-tune-answers-400": lambda s: (
+        s["deploy-missing"][0] == 400 and answer_json(s["deploy-missing"])["error"]["type"] == "bad_request"
     ),
     "deploy-answers-500": lambda s: (
         all(s[label][0] == 500 for label in EVERY_DEPLOY) and _customs(s["list"]) == _customs(BASELINE["list"])

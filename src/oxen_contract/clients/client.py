@@ -28,7 +28,7 @@ from ..checking.exchange import (
 )
 from ..checking.failures import HubTimeout
 from ..http.deadline import DeadlineExceeded
-from ..http.fanout import side_by_side
+from ..http.fanout import ReadAhead, side_by_side
 from ..http.guard import RequestGuard
 from ..http.redaction import ApiKey
 from ..http.retries import (
@@ -90,14 +90,18 @@ class HubClient:
         self._http.close()
 
     def side_by_side(
-        self, fetch: Callable[[Item], Answer], items: Iterable[Item]
+        self, fetch: Callable[[Item], Answer], items: Iterable[Item], ahead: ReadAhead | None = None
     ) -> AbstractContextManager[Iterator[Answer]]:
         """``fetch`` each item (independent reads), up to --concurrency at once; the answers in the items' order.
 
         ``fetch`` may send through this client or any other client of the run on its budget (the OpenAI SDK's): the
         pace bounds them all. See ``fanout.py``.
         """
-        return side_by_side(fetch, items, self.budget.pace)
+        return side_by_side(fetch, items, self.budget.pace, ahead)
+
+    def read_ahead(self, fetch: Callable[[Item], Answer], items: Iterable[Item]) -> ReadAhead:
+        """Start ``fetch`` of each item now, in the pace's spare room, for a later ``side_by_side`` to take."""
+        return ReadAhead(fetch, items, self.budget.pace)
 
     def _auth(self, credential: str) -> tuple[httpx.Auth | None, dict[str, str]]:
         """How a request carries ``credential``: the run's keys through the auth hook, never as a plain header."""

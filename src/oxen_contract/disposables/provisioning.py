@@ -272,6 +272,10 @@ class Provisioner:
                 f"  reproduce with: {curl_line(answer.method, answer.url, answer.credential, answer.request_body)}"
             )
 
+    def refused(self, fine_tune: FineTune) -> str | None:
+        """Why ``fine_tune`` cannot be deployed, once a deploy of it answered 403 or 404 and made nothing; else None."""
+        return self._refused.get(str(fine_tune))
+
     def deploys_left(self, needed: int) -> int:
         """The deploys --max-provisions leaves once ``needed`` more models are handed out (--disposable-model first)."""
         return self.config.max_provisions - self.deploys - max(0, needed - len(self._given))

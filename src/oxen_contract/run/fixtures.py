@@ -43,6 +43,7 @@ __all__ = [
     "protection_probes",
     "provisioner",
     "request_guard",
+    "retrieves_ahead",
     "run_config",
     "session_cassette",
     "shared_model",
@@ -166,7 +167,37 @@ def concurrent_reads(hub: Any) -> Iterator[Callable[[Callable[[Any], Any], Itera
     is still pending when the test ends, failed or not, is cancelled then (``fanout.py``).
     """
     with contextlib.ExitStack() as stack:
-        yield lambda fetch, items: stack.enter_context(hub.side_by_side(fetch, items))
+
+        def reads(fetch: Callable[[Any], Any], items: Iterable[Any], ahead: Any = None) -> Iterator[Any]:
+            answers: Iterator[Any] = stack.enter_context(hub.side_by_side(fetch, items, ahead))
+            return answers
+
+        yield reads
+
+
+# The test whose reads are started ahead: it retrieves every listed model, a thousand on a large catalogue.
+_READS_AHEAD_FOR = "test_every_listed_model_retrieves_as_itself"
+
+
+@pytest.fixture(scope="session")
+def retrieves_ahead(request: pytest.FixtureRequest, live_config: RunConfig, hub: Any) -> Iterator[Any]:
+    """The retrieves of the models the run's first list names, started in the background (``fanout.ReadAhead``).
+
+    Only live, with room for more than one request at a time (replay and recording keep their cassettes' order), no
+    --max-requests (reads ahead would spend a cap the tests need), and the retrieving test selected. The test takes an
+    answer only for a model its own list still names, and retrieves the rest itself; None: nothing was started.
+    """
+    from ..disposables.provenance import listed_models
+
+    selected = any(getattr(item, "originalname", "") == _READS_AHEAD_FOR for item in request.session.items)
+    if hub.budget.pace.limit <= 1 or live_config.max_requests is not None or not selected:
+        yield None
+        return
+    models = listed_models(hub.list())
+    ids = [model["id"] for model in models or () if isinstance(model, dict) and isinstance(model.get("id"), str)]
+    ahead = hub.read_ahead(hub.retrieve, ids)
+    yield ahead
+    ahead.close()
 
 
 @pytest.fixture(scope="session")

@@ -178,6 +178,7 @@ EXPECTED_CLAUSES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         # 5xx answers: on the deploy routes (the probe of a missing fine-tune, the run's own deploys), and to requests
         # no route takes (the near-miss and undocumented-method probes).
         "deploy-of-missing-fine-tune-answers-500": ("rule:no-server-error",),
+        "deploy-of-missing-fine-tune-answers-400": ("rule:deploy-of-a-missing-fine-tune-is-404",),
         "deploy-answers-500": ("rule:no-server-error",),
         "near-miss-path-answers-500": ("rule:no-server-error",),
         "undocumented-method-answers-500": ("rule:no-server-error",),

@@ -12,6 +12,7 @@ import pytest
 from oxen_contract.clients.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
 from oxen_contract.http.transport import guarded_session
 from oxen_contract.run.activation import activate_suite
+from oxen_contract.settings.config import Mode
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -21,8 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _hub_ready(hub_ready: None) -> None:
-    """Every test of the suite starts after the hub was probed and earlier runs' leftovers were swept."""
+def _hub_ready(request: pytest.FixtureRequest, hub_ready: None, run_config: Any) -> None:
+    """Every test of the suite starts after the hub was probed and earlier runs' leftovers were swept.
+
+    Then, in a live run, the retrieves of every listed model start in the background (``retrieves_ahead``).
+    """
+    if run_config.mode == Mode.LIVE:
+        request.getfixturevalue("retrieves_ahead")
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from oxen_contract.checking.exchange import Credential
+from oxen_contract.checking.skips import skip_by_settings
 from oxen_contract.settings.config import FineTune
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
@@ -60,16 +61,19 @@ def test_a_deploy_of_a_fine_tune_that_does_not_exist_answers_404_and_makes_no_mo
     # with a deploy to spare once every later test has the models it needs.
     clause = "rule:deploy-of-a-missing-fine-tune-is-404"
     if not live_config.fine_tunes:
-        pytest.skip("deploy probe: no --fine-tune, so no repo of the run's own to name a missing fine-tune in")
+        skip_by_settings("deploy probe: no --fine-tune, so no repo of the run's own to name a missing fine-tune in")
     source = live_config.deploy_source(shared=True)
     if source.owner != live_config.namespace:
-        pytest.skip(
+        skip_by_settings(
             f"deploy probe: --fine-tune {source} is not in the run's namespace {live_config.namespace!r}, and the "
             "probe never deploys into another namespace"
         )
+    if provisioner.refused(source):
+        # The run is a setup error already: a probe would spend a deploy to learn what the refusal has said.
+        skip_by_settings(f"deploy probe: --fine-tune {source} could not be deployed, so the run is a setup error")
     spare = provisioner.deploys_left(deploys_needed_later)
     if spare < 1:
-        pytest.skip(
+        skip_by_settings(
             f"deploy probe: --max-provisions {live_config.max_provisions} leaves no deploy once the run's "
             f"{deploys_needed_later} later model(s) are made; raise it to {live_config.max_provisions + 1 - spare} to "
             "send it"

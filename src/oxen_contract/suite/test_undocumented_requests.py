@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from oxen_contract.checking.exchange import MODELS, fine_tune_path, model_path
+from oxen_contract.checking.skips import skip_by_settings
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 
@@ -64,7 +65,7 @@ def test_get_of_the_run_s_own_repos_and_deploy_route_never_answers_a_server_erro
     # The deploy routes are POST only; GET of them, and of the paths above them in the run's own namespace, deploys
     # nothing, on any hub.
     if not live_config.fine_tunes or live_config.deploy_source(shared=True).owner != live_config.namespace:
-        pytest.skip("no --fine-tune in the run's own namespace: no repo path of the run's own to probe")
+        skip_by_settings("no --fine-tune in the run's own namespace: no repo path of the run's own to probe")
     source = live_config.deploy_source(shared=True)
     deploy = f"{fine_tune_path(source.owner, source.repo, source.fine_tune_id)}/deploy"
     for path in (f"/api/repos/{quote(source.owner, safe='')}", deploy):

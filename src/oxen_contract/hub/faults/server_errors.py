@@ -24,6 +24,11 @@ def _crashes_on(status: int) -> ErrorInfoBend:
     return bend
 
 
+def _missing_fine_tune_is_400(error: ApiError) -> ApiError:
+    """A 400 is a documented error body, but not the status the deploy routes document for a missing fine-tune."""
+    return replace(error, status=400, type="bad_request") if error.status == 404 else error
+
+
 def _deploy_crashes(reply: Reply) -> Reply:
     return Reply(500, ApiError(500, "unknown_error", _CRASH).to_json())
 
@@ -35,6 +40,13 @@ SERVER_ERRORS: tuple[Fault, ...] = (
         "a deploy of a fine-tune (or checkpoint) the hub does not hold answers 500 unknown_error",
         ops=DEPLOYS,
         error_info=_crashes_on(404),
+    ),
+    Fault(
+        "deploy-of-missing-fine-tune-answers-400",
+        "a deploy of a fine-tune that does not exist answers 404 (openapi.yaml, both deploy routes)",
+        "a deploy of a fine-tune (or checkpoint) the hub does not hold answers 400 bad_request instead of 404",
+        ops=DEPLOYS,
+        error_info=_missing_fine_tune_is_400,
     ),
     Fault(
         "deploy-answers-500",
