@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
 from oxen_contract.checking.contracts import load_contract
 from oxen_contract.checking.exchange import INVALID_KEY, Credential, Exchange, model_path
-from oxen_contract.checking.failures import ContractFailure, HubTimeout
 from oxen_contract.http.redaction import ApiKey
 
 GOLDEN = Path(__file__).parent / "golden"

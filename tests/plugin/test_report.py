@@ -46,9 +46,9 @@ def test_a_model_with_nested_fields_of_the_wrong_kind_is_a_contract_failure_not_
     import pytest
 
     from oxen_contract.checking.checks import Verifier
+    from oxen_contract.checking.contract_failure import ContractFailure
     from oxen_contract.checking.contracts import load_contract
     from oxen_contract.checking.exchange import Credential, Exchange
-    from oxen_contract.checking.failures import ContractFailure
 
     body = {"id": "m", "object": "model", "created": 1, "owned_by": "oxen", "capabilities": "text->text"}
     exchange = Exchange(

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure
 from oxen_contract.checking.contracts import load_contract
 from oxen_contract.checking.exchange import Credential, Exchange
-from oxen_contract.checking.failures import ContractFailure
 
 _ERROR = {"error": {"message": "no"}}
 

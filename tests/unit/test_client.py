@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
 from oxen_contract.checking.exchange import Credential, authorization, model_path
-from oxen_contract.checking.failures import ContractFailure, HubTimeout
 from oxen_contract.checking.skips import RequestsSpent
 from oxen_contract.clients.client import HubClient
 from oxen_contract.http.guard import RequestGuard

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
 from oxen_contract.checking.contracts import load_contract
 from oxen_contract.checking.exchange import Credential, Exchange, model_path
-from oxen_contract.checking.failures import ContractFailure, Finding, HubTimeout, ProvisioningError
+from oxen_contract.checking.failures import Finding, ProvisioningError
 from oxen_contract.checking.tally import Tally
 from oxen_contract.http.guard import UnsafeRequest
 from oxen_contract.http.retries import HubUnavailable

@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
 from oxen_contract.checking.contracts import load_contract
 from oxen_contract.checking.exchange import Credential
-from oxen_contract.checking.failures import ContractFailure, HubTimeout, ProvisioningError, ProvisionsExhausted
+from oxen_contract.checking.failures import ProvisioningError, ProvisionsExhausted
 from oxen_contract.clients.client import HubClient
 from oxen_contract.disposables.ledger import Ledger
 from oxen_contract.disposables.provisioning import Leak, Provisioner

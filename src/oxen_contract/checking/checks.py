@@ -15,13 +15,21 @@ from urllib.parse import unquote, urlsplit
 
 import schemathesis
 
+from .contract_failure import ContractFailure
 from .contracts import Contract, load_contract
 from .exchange import DEPLOYED_ID, Exchange, Secret, carried, decoded, next_answer_id
-from .failures import ContractFailure, Finding
+from .failures import Finding
 from .tally import Tally
 from .text import render_value
 
-__all__ = ["AVAILABILITY_STATUSES", "OPERATION_CONTRACTS", "Verifier", "active_verifier", "use_verifier"]
+__all__ = [
+    "AVAILABILITY_STATUSES",
+    "OPERATION_CONTRACTS",
+    "Verifier",
+    "active_verifier",
+    "operation_id",
+    "use_verifier",
+]
 
 # Which contract a 200 answer of each operation must meet.
 OPERATION_CONTRACTS = {
@@ -288,6 +296,11 @@ def active_verifier() -> Verifier:
     return _ACTIVE[0] if _ACTIVE else Verifier(load_contract(), strict=False)
 
 
+def operation_id(case: Any) -> str:
+    """The documented operation a schemathesis case calls (``retrieveModel``), else schemathesis's label for it."""
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
 def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) -> Exchange:
     """Schemathesis's response as an Exchange, the key replaced by its label."""
     request = response.request
@@ -304,7 +317,7 @@ def exchange_of(response: schemathesis.Response, case: Any, verifier: Verifier) 
         with contextlib.suppress(AttributeError):
             request._oxen_answer_id = answer_id  # type: ignore[attr-defined]
     return Exchange(
-        operation=str(case.operation.definition.raw.get("operationId", case.operation.label)),
+        operation=operation_id(case),
         method=str(request.method),
         url=url,
         path=parts.path + (f"?{parts.query}" if parts.query else ""),

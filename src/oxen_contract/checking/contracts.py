@@ -27,6 +27,8 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
+from .failures import OxenContractError
+
 __all__ = ["CONTRACT_NAMES", "ClauseViolation", "Contract", "canonical_key", "contract_digest", "load_contract"]
 
 SCHEMA_FILES = (
@@ -80,7 +82,7 @@ _LISTS = frozenset({"model-list", "search-answer"})
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-class ContractNotFound(RuntimeError):
+class ContractNotFound(OxenContractError, RuntimeError):
     """The contract files are neither packaged with the wheel nor beside the source tree."""
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "model_path",
     "next_answer_id",
     "parse_json",
+    "url_path",
 ]
 
 MODELS = "/api/ai/models"
@@ -113,6 +114,11 @@ def shown_id(model_id: str) -> str:
     them as U+FFFD too, so an error text naming the id is matched against this form.
     """
     return model_id.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def url_path(url: str) -> str:
+    """The path and query of ``url`` as sent (``https://hub/x?y`` -> ``/x?y``), for an Exchange built from a URL."""
+    return "/" + url.split("://", 1)[-1].partition("/")[2]
 
 
 def model_path(model_id: str, action: str | None = None) -> str:

@@ -1,36 +1,46 @@
-"""What goes wrong in a run, as data: a failure carries findings, never prose; ``text.render_failure`` writes the text.
+"""The one base of every error the suite raises on purpose, the errors that stop a run, and findings as data.
 
-Every exception the suite raises on purpose derives from one base, so that a caller can tell "the suite said so"
-from a bug in it. Those that are also ``AssertionError`` fail a test as pytest expects; the rest stop the run.
+A caller can tell "the suite said so" from a bug in it: every exception the suite raises on purpose derives from
+``OxenContractError``, wherever it is defined (each beside the code that raises it; this module imports nothing of the
+package, so that any module may). Those that are also ``AssertionError`` fail a test as pytest expects; the rest stop
+the run or are handled where they are raised. A failure carries findings, never prose: ``text.render_failure`` writes
+its text. The local hub, a program of its own, keeps its own errors.
 
 OxenContractError
- ├── ContractFailure          also an AssertionError: one answer broke one or more clauses (findings)
+ ├── ContractFailure          also an AssertionError (contract_failure.py): one answer broke one or more clauses
  │    └── HubTimeout          no whole answer within --request-timeout (or one too large): rule:answers-in-time
- └── SetupError               also a RuntimeError: the run cannot check the contract as configured (exit status 78)
-      └── ProvisioningError   the run could not make a disposable model
-           └── ProvisionsExhausted   --max-provisions is spent and no --disposable-model is left to give
+ ├── SdkMismatch              also an AssertionError (openai_compat.py): the answer does not fit the OpenAI SDK's type
+ ├── KnownIncompatibility     also an AssertionError (openai_compat.py): it does not fit only in documented ways
+ ├── SetupError               also a RuntimeError: the run cannot check the contract as configured (exit status 78)
+ │    └── ProvisioningError   the run could not make a disposable model
+ │         └── ProvisionsExhausted   --max-provisions is spent and no --disposable-model is left to give
+ ├── HubUnavailable           also a RuntimeError (retries.py): the hub cannot be reached, or keeps answering 429
+ ├── UnsafeRequest            also a RuntimeError (guard.py): a request the suite must never send; it was not sent
+ ├── ContractNotFound         also a RuntimeError (contracts.py): no contract files in the wheel or beside src/
+ ├── DeadlineExceeded         the whole exchange took longer than --request-timeout (deadline.py)
+ ├── AnswerTooLarge           the answer's body passed the size cap, once decoded (transport.py)
+ ├── CassetteUnreadable       a cassette that exists but cannot be replayed (cassette_damage.py)
+ ├── LedgerBusy               another run holds the ledger of deploys (ledger.py)
+ ├── LedgerUnusable           the ledger's path cannot hold a ledger (ledger.py)
+ └── BaselineError            an earlier contract report that cannot be read (baseline.py)
+
+The transports' errors (httpx's, requests', the OpenAI SDK's through its transport) become ``HubTimeout`` or
+``HubUnavailable`` in one place, ``transport.translated_errors``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .exchange import Exchange
-from .text import render_failure
-
 __all__ = [
-    "ContractFailure",
     "Finding",
-    "HubTimeout",
     "OxenContractError",
     "ProvisioningError",
     "ProvisionsExhausted",
     "SetupError",
     "chain",
 ]
-
-ANSWERS_IN_TIME = "rule:answers-in-time"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,39 +55,6 @@ class Finding:
 
 class OxenContractError(Exception):
     """The base of every exception the suite raises on purpose."""
-
-
-class ContractFailure(OxenContractError, AssertionError):
-    """An answer broke the contract; ``str()`` is the full failure text."""
-
-    def __init__(self, exchange: Exchange, findings: Sequence[Finding], note: str = "") -> None:
-        self.exchange = exchange
-        self.findings = tuple(findings)
-        super().__init__(render_failure(exchange, self.findings, note))
-
-
-class HubTimeout(ContractFailure):
-    """A request got no whole answer within --request-timeout (or one too large): a failure of that operation.
-
-    The exchange has status 0, no headers and no body: nothing whole came back.
-    """
-
-    def __init__(
-        self,
-        operation: str,
-        method: str,
-        url: str,
-        model_id: str | None,
-        credential: str,
-        timeout: float,
-        reason: str = "",
-    ) -> None:
-        self.operation, self.method, self.url, self.model_id = operation, method, url, model_id
-        self.credential, self.timeout = credential, timeout
-        self.reason = reason or f"got no answer within {timeout:g} s (--request-timeout)"
-        path = "/" + url.split("://", 1)[-1].partition("/")[2]
-        exchange = Exchange(operation, method, url, path, model_id, credential, status=0, headers={}, text="")
-        super().__init__(exchange, [Finding(ANSWERS_IN_TIME, f"a whole answer within {timeout:g} s", self.reason)])
 
 
 class SetupError(OxenContractError, RuntimeError):

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ..checking.contract_failure import HubTimeout
 from ..checking.exchange import (
     MODELS,
     Credential,
@@ -26,8 +27,6 @@ from ..checking.exchange import (
     model_path,
     shown_id,
 )
-from ..checking.failures import HubTimeout
-from ..http.deadline import DeadlineExceeded
 from ..http.fanout import ReadAhead, side_by_side
 from ..http.guard import RequestGuard
 from ..http.redaction import ApiKey
@@ -39,7 +38,7 @@ from ..http.retries import (
     RequestBudget,
     send_with_retries,
 )
-from ..http.transport import AnswerTooLarge, BearerAuth, guarded_httpx_client
+from ..http.transport import BearerAuth, Sending, guarded_httpx_client, translated_errors
 
 Item = TypeVar("Item")
 Answer = TypeVar("Answer")
@@ -132,8 +131,10 @@ class HubClient:
         if content is not None:
             headers["Content-Type"] = "application/json"
 
+        sending = Sending(operation, method, url, model_id, credential)
+
         def attempt() -> httpx.Response:
-            try:
+            with translated_errors(sending, self.guard):
                 return self._http.request(
                     method,
                     url,
@@ -142,17 +143,6 @@ class HubClient:
                     auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                     extensions={"oxen_operation": operation},
                 )
-            except (httpx.TimeoutException, DeadlineExceeded) as error:
-                if not getattr(error, "fast", False):
-                    self.guard.stalled_on(operation)
-                reason = str(error) if isinstance(error, DeadlineExceeded) else ""
-                raise HubTimeout(operation, method, url, model_id, credential, self.timeout, reason) from None
-            except AnswerTooLarge as error:
-                raise HubTimeout(operation, method, url, model_id, credential, self.timeout, str(error)) from None
-            except httpx.TransportError as error:
-                raise HubUnavailable(
-                    f"{method} {url}: {type(error).__name__}: {error}", (operation, method, url, credential)
-                ) from None
 
         response = send_with_retries(
             attempt,

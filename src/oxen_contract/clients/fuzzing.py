@@ -27,14 +27,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ..checking import checks as our_checks
+from ..checking.checks import operation_id
 from ..checking.contracts import Contract
 from ..checking.exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
-from ..checking.failures import HubTimeout
-from ..http.deadline import DeadlineExceeded
 from ..http.guard import RequestGuard, UnsafeRequest
 from ..http.redaction import ApiKey
-from ..http.retries import HubUnavailable, RequestBudget, send_with_retries
-from ..http.transport import AnswerTooLarge, BearerAuth
+from ..http.retries import RequestBudget, send_with_retries
+from ..http.transport import BearerAuth, Sending, translated_errors
 from ..settings.table import DEFAULT_MAX_EXAMPLES
 
 __all__ = ["CHECKS", "IdPool", "MAX_EXAMPLES", "Sender", "call_and_check", "hub_schema_for", "use_sender"]
@@ -145,13 +144,13 @@ class Sender:
 
     def call(self, case: Any, credential: str = Credential.KEY) -> Any:
         """Send ``case`` carrying ``credential``, under the run's retry policy (client.send_with_retries)."""
-        import requests
         from schemathesis.transport.prepare import get_exclude_headers
 
+        operation = operation_id(case)
         # A negative case may drop the Authorization header on purpose: then it goes without the key.
         dropped = {name.lower() for name in get_exclude_headers(case)}
         auth = BearerAuth(self.key) if credential == Credential.KEY and "authorization" not in dropped else None
-        headers = {"X-Oxen-Operation": operation_id(case)}
+        headers = {"X-Oxen-Operation": operation}
         if auth is not None:
             # The label stands in the header that schemathesis sees (its checks and curl notes); the auth hook puts
             # the key in its place as the request leaves.
@@ -163,30 +162,17 @@ class Sender:
         query = urlencode(case.query, doseq=True) if isinstance(case.query, dict) and case.query else ""
         # The URL as sent, query included: a timeout's curl line must reproduce the request that timed out.
         url = f"{self.guard.hub_url}{case.formatted_path}" + (f"?{query}" if query else "")
-        timeout = self.guard.timeout
+        sending = Sending(operation, case.method, url, model_id, credential)
 
         def attempt() -> Any:
-            try:
+            with translated_errors(sending, self.guard):
                 return case.call(
-                    session=self.session, headers=dict(headers), auth=auth, timeout=timeout, allow_redirects=False
+                    session=self.session,
+                    headers=dict(headers),
+                    auth=auth,
+                    timeout=self.guard.timeout,
+                    allow_redirects=False,
                 )
-            except DeadlineExceeded as error:
-                if not error.fast:
-                    self.guard.stalled_on(operation_id(case))
-                raise HubTimeout(
-                    operation_id(case), case.method, url, model_id, credential, timeout, str(error)
-                ) from None
-            except AnswerTooLarge as error:
-                raise HubTimeout(
-                    operation_id(case), case.method, url, model_id, credential, timeout, str(error)
-                ) from None
-            except requests.Timeout:
-                self.guard.stalled_on(operation_id(case))
-                raise HubTimeout(operation_id(case), case.method, url, model_id, credential, timeout) from None
-            except requests.ConnectionError as error:
-                raise HubUnavailable(
-                    f"{case.method} {url}: {type(error).__name__}", (operation_id(case), case.method, url, credential)
-                ) from None
 
         return send_with_retries(
             attempt,
@@ -196,10 +182,6 @@ class Sender:
             sleep=time.sleep,
             label=f"{case.method} {url}",
         )
-
-
-def operation_id(case: Any) -> str:
-    return str(case.operation.definition.raw.get("operationId", case.operation.label))
 
 
 _SENDER: list[Sender] = []
@@ -263,7 +245,8 @@ def call_and_check(case: Any, sender: Sender) -> None:
         raise UnsafeRequest(f"refusing to send {case.operation.label}: only the models operations are fuzzed")
     from schemathesis.core.failures import CustomFailure, FailureGroup
 
-    from ..checking.failures import ContractFailure, Finding
+    from ..checking.contract_failure import ContractFailure
+    from ..checking.failures import Finding
 
     # The DELETE guard sits in the session's transport (transport.RequestGuard): it sees every request that leaves.
     response = sender.call(case)

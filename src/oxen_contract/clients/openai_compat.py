@@ -6,11 +6,13 @@ one of the wrong type surfaces later, in the caller's code (the delete answer pa
 ``deleted`` reads ``None``). So the raw JSON is validated strictly against the SDK's own pydantic types, and each
 disagreement is named with the field, what the SDK's type expects and what the hub answered.
 
-Errors::
+Both errors are the suite's (``checking/failures.py``) and AssertionErrors, so that each fails its test::
 
-    AssertionError
-    ├── SdkMismatch            the answer disagrees with the SDK type in a way nobody has accepted: a failure
-    └── KnownIncompatibility   it disagrees only in documented, accepted ways (a strict xfail expects exactly this)
+    SdkMismatch            the answer disagrees with the SDK type in a way nobody has accepted: a failure
+    KnownIncompatibility   it disagrees only in documented, accepted ways (a strict xfail expects exactly this)
+
+The SDK's requests leave through the run's transport, which turns their errors into the suite's own, named as the
+suite's client names its requests (``_sending``).
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import unquote
 
+import httpx
 import openai
 import pydantic
 from openai.types import Model
 
+from ..checking.exchange import Credential
+from ..checking.failures import OxenContractError
 from ..http.guard import RequestGuard
 from ..http.redaction import ApiKey
 from ..http.retries import RequestBudget
-from ..http.transport import BearerAuth, guarded_httpx_client
+from ..http.transport import BearerAuth, Sending, guarded_httpx_client
 
 __all__ = [
     "SDK_RETRIEVES",
@@ -60,11 +66,24 @@ def openai_client(hub_url: str, key: ApiKey, guard: RequestGuard, budget: Reques
     as Retry-After asks).
     """
     guard.protect(key)
-    http_client = guarded_httpx_client(guard, budget=budget)
+    http_client = guarded_httpx_client(guard, budget=budget, sending=_sending)
     http_client.auth = BearerAuth(key)
     return openai.OpenAI(
         base_url=f"{hub_url}{OPENAI_BASE_PATH}", api_key=key.label, http_client=cast(Any, http_client), max_retries=0
     )
+
+
+# The SDK's calls of the models API, by method, on a model's own route; its list is the models route itself.
+_OPERATIONS = {"GET": "retrieveModel", "DELETE": "deleteModel"}
+
+
+def _sending(request: httpx.Request) -> Sending:
+    """An SDK request as a failure of it names it: the operation the suite's client would call it, and the model id."""
+    path = request.url.raw_path.decode("ascii").partition("?")[0]
+    encoded = path.partition(f"{OPENAI_BASE_PATH}/models/")[2]
+    model_id = unquote(encoded) if encoded else None
+    operation = _OPERATIONS.get(request.method, request.method) if model_id is not None else "listModels"
+    return Sending(operation, request.method, str(request.url), model_id, Credential.KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +107,11 @@ class Disagreement:
         return f"{self.sdk_type}{self.pointer}{where}: the SDK expects {self.expected}; the hub answered {self.actual}"
 
 
-class SdkMismatch(AssertionError):
+class SdkMismatch(OxenContractError, AssertionError):
     """The hub's answer disagrees with the SDK's type in a way not accepted as a known difference."""
 
 
-class KnownIncompatibility(AssertionError):
+class KnownIncompatibility(OxenContractError, AssertionError):
     """The hub's answer disagrees with the SDK's type only in documented, accepted ways."""
 
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from ..checking.failures import OxenContractError
 from ..http.redaction import ApiKey
 
 __all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Outstanding", "Unreadable"]
@@ -46,11 +47,11 @@ __all__ = ["Intent", "LeftModel", "Ledger", "LedgerBusy", "LedgerUnusable", "Out
 _EVENTS = frozenset({"intent", "answered", "provisioned", "closed", "deleted", "released"})
 
 
-class LedgerBusy(Exception):
+class LedgerBusy(OxenContractError):
     """Another run holds the ledger; its message says which, and what to do."""
 
 
-class LedgerUnusable(Exception):
+class LedgerUnusable(OxenContractError):
     """The ledger's path cannot hold a ledger (a folder, a path under a file, no write access)."""
 
 

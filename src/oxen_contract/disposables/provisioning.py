@@ -24,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checking.contract_failure import HubTimeout
 from ..checking.exchange import Credential, Exchange, curl_line, id_problem, model_path
-from ..checking.failures import HubTimeout, ProvisioningError, ProvisionsExhausted
+from ..checking.failures import ProvisioningError, ProvisionsExhausted
 from ..checking.text import excerpt
 from ..clients.client import HubClient
 from ..http.guard import UnsafeRequest

@@ -36,6 +36,8 @@ import httpcore
 import urllib3
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from ..checking.failures import OxenContractError
+
 if TYPE_CHECKING:
     # Typing only: the protocols urllib3's pools annotate their connections with.
     from urllib3._base_connection import BaseHTTPConnection, BaseHTTPSConnection
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["DeadlineBackend", "DeadlineExceeded", "bound_pool_manager", "too_slow", "until"]
 
 
-class DeadlineExceeded(Exception):
+class DeadlineExceeded(OxenContractError):
     """The whole exchange took longer than --request-timeout (or the operation already stalled once)."""
 
     def __init__(self, message: str, *, fast: bool = False) -> None:

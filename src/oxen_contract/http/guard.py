@@ -27,6 +27,7 @@ from contextvars import ContextVar
 from urllib.parse import unquote, urlsplit
 
 from ..checking.exchange import MODELS
+from ..checking.failures import OxenContractError
 from .deadline import DeadlineExceeded
 from .redaction import ApiKey, Redactor
 
@@ -44,7 +45,7 @@ _PROBES: ContextVar[tuple[tuple[object, str, str | None, str | None], ...]] = Co
 )
 
 
-class UnsafeRequest(RuntimeError):
+class UnsafeRequest(OxenContractError, RuntimeError):
     """The suite was about to send a request it must never send; it was not sent."""
 
 

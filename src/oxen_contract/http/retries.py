@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+from ..checking.failures import OxenContractError
 from ..checking.skips import RequestsSpent
 
 __all__ = [
@@ -45,7 +46,7 @@ MAX_RETRY_SECONDS = 30.0
 RUN_WAIT_SECONDS = 180.0
 
 
-class HubUnavailable(RuntimeError):
+class HubUnavailable(OxenContractError, RuntimeError):
     """The hub cannot be reached or keeps refusing service: an infrastructure problem, not a contract violation.
 
     ``request`` is (operation, method, url, credential label) when one request's connection failed: if the hub then

@@ -14,13 +14,17 @@ Three clients talk to the hub: the suite's httpx client, schemathesis (through `
   body, headers and reason becomes the key's label, before the client, schemathesis's checks, failure text or a
   report see it;
 - the key lives in an ``ApiKey``, whose ``repr`` and ``str`` are redacted, and reaches a header only inside the
-  auth hook, at the last moment, so no traceback mode (``--showlocals``, ``--full-trace``) can print it.
+  auth hook, at the last moment, so no traceback mode (``--showlocals``, ``--full-trace``) can print it;
+- what httpx and requests raise becomes the suite's own errors in one place (``translated_errors``), where every
+  client sends each attempt, as httpx's own ``map_exceptions`` does for its backends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpcore
@@ -31,17 +35,21 @@ import requests.structures
 import urllib3.response
 from urllib3 import HTTPHeaderDict
 
-from .deadline import DeadlineBackend, bound_pool_manager, too_slow, until
+from ..checking.contract_failure import HubTimeout
+from ..checking.failures import OxenContractError
+from .deadline import DeadlineBackend, DeadlineExceeded, bound_pool_manager, too_slow, until
 from .guard import RequestGuard
 from .redaction import ApiKey, Redactor
-from .retries import RequestBudget, send_with_retries
+from .retries import HubUnavailable, RequestBudget, send_with_retries
 
 __all__ = [
     "MAX_BODY_BYTES",
     "AnswerTooLarge",
     "BearerAuth",
+    "Sending",
     "guarded_httpx_client",
     "guarded_session",
+    "translated_errors",
 ]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -75,8 +83,55 @@ class BearerAuth(requests.auth.AuthBase, httpx.Auth):
         yield request
 
 
-class AnswerTooLarge(Exception):
+class AnswerTooLarge(OxenContractError):
     """The answer's body passed MAX_BODY_BYTES, once decoded, and was cut off."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """One request as a failure of it names it: the operation, method, URL as sent, model id and credential."""
+
+    operation: str
+    method: str
+    url: str
+    model_id: str | None
+    credential: str
+
+
+@contextlib.contextmanager
+def translated_errors(sending: Sending, guard: RequestGuard) -> Iterator[None]:
+    """Inside the block, what the HTTP libraries raise for one attempt of ``sending`` becomes the suite's own error.
+
+    No whole answer in time (the deadline, or httpx's or requests' own timeout) or one past the size cap is a
+    ``HubTimeout`` of the operation (rule:answers-in-time), and the operation is marked stalled unless it failed fast
+    for that very reason; no connection is ``HubUnavailable``, which the verdict sorts into an outage or a route that
+    drops its connection.
+    """
+    try:
+        yield
+    except (DeadlineExceeded, httpx.TimeoutException, requests.Timeout) as error:
+        if not getattr(error, "fast", False):
+            guard.stalled_on(sending.operation)
+        reason = str(error) if isinstance(error, DeadlineExceeded) else ""
+        raise _timeout(sending, guard, reason) from None
+    except AnswerTooLarge as error:
+        raise _timeout(sending, guard, str(error)) from None
+    except httpx.TransportError as error:
+        raise _unavailable(sending, f"{type(error).__name__}: {error}") from None
+    except requests.ConnectionError as error:
+        # requests' text is urllib3's retry summary, which repeats the URL and nests the cause's repr: its type says it.
+        raise _unavailable(sending, type(error).__name__) from None
+
+
+def _timeout(sending: Sending, guard: RequestGuard, reason: str) -> HubTimeout:
+    return HubTimeout(
+        sending.operation, sending.method, sending.url, sending.model_id, sending.credential, guard.timeout, reason
+    )
+
+
+def _unavailable(sending: Sending, what: str) -> HubUnavailable:
+    request = (sending.operation, sending.method, sending.url, sending.credential)
+    return HubUnavailable(f"{sending.method} {sending.url}: {what}", request)
 
 
 def _read_within(chunks: Iterable[bytes], deadline: float, guard: RequestGuard) -> bytes:
@@ -155,17 +210,35 @@ def _redacted_answer(response: httpx.Response, body: bytes, redactor: Redactor) 
 
 
 class _GuardedTransport(httpx.BaseTransport):
-    def __init__(self, guard: RequestGuard, inner: httpx.BaseTransport, budget: RequestBudget | None) -> None:
+    def __init__(
+        self,
+        guard: RequestGuard,
+        inner: httpx.BaseTransport,
+        budget: RequestBudget | None,
+        sending: Callable[[httpx.Request], Sending] | None,
+    ) -> None:
         self.guard = guard
         self._inner = inner
         self._budget = budget
+        self._sending = sending
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        # A client that has no error translation or retry loop of its own (the OpenAI SDK's, with max_retries=0) gets
+        # the run's.
+        sending = self._sending(request) if self._sending is not None else None
+        # The operation whose stall fails its later requests fast: the suite's client names it in an extension.
+        operation = sending.operation if sending is not None else request.extensions.get("oxen_operation")
+
+        def attempt() -> httpx.Response:
+            if sending is None:
+                return self._once(request, operation)
+            with translated_errors(sending, self.guard):
+                return self._once(request, operation)
+
         if self._budget is None:
-            return self._once(request)
-        # For a client that has no retry loop of its own (the OpenAI SDK's, with max_retries=0): the run's.
+            return attempt()
         return send_with_retries(
-            lambda: self._once(request),
+            attempt,
             lambda answer: answer.status_code,
             lambda answer: answer.headers,
             budget=self._budget,
@@ -173,8 +246,7 @@ class _GuardedTransport(httpx.BaseTransport):
             label=f"{request.method} {request.url}",
         )
 
-    def _once(self, request: httpx.Request) -> httpx.Response:
-        operation = request.extensions.get("oxen_operation")
+    def _once(self, request: httpx.Request, operation: str | None) -> httpx.Response:
         deadline = self.guard.before(operation)
         self.guard.check(request.method, str(request.url))
         redactor = self.guard.redactor
@@ -205,13 +277,20 @@ class _NoRedirectClient(httpx.Client):
         return super().send(request, **kwargs)
 
 
-def guarded_httpx_client(guard: RequestGuard, *, budget: RequestBudget | None = None) -> httpx.Client:
+def guarded_httpx_client(
+    guard: RequestGuard,
+    *,
+    budget: RequestBudget | None = None,
+    sending: Callable[[httpx.Request], Sending] | None = None,
+) -> httpx.Client:
     """An httpx client whose every request passes the guard and the deadline, and that follows no redirect.
 
-    With ``budget``, each request also goes through the run's retry loop and request budget (send_with_retries).
+    With ``budget`` and ``sending`` (what a request is, for the failure that names it), each request also goes through
+    the run's retry loop and request budget (send_with_retries), and its errors become the suite's own
+    (``translated_errors``). Without, the caller does both (the suite's client, in its ``send``).
     """
     return _NoRedirectClient(
-        transport=_GuardedTransport(guard, _DeadlineHTTPTransport(), budget),
+        transport=_GuardedTransport(guard, _DeadlineHTTPTransport(), budget, sending),
         # Per operation, below the deadline of the whole exchange.
         timeout=guard.timeout,
         headers={"Accept-Encoding": _ACCEPT_ENCODING},

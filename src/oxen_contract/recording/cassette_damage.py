@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..checking.failures import chain
+from ..checking.failures import OxenContractError, chain
 
 __all__ = [
     "RERECORD_COMMAND",
@@ -56,7 +56,7 @@ def corrupt_message(path: Path | str, detail: str) -> str:
     )
 
 
-class CassetteUnreadable(Exception):
+class CassetteUnreadable(OxenContractError):
     """A cassette file that exists but cannot be replayed, found before vcrpy read (or could overwrite) it."""
 
     def __init__(self, path: Path, problem: str) -> None:

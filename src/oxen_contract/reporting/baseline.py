@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..checking.failures import OxenContractError
+
 __all__ = [
     "CHANGE_TABLES",
     "CODE_COLUMNS",
@@ -63,7 +65,7 @@ COLUMN_TITLES = {
 CODE_COLUMNS = frozenset({"clause", "field", "label", "value", "path", "curl"})
 
 
-class BaselineError(Exception):
+class BaselineError(OxenContractError):
     """An earlier report that cannot be read: ``str()`` is one line naming the file and what is wrong with it."""
 
     def __init__(self, path: Path, problem: str) -> None:

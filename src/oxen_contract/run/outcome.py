@@ -45,7 +45,7 @@ class Triage:
 
 def failure_text(nodeid: str, error: BaseException) -> str | None:
     """The text of the clauses ``error`` broke, without Hypothesis notes or our frames; None if it broke none."""
-    from ..checking.failures import ContractFailure
+    from ..checking.contract_failure import ContractFailure
 
     found = [e for e in chain(error) if isinstance(e, ContractFailure)]
     if not found:
@@ -70,7 +70,8 @@ def triage(
 
     ``probe`` is called at most once.
     """
-    from ..checking.failures import ContractFailure, SetupError
+    from ..checking.contract_failure import ContractFailure
+    from ..checking.failures import SetupError
     from ..http.guard import UnsafeRequest
     from ..http.retries import HubUnavailable
     from ..recording.cassette_damage import cassette_problem
@@ -94,14 +95,6 @@ def triage(
         return Triage("contract", _first_line(failure), failure_text(nodeid, error))
     import pytest
 
-    from ..http.deadline import DeadlineExceeded
-    from ..http.transport import AnswerTooLarge
-
-    late = next((e for e in found if isinstance(e, (DeadlineExceeded, AnswerTooLarge))), None)
-    if late is not None:
-        # Raised through a client with no translation of its own (the OpenAI SDK's transport): the answer did not
-        # arrive whole in time, or was past the size cap, as a HubTimeout says for the suite's own client.
-        return Triage("contract", f"rule:answers-in-time: {_first_line(late)}")
     # A plain assertion of a suite test, pytest.fail, or a request the guard refused to send (a hub's lure): each
     # is about what the hub answered.
     judged = (AssertionError, pytest.fail.Exception, UnsafeRequest)
@@ -127,15 +120,14 @@ def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[
 
 def dropped_route(error: Any, tally: Tally) -> str | None:
     """The failure text for a route that dropped its connection while the hub answers its probe; counted, too."""
-    from ..checking.exchange import Exchange
+    from ..checking.exchange import Exchange, url_path
     from ..checking.failures import Finding
     from ..checking.text import render_failure
 
     if error.request is None:
         return None
     operation, method, url, credential = error.request
-    path = "/" + url.split("://", 1)[-1].partition("/")[2]
-    exchange = Exchange(operation, method, url, path, None, credential, 0, {}, "")
+    exchange = Exchange(operation, method, url, url_path(url), None, credential, 0, {}, "")
     finding = Finding(
         "rule:no-server-error",
         "an answer (the hub answers its health probe meanwhile)",
@@ -147,7 +139,7 @@ def dropped_route(error: Any, tally: Tally) -> str | None:
 
 def tally_timeouts(error: BaseException, tally: Tally) -> None:
     """Count a timeout against rule:answers-in-time: it is raised by the transport, not through Verifier.fail."""
-    from ..checking.failures import HubTimeout
+    from ..checking.contract_failure import HubTimeout
 
     for timeout in (e for e in chain(error) if isinstance(e, HubTimeout)):
         for finding in timeout.findings:

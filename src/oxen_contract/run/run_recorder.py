@@ -54,7 +54,8 @@ def clauses_of_the_test(item: pytest.Item, when: str, call: pytest.CallInfo[None
         return []
     before = item.stash.get(CHECKED_BEFORE, {})
     checked = sorted(clause for clause, count in tally.checked.items() if count > before.get(clause, 0))
-    from ..checking.failures import ContractFailure, chain
+    from ..checking.contract_failure import ContractFailure
+    from ..checking.failures import chain
 
     broken = sorted(
         {

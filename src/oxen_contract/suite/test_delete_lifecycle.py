@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule, run_state_machine_as_test
 
-from oxen_contract.checking.failures import ContractFailure, ProvisionsExhausted
+from oxen_contract.checking.contract_failure import ContractFailure
+from oxen_contract.checking.failures import ProvisionsExhausted
 from oxen_contract.checking.skips import skip_by_settings
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract, pytest.mark.destructive]
