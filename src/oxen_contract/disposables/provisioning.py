@@ -37,6 +37,7 @@ from .provenance import (
     Candidate,
     DeployEvidence,
     HubTime,
+    Reconciled,
     created_of,
     deployed_id,
     listed_models,
@@ -436,6 +437,41 @@ class Provisioner:
         """
         label = f"deploy attempt {deploy.attempt}"
         client = self.cleanup
+        result = self._reconciled(deploy, label, what, client)
+        if result is None:
+            return None
+        if result.nothing and named is not None:
+            self._close(deploy.attempt, adopted=None)
+            self._name_unsettled(named.deploy, named.detail, named.candidates)
+            return None
+        if result.nothing:
+            self._close(deploy.attempt, adopted=None)
+            self.notes.append(
+                f"{label} {what}; no new custom model of {self.config.namespace!r} was created "
+                f"{result.window_shown()} (the deploy, and the list read to reconcile it, less and plus "
+                f"{self.skew:g} s): taken to have made nothing (if one shows up later, it may be this deploy's)"
+            )
+            return None
+        one = result.one
+        if one is not None:
+            problem = self._adopt_if_proved(deploy, one.model_id, f"{label}, which {what}", client)
+            if problem is None:
+                return one.model_id
+            detail = f"{what}; the one new model {result.window_shown()} is not proved its: {problem}"
+        else:
+            detail = (
+                f"{what}; more than one new custom model, one whose `created` cannot be placed in time, or one "
+                "created after the deploy was answered (an upstream that went on, or a colleague: nothing tells which)"
+            )
+        self._name_unsettled(label, detail, result.candidates)
+        candidates = {candidate.model_id for candidate in result.candidates}
+        if named is not None and not candidates >= {candidate.model_id for candidate in named.candidates}:
+            self._name_unsettled(named.deploy, named.detail, named.candidates)
+        self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in result.candidates])
+        return None
+
+    def _reconciled(self, deploy: _OpenDeploy, label: str, what: str, client: HubClient) -> Reconciled | None:
+        """The new custom models a list read now shows in the deploy's window; None (and a note) if none was read."""
         try:
             found = self._list_now(client)
         except _NOT_SENT_OR_ANSWERED as error:
@@ -454,7 +490,7 @@ class Provisioner:
         # answer, which may be its model after all (a retrieve that timed out could not prove it).
         others = {model_id for attempt, model_id in self._answered.items() if attempt != deploy.attempt}
         known = set(self.made) | others | (self._foreign() if self.ledger else set())
-        result = reconcile(
+        return reconcile(
             models,
             self.config.namespace,
             snapshot=deploy.before.ids,
@@ -464,42 +500,22 @@ class Provisioner:
             skew=self.skew,
             answered=deploy.answered,
         )
-        if result.nothing and named is not None:
-            self._close(deploy.attempt, adopted=None)
-            self._name_unsettled(named.deploy, named.detail, named.candidates)
-            return None
-        if result.nothing:
-            self._close(deploy.attempt, adopted=None)
-            self.notes.append(
-                f"{label} {what}; no new custom model of {self.config.namespace!r} was created "
-                f"{result.window_shown()} (the deploy, and the list read to reconcile it, less and plus "
-                f"{self.skew:g} s): taken to have made nothing (if one shows up later, it may be this deploy's)"
-            )
-            return None
-        one = result.one
-        if one is not None:
-            try:
-                retrieved = client.retrieve(one.model_id)
-            except _NOT_SENT_OR_ANSWERED as error:
-                problem: str | None = f"retrieving it failed ({_first_line(error)})"
-            else:
-                problem = self._why_not(one.model_id, retrieved, deploy)
-            if problem is None:
-                origin = f"made by {label}, which {what}; found by reconciliation"
-                self._adopt(deploy.attempt, one.model_id, created_of(retrieved.json_or_none()), origin)
-                self.log(f"reconciled {label}: it made {one.model_id!r}, which the run deletes at cleanup")
-                return one.model_id
-            detail = f"{what}; the one new model {result.window_shown()} is not proved its: {problem}"
-        else:
-            detail = (
-                f"{what}; more than one new custom model, one whose `created` cannot be placed in time, or one "
-                "created after the deploy was answered (an upstream that went on, or a colleague: nothing tells which)"
-            )
-        self._name_unsettled(label, detail, result.candidates)
-        candidates = {candidate.model_id for candidate in result.candidates}
-        if named is not None and not candidates >= {candidate.model_id for candidate in named.candidates}:
-            self._name_unsettled(named.deploy, named.detail, named.candidates)
-        self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in result.candidates])
+
+    def _adopt_if_proved(self, deploy: _OpenDeploy, model_id: str, which: str, client: HubClient) -> str | None:
+        """Adopt the one new model reconciliation found once its retrieve proves it the deploy's; else say why not.
+
+        ``which``: the deploy and what it answered, as the model's origin says them.
+        """
+        try:
+            retrieved = client.retrieve(model_id)
+        except _NOT_SENT_OR_ANSWERED as error:
+            return f"retrieving it failed ({_first_line(error)})"
+        problem = self._why_not(model_id, retrieved, deploy)
+        if problem is not None:
+            return problem
+        origin = f"made by {which}; found by reconciliation"
+        self._adopt(deploy.attempt, model_id, created_of(retrieved.json_or_none()), origin)
+        self.log(f"reconciled deploy attempt {deploy.attempt}: it made {model_id!r}, which the run deletes at cleanup")
         return None
 
     def _name_unsettled(self, label: str, detail: str, candidates: tuple[Candidate, ...]) -> None:

@@ -130,8 +130,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=seconds or _previous_seconds(out),
         target=args.target,
     )
-    figures = write_reports(info, mutants, accounting, out)
-    _say(
+    _say(_summary(write_reports(info, mutants, accounting, out)))
+    if accounting is not None and accounting.unaccounted:
+        _say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {ledger_path.name}: see the report")
+    _say(f"written: {out} and {out.with_suffix('.json')}")
+    return 0
+
+
+def _summary(figures: dict[str, object]) -> str:
+    """The run in one line: what was made, reached, killed and survived, and the kill rate that counts."""
+    return (
         f"{figures['made']} mutants made, {figures['reached']} reached, {figures['killed']} killed "
         f"({figures['killed_by']}), {figures['survived']} survived "
         f"({figures['survived_equivalent']} equivalent, {figures['survived_allowed_by_clause']} allowed by a clause, "
@@ -140,10 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"killed {figures['killed']} of the {figures['must_kill']} neither equivalent nor allowed "
         f"({figures['kill_rate_not_allowed']})"
     )
-    if accounting is not None and accounting.unaccounted:
-        _say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {ledger_path.name}: see the report")
-    _say(f"written: {out} and {out.with_suffix('.json')}")
-    return 0
 
 
 def _test(root: Path, work: Path, config: Settings, max_children: int, seconds: dict[str, float]) -> int:

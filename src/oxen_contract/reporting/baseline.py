@@ -214,20 +214,14 @@ def _gone(
     ]
 
 
-def changes_since(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
-    """What ``current`` has that ``baseline`` had not, and the reverse, as plain JSON (it can go into the report).
-
-    A clause "stopped failing" only if this run checked it; one the baseline checked and this run did not is "no
-    longer checked", since a run that never looked cannot say it holds.
-    """
-    now_clauses: dict[str, Any] = current.get("clauses", {})
-    was_clauses: dict[str, Any] = baseline.get("clauses", {})
+def _clause_changes(
+    now_clauses: dict[str, Any], was_clauses: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The clauses that started failing, stopped failing (checked this run), and are no longer checked."""
 
     def rule(clause: str) -> str:
         return str((now_clauses.get(clause) or was_clauses.get(clause) or {}).get("rule", ""))
 
-    now_failures, was_failures = _keyed(current.get("failures", [])), _keyed(baseline.get("failures", []))
-    now_lenient, was_lenient = _keyed(_lenient(current)), _keyed(_lenient(baseline))
     started, stopped, unchecked = [], [], []
     for clause, entry in now_clauses.items():
         was = was_clauses.get(clause, {})
@@ -242,6 +236,18 @@ def changes_since(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str
             unchecked.append(
                 {"clause": clause, "rule": rule(clause), "was_checked": was_checked, "was_broken": was_broken}
             )
+    return started, stopped, unchecked
+
+
+def changes_since(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """What ``current`` has that ``baseline`` had not, and the reverse, as plain JSON (it can go into the report).
+
+    A clause "stopped failing" only if this run checked it; one the baseline checked and this run did not is "no
+    longer checked", since a run that never looked cannot say it holds.
+    """
+    now_failures, was_failures = _keyed(current.get("failures", [])), _keyed(baseline.get("failures", []))
+    now_lenient, was_lenient = _keyed(_lenient(current)), _keyed(_lenient(baseline))
+    started, stopped, unchecked = _clause_changes(current.get("clauses", {}), baseline.get("clauses", {}))
     now_fields, was_fields = _drift(current, "unknown_fields"), _drift(baseline, "unknown_fields")
     now_values, was_values = _open_values(current), _open_values(baseline)
     changes: dict[str, Any] = {

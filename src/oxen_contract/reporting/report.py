@@ -48,6 +48,23 @@ def _contract() -> dict[str, str]:
     return {"digest": contract_digest(), "version": __version__}
 
 
+def _drift_section(tally: Tally, strict: bool) -> dict[str, Any]:
+    """What the hub's answers carried beyond the contract, and documented fields that stopped coming."""
+    return {
+        "unknown_fields": {
+            name: {"count": seen.count, "examples": seen.examples}
+            for name, seen in sorted(tally.unknown_fields.items())
+        },
+        "open_values": {
+            label: {value: {"count": seen.count, "examples": seen.examples} for value, seen in sorted(values.items())}
+            for label, values in sorted(tally.open_values.items())
+        },
+        "vanished_fields": tally.vanished_fields(),
+        "seen_fields": sorted(tally.seen_fields),
+        "fails_the_run": strict,
+    }
+
+
 def write_contract_report(
     path: Path,
     tally: Tally,
@@ -64,19 +81,6 @@ def write_contract_report(
     says so is returned. With ``$GITHUB_STEP_SUMMARY`` set (a GitHub Actions step), the Markdown goes there too.
     With ``hub_label``, the label names the hub and its URL (``meta["hub"]``) is in none of the files.
     """
-    drift = {
-        "unknown_fields": {
-            name: {"count": seen.count, "examples": seen.examples}
-            for name, seen in sorted(tally.unknown_fields.items())
-        },
-        "open_values": {
-            label: {value: {"count": seen.count, "examples": seen.examples} for value, seen in sorted(values.items())}
-            for label, values in sorted(tally.open_values.items())
-        },
-        "vanished_fields": tally.vanished_fields(),
-        "seen_fields": sorted(tally.seen_fields),
-        "fails_the_run": strict,
-    }
     clauses = {
         clause: {"rule": rule, "checked": tally.checked.get(clause, 0), "broken": tally.broken.get(clause, 0)}
         for clause, rule in tally.contract.rules().items()
@@ -89,7 +93,7 @@ def write_contract_report(
         "failures": tally.failures,
         "lenient_inputs": {"entries": tally.lenient_inputs, "fails_the_run": strict},
         "warnings": tally.warnings,
-        "drift": drift,
+        "drift": _drift_section(tally, strict),
     }
     url = str(meta.get("hub") or "")
     if hub_label and url.startswith(("http://", "https://")):

@@ -162,6 +162,12 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
     """The verdict of a run that pytest would end with ``exit_status``."""
     tail = _tail(facts)
     missing = unchecked(facts.answers)
+    failed = _when_something_failed(facts, exit_status, tail, missing)
+    return failed if failed is not None else _when_nothing_failed(facts, tail, missing)
+
+
+def _when_something_failed(facts: RunFacts, exit_status: int, tail: str, missing: tuple[str, ...]) -> Verdict | None:
+    """The verdict of a run that was interrupted, or where the hub, the suite or the run's set-up failed; else None."""
     if facts.interrupted:
         return Verdict("interrupted", EXIT_INTERRUPTED, f"INTERRUPTED: no verdict; {facts.cleanup or 'no cleanup'}")
     if facts.contract_failures or facts.strict_findings:
@@ -194,6 +200,11 @@ def decide(facts: RunFacts, exit_status: int) -> Verdict:
         )
     if exit_status not in (0, 1, 5):
         return Verdict("run did not complete", exit_status, f"the run ended with pytest status {exit_status}", missing)
+    return None
+
+
+def _when_nothing_failed(facts: RunFacts, tail: str, missing: tuple[str, ...]) -> Verdict:
+    """The verdict of a run where nothing failed: held, or partial, or a set-up error if it checked too little."""
     if facts.budget_skips and not facts.allow_partial:
         return Verdict(
             "setup error",

@@ -301,81 +301,19 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     """Read the session's settings and check them together; raise ``pytest.UsageError`` on bad input."""
     # An explicit --replay is replay, whatever an ini file or the environment says: nothing they hold turns it live.
     ignored = _replay_ignores(config) if _flag(config, "replay") else None
-    local_hub = ignored is None and _flag(config, "local_hub")
-    raw_url = None if ignored is not None else _setting(config, "hub_url")
-    if local_hub and raw_url:
-        raise pytest.UsageError(
-            "--local-hub starts its own hub: drop --hub-url (or OXEN_CONTRACT_HUB_URL, OXEN_HUB_URL), "
-            "or drop --local-hub"
-        )
-    record_mode = config.getoption("record_mode", default="none") or "none"
-    recording_disabled = bool(config.getoption("disable_recording", default=False))
-    live_target = local_hub or bool(raw_url)
-    if not live_target:
-        if record_mode != "none" and not recording_disabled:
-            raise pytest.UsageError(
-                f"--record-mode={record_mode} records from a live hub: add --hub-url URL or --local-hub"
-            )
-        mode = Mode.REPLAY
-    else:
-        mode = Mode.RECORD if record_mode != "none" and not recording_disabled else Mode.LIVE
-
-    cassette_dir = Path(_setting(config, "cassette_dir") or "")
-    cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else default_cassette_dir(rootdir)
-    if not cassette_dir.is_absolute():
-        cassette_dir = rootdir / cassette_dir
-
-    fine_tune_raw = None if ignored is not None else _setting(config, "fine_tune")
-    # The option may be repeated; the environment and ini give several separated by commas.
-    raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
-    fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
-    if len(fine_tunes) > 2:
-        raise pytest.UsageError(
-            f"--fine-tune is given {len(fine_tunes)} times: give it once, or twice (the first deploys the model the "
-            "tests share, the second each model a test deletes)"
-        )
-    # Never from an ini file (table.py): the option, else the environment's comma list.
-    disposable_raw = _setting(config, "disposable_models")
-    disposable_items = disposable_raw if isinstance(disposable_raw, list) else str(disposable_raw or "").split(",")
-    disposable = tuple(item.strip() for item in disposable_items if item.strip())
-    namespace = _setting(config, "namespace")
-
-    other_token: str | None
+    mode, local_hub, raw_url = _mode(config, ignored)
+    cassette_dir = _cassette_dir(config, rootdir)
+    fine_tunes, disposable, namespace = _provisioning(config, ignored)
+    hub_url, token, other_token = _hub_and_keys(config, mode, local_hub, raw_url)
+    # A replay plays the recorded probes back: they delete nothing.
+    allow_probes = mode == Mode.REPLAY or _flag(config, "allow_protection_probes")
     local_fine_tunes = tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
     if mode == Mode.REPLAY:
-        hub_url, token, other_token = REPLAY_HUB_URL, REPLAY_TOKEN, REPLAY_OTHER_TOKEN
         # The recorded run's provisioning is part of the cassettes: replay it as recorded.
         fine_tunes, disposable, namespace = local_fine_tunes, (), LOCAL_NAMESPACE
-        allow_probes = True
     elif local_hub:
-        missing = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
-        if missing:
-            raise pytest.UsageError(
-                f"--local-hub needs the local hub's extra ({', '.join(missing)} not installed): "
-                "pip install 'oxen-contract[hub]'"
-            )
-        hub_url, token, other_token = "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
         fine_tunes = fine_tunes or local_fine_tunes
         namespace = namespace or LOCAL_NAMESPACE
-        allow_probes = _flag(config, "allow_protection_probes")
-    else:
-        hub_url = _url(str(raw_url))
-        token = (_env("api_key") or ("", ""))[1]
-        if not token:
-            raise pytest.UsageError(
-                f"live mode against {hub_url} needs an API key: export OXEN_API_KEY (and OXEN_API_KEY_OTHER, a second "
-                "namespace's key, for the cross-namespace checks)"
-            )
-        other_token = (_env("api_key_other") or ("", ""))[1] or None
-        for name, value in (("OXEN_API_KEY", token), ("OXEN_API_KEY_OTHER", other_token or "")):
-            if not _header_safe(value):
-                # Never echo the value: it is a secret, and a stray character in it is what is wrong.
-                raise pytest.UsageError(
-                    f"{name} is not a usable header value: it holds a character outside printable ASCII "
-                    "(a stray space, newline or zero-width character?)"
-                )
-        allow_probes = _flag(config, "allow_protection_probes")
-
     if namespace is None and fine_tunes:
         namespace = fine_tunes[0].owner
     if namespace is None and disposable:
@@ -383,13 +321,11 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             "--disposable-model needs the key's namespace, to check that each model is yours before deleting it: "
             "add --namespace NS (env OXEN_CONTRACT_NAMESPACE)"
         )
-
     ledger_raw = _setting(config, "ledger")
     # A fresh in-memory local hub cannot hold leftovers, and a replay sends nothing: only a remote hub has a ledger.
     ledger_path = None
     if mode != Mode.REPLAY and not local_hub:
         ledger_path = Path(ledger_raw) if ledger_raw else rootdir / ".oxen-contract" / "ledger.jsonl"
-
     return RunConfig(
         mode=mode,
         hub_url=hub_url,
@@ -408,17 +344,96 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         contract_report=_report_path(_setting(config, "contract_report")),
         allow_partial=_flag(config, "allow_partial"),
         **_baseline_and_history(config),
-        max_requests=(
-            int(_number("--max-requests", raw_cap, 0, integer=True, minimum=1))
-            if (raw_cap := _setting(config, "max_requests")) is not None
-            else None
-        ),
+        max_requests=_max_requests(config),
         clock_skew=_clock_skew(config, local_hub),
         concurrency=_concurrency(config, mode),
         **_draws(config, mode),
         hub_label=_hub_label(config),
         ignored=ignored or (),
     )
+
+
+def _mode(config: pytest.Config, ignored: tuple[str, ...] | None) -> tuple[str, bool, str | None]:
+    """Replay, live or record, whether the local hub runs, and the hub URL asked for (None: replay ignores it)."""
+    local_hub = ignored is None and _flag(config, "local_hub")
+    raw_url = None if ignored is not None else _setting(config, "hub_url")
+    if local_hub and raw_url:
+        raise pytest.UsageError(
+            "--local-hub starts its own hub: drop --hub-url (or OXEN_CONTRACT_HUB_URL, OXEN_HUB_URL), "
+            "or drop --local-hub"
+        )
+    record_mode = config.getoption("record_mode", default="none") or "none"
+    recording_disabled = bool(config.getoption("disable_recording", default=False))
+    if local_hub or raw_url:
+        return (Mode.RECORD if record_mode != "none" and not recording_disabled else Mode.LIVE), local_hub, raw_url
+    if record_mode != "none" and not recording_disabled:
+        raise pytest.UsageError(
+            f"--record-mode={record_mode} records from a live hub: add --hub-url URL or --local-hub"
+        )
+    return Mode.REPLAY, local_hub, raw_url
+
+
+def _cassette_dir(config: pytest.Config, rootdir: Path) -> Path:
+    cassette_dir = Path(_setting(config, "cassette_dir") or "")
+    cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else default_cassette_dir(rootdir)
+    return cassette_dir if cassette_dir.is_absolute() else rootdir / cassette_dir
+
+
+def _provisioning(
+    config: pytest.Config, ignored: tuple[str, ...] | None
+) -> tuple[tuple[FineTune, ...], tuple[str, ...], str | None]:
+    """The fine-tunes to deploy, the models given to delete, and the key's namespace, as asked for."""
+    fine_tune_raw = None if ignored is not None else _setting(config, "fine_tune")
+    # The option may be repeated; the environment and ini give several separated by commas.
+    raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
+    fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
+    if len(fine_tunes) > 2:
+        raise pytest.UsageError(
+            f"--fine-tune is given {len(fine_tunes)} times: give it once, or twice (the first deploys the model the "
+            "tests share, the second each model a test deletes)"
+        )
+    # Never from an ini file (table.py): the option, else the environment's comma list.
+    disposable_raw = _setting(config, "disposable_models")
+    disposable_items = disposable_raw if isinstance(disposable_raw, list) else str(disposable_raw or "").split(",")
+    disposable = tuple(item.strip() for item in disposable_items if item.strip())
+    return fine_tunes, disposable, _setting(config, "namespace")
+
+
+def _hub_and_keys(
+    config: pytest.Config, mode: str, local_hub: bool, raw_url: str | None
+) -> tuple[str, str, str | None]:
+    """The hub's URL (empty for the local hub, known once it starts), the run's key and the second namespace's."""
+    if mode == Mode.REPLAY:
+        return REPLAY_HUB_URL, REPLAY_TOKEN, REPLAY_OTHER_TOKEN
+    if local_hub:
+        missing = [name for name in ("starlette", "uvicorn") if importlib.util.find_spec(name) is None]
+        if missing:
+            raise pytest.UsageError(
+                f"--local-hub needs the local hub's extra ({', '.join(missing)} not installed): "
+                "pip install 'oxen-contract[hub]'"
+            )
+        return "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
+    hub_url = _url(str(raw_url))
+    token = (_env("api_key") or ("", ""))[1]
+    if not token:
+        raise pytest.UsageError(
+            f"live mode against {hub_url} needs an API key: export OXEN_API_KEY (and OXEN_API_KEY_OTHER, a second "
+            "namespace's key, for the cross-namespace checks)"
+        )
+    other_token = (_env("api_key_other") or ("", ""))[1] or None
+    for name, value in (("OXEN_API_KEY", token), ("OXEN_API_KEY_OTHER", other_token or "")):
+        if not _header_safe(value):
+            # Never echo the value: it is a secret, and a stray character in it is what is wrong.
+            raise pytest.UsageError(
+                f"{name} is not a usable header value: it holds a character outside printable ASCII "
+                "(a stray space, newline or zero-width character?)"
+            )
+    return hub_url, token, other_token
+
+
+def _max_requests(config: pytest.Config) -> int | None:
+    raw = _setting(config, "max_requests")
+    return int(_number("--max-requests", raw, 0, integer=True, minimum=1)) if raw is not None else None
 
 
 def _max_provisions(config: pytest.Config, free: bool) -> int:
