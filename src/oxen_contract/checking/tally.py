@@ -138,53 +138,21 @@ class Tally:
         return dict(found)
 
     def warn(self, exchange: Exchange, clause: str, expected: str, actual: str) -> None:
-        entry = {
-            "operation": exchange.operation,
-            "method": exchange.method,
-            "path": exchange.path,
-            "status": exchange.status,
-            "clause": clause,
-            "expected": expected,
-            "actual": actual,
-            "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
-        }
+        entry = _row(exchange, clause, expected=expected, actual=actual)
         if entry not in self.warnings:
             self.warnings.append(entry)
 
     def lenient(self, exchange: Exchange, clause: str, detail: str) -> None:
         """A request the hub could have refused, and accepted, where no source says it must refuse."""
-        self.lenient_inputs.append(
-            {
-                "operation": exchange.operation,
-                "method": exchange.method,
-                "path": exchange.path,
-                "status": exchange.status,
-                "clause": clause,
-                "detail": detail,
-                "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
-            }
-        )
+        self.lenient_inputs.append(_row(exchange, clause, detail=detail))
 
     def failed(self, exchange: Exchange, clause: str, expected: str, actual: str, at: str) -> None:
         key = (exchange.method, exchange.url, exchange.status, clause)
         if key in self._seen_failures:
             return
-        self._add_failure(
-            key,
-            {
-                "operation": exchange.operation,
-                "method": exchange.method,
-                "path": exchange.path,
-                "model_id": exchange.model_id,
-                "status": exchange.status,
-                "clause": clause,
-                "rule": self.contract.rules().get(clause, ""),
-                "at": at,
-                "expected": expected,
-                "actual": actual,
-                "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
-            },
-        )
+        rule = self.contract.rules().get(clause, "")
+        failure = _row(exchange, clause, with_id=True, rule=rule, at=at, expected=expected, actual=actual)
+        self._add_failure(key, failure)
 
     def _add_failure(self, key: tuple[str, str, int, str], failure: dict[str, Any]) -> None:
         if key in self._seen_failures:
@@ -255,6 +223,20 @@ class Tally:
             present=frozenset(_present_fields(model, "", self._known)),
             values=tuple(values),
         )
+
+
+def _row(exchange: Exchange, clause: str, *, with_id: bool = False, **about: Any) -> dict[str, Any]:
+    """A row of the report about ``exchange``: its operation and request, what ``about`` says of ``clause``, a curl."""
+    request: dict[str, Any] = {"operation": exchange.operation, "method": exchange.method, "path": exchange.path}
+    if with_id:
+        request["model_id"] = exchange.model_id
+    return {
+        **request,
+        "status": exchange.status,
+        "clause": clause,
+        **about,
+        "curl": curl_line(exchange.method, exchange.url, exchange.credential, exchange.request_body),
+    }
 
 
 @dataclass(frozen=True, slots=True)

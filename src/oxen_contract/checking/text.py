@@ -16,7 +16,7 @@ from .exchange import Credential, Exchange, curl_line
 if TYPE_CHECKING:
     from .failures import Finding
 
-__all__ = ["BODY_LIMIT", "excerpt", "render_failure", "render_value"]
+__all__ = ["BODY_LIMIT", "excerpt", "first_line", "render_failure", "render_value"]
 
 BODY_LIMIT = 600
 
@@ -24,6 +24,14 @@ BODY_LIMIT = 600
 def render_value(value: Any, limit: int = 160) -> str:
     text = value if isinstance(value, str) and value.startswith("<") else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_line(said: BaseException | str) -> str:
+    """The first line of what ``said`` says: of an error, its message (its type's name if it has none); of a text."""
+    text = str(said).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(said).__name__ if isinstance(said, BaseException) else ""
 
 
 def excerpt(text: str, limit: int = BODY_LIMIT) -> str:

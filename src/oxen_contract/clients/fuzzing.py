@@ -233,9 +233,9 @@ CHECKS = [
 # - allow_header_conformance and unsupported_method: `search` is also a valid `{id}`, so the hub's Allow header
 #   for /api/ai/models/search cannot match both path templates; no source documents 405 either.
 # - use_after_free, ensure_resource_availability: they need schemathesis's stateful phase, whose inferred links
-#   delete base models; tests/contract/test_delete_lifecycle.py proves rule:deleted-model-is-gone instead.
+#   delete base models; the suite's test_delete_lifecycle.py proves rule:deleted-model-is-gone instead.
 # - missing_required_header, max_response_time, object_level_authorization: no documented clause behind them
-#   (a second namespace is probed explicitly in tests/contract/test_protection.py).
+#   (a second namespace is probed explicitly in the suite's test_protection.py).
 
 
 def call_and_check(case: Any, sender: Sender) -> None:

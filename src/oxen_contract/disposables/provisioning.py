@@ -27,7 +27,7 @@ from typing import Any
 from ..checking.contract_failure import HubTimeout
 from ..checking.exchange import Credential, Exchange, curl_line, id_problem, model_path
 from ..checking.failures import ProvisioningError, ProvisionsExhausted
-from ..checking.text import excerpt
+from ..checking.text import excerpt, first_line
 from ..clients.client import HubClient
 from ..http.guard import UnsafeRequest
 from ..http.retries import HubUnavailable, retry_delay
@@ -296,7 +296,7 @@ class Provisioner:
         try:
             answer = self._send_deploy(fine_tune)
         except (HubTimeout, HubUnavailable) as error:
-            self._settle(deploy, f"got no answer ({_first_line(error)})")
+            self._settle(deploy, f"got no answer ({first_line(error)})")
             raise
         self._dated(deploy, answer)
         self.log(f"deploy {deploy.attempt}/{self.config.max_provisions} (a probe) of {fine_tune}: {answer.status}")
@@ -365,7 +365,7 @@ class Provisioner:
         except (HubTimeout, HubUnavailable) as error:
             # Left open: the end of the run reconciles it, when the hub may answer again.
             raise ProvisioningError(
-                f"cannot prove the deployed model {model_id!r} the run's: retrieving it failed ({_first_line(error)})"
+                f"cannot prove the deployed model {model_id!r} the run's: retrieving it failed ({first_line(error)})"
             ) from None
         problem = id_problem(model_id) if retrieved is None else self._why_not(model_id, retrieved, deploy)
         if problem is not None:
@@ -476,7 +476,7 @@ class Provisioner:
             found = self._list_now(client)
         except _NOT_SENT_OR_ANSWERED as error:
             self.notes.append(
-                f"{label} {what}; the list read to reconcile it failed ({_first_line(error)}): looked at again at the "
+                f"{label} {what}; the list read to reconcile it failed ({first_line(error)}): looked at again at the "
                 "end of the run"
             )
             return None
@@ -509,7 +509,7 @@ class Provisioner:
         try:
             retrieved = client.retrieve(model_id)
         except _NOT_SENT_OR_ANSWERED as error:
-            return f"retrieving it failed ({_first_line(error)})"
+            return f"retrieving it failed ({first_line(error)})"
         problem = self._why_not(model_id, retrieved, deploy)
         if problem is not None:
             return problem
@@ -529,7 +529,7 @@ class Provisioner:
         try:
             found = self._list_now(client)
         except _NOT_SENT_OR_ANSWERED as error:
-            self.notes.append(f"{label} is unsettled; the list read to reconcile it failed ({_first_line(error)})")
+            self.notes.append(f"{label} is unsettled; the list read to reconcile it failed ({first_line(error)})")
             return
         if found is None:
             self.notes.append(f"{label} is unsettled; the list read to reconcile it answered no list")
@@ -560,7 +560,7 @@ class Provisioner:
                 retrieved = client.retrieve(one.model_id)
                 problem = why_not_the_deploys(one.model_id, retrieved, self.config.namespace, evidence)
             except _NOT_SENT_OR_ANSWERED as error:
-                problem = f"retrieving it failed ({_first_line(error)})"
+                problem = f"retrieving it failed ({first_line(error)})"
             if problem is None:
                 origin = f"made by {label}, never settled; found by reconciliation"
                 self._adopt(None, one.model_id, created_of(retrieved.json_or_none()), origin)
@@ -602,7 +602,7 @@ class Provisioner:
         try:
             first = client.retrieve(model_id)
         except _NOT_SENT_OR_ANSWERED as error:
-            self._leak(model_id, f"not deleted: retrieving it failed ({_first_line(error)})", client)
+            self._leak(model_id, f"not deleted: retrieving it failed ({first_line(error)})", client)
             return True
         if first.status == 404:
             self.forget(model_id)
@@ -614,7 +614,7 @@ class Provisioner:
         try:
             answer = client.delete(model_id)
         except _NOT_SENT_OR_ANSWERED as error:
-            self._leak(model_id, f"its DELETE failed: {_first_line(error)}", client)
+            self._leak(model_id, f"its DELETE failed: {first_line(error)}", client)
             return True
         if answer.status in (200, 404):
             self.forget(model_id)
@@ -715,10 +715,6 @@ class Provisioner:
         said = f"the run made {len(self.made)} model(s) and deleted {gone}; left {len(left)}"
         said += f" ({', '.join(repr(model_id) for model_id in left)})" if left else ""
         return said + (f"; {len(self.unsettled)} unsettled deploy(s) named above" if self.unsettled else "")
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _adopted(model_id: str | None) -> str:

@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from ..checking.failures import OxenContractError, chain
+from ..checking.text import first_line
 
 __all__ = [
     "RERECORD_COMMAND",
@@ -33,16 +34,12 @@ RERECORD_COMMAND = "tox -e record"
 SESSION_CASSETTE = "session.yaml"
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
-
-
 def out_of_date_message(cassette_dir: Path, detail: str, path: Path | None = None) -> str:
     where = "" if path is None else f"  cassette: {path}{'' if path.exists() else ' (no such file)'}\n"
     return (
         f"The cassettes under {cassette_dir} are out of date: this run sent a request they do not hold.\n"
         f"{where}"
-        f"  {_first_line(detail)}\n"
+        f"  {first_line(detail)}\n"
         f"Re-record them from the local reference hub with:  {RERECORD_COMMAND}\n"
         "(or against a hub of yours: pytest tests/contract --hub-url URL --record-mode=rewrite)"
     )
@@ -51,7 +48,7 @@ def out_of_date_message(cassette_dir: Path, detail: str, path: Path | None = Non
 def corrupt_message(path: Path | str, detail: str) -> str:
     """The one message for a cassette file that cannot be read; ``path`` is the file, ``detail`` what is wrong."""
     return (
-        f"The cassette {path} cannot be read ({_first_line(detail) or 'corrupt'}).\n"
+        f"The cassette {path} cannot be read ({first_line(detail) or 'corrupt'}).\n"
         f"Nothing was changed. Re-record the cassettes with:  {RERECORD_COMMAND}"
     )
 
@@ -82,7 +79,7 @@ def _kind(value: Any) -> str:
 
 
 def _yaml_problem(error: Exception) -> str:
-    problem = getattr(error, "problem", None) or getattr(error, "reason", None) or _first_line(str(error))
+    problem = getattr(error, "problem", None) or getattr(error, "reason", None) or first_line(str(error))
     mark = getattr(error, "problem_mark", None)
     if mark is not None:
         return f"{problem}, line {mark.line + 1} column {mark.column + 1}"
@@ -153,7 +150,7 @@ def check_cassette_file(path: Path, serializer: Any = None) -> str | None:
     except yaml.YAMLError as error:
         return f"it is not valid YAML: {_yaml_problem(error)}"
     except (ValueError, TypeError, ImportError, RecursionError) as error:
-        return f"it cannot be parsed: {type(error).__name__}: {_first_line(str(error))}"
+        return f"it cannot be parsed: {type(error).__name__}: {first_line(str(error))}"
     return _shape_problem(data)
 
 
@@ -297,5 +294,5 @@ def cassette_problem(error: BaseException, nodeid: str, cassette_dir: Path) -> s
     path = found or next((candidate for candidate in candidates if check_cassette_file(candidate)), candidates[0])
     problem = check_cassette_file(path)
     if problem is None:  # the file looks sound: say what vcrpy tripped over
-        problem = f"{type(reading[0]).__name__}: {_first_line(str(reading[0]))}"
+        problem = f"{type(reading[0]).__name__}: {first_line(str(reading[0]))}"
     return corrupt_message(path, problem)

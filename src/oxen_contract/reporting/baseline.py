@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..checking.failures import OxenContractError
+from .markdown import code_span
 
 __all__ = [
     "CHANGE_TABLES",
@@ -359,16 +359,6 @@ def changes_sentence(changes: dict[str, Any]) -> str:
     return body
 
 
-def _code(value: Any, table: bool = False) -> str:
-    """``value`` as a Markdown code span that survives backticks, newlines and (in a table cell) pipes."""
-    text = str(value).replace("\n", " ")
-    if table:
-        text = text.replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def render_changes_markdown(changes: dict[str, Any]) -> list[str]:
     """The "New since the baseline" section of the Markdown report, as lines, to go at its top."""
     outcome = changes["outcome"]
@@ -386,14 +376,15 @@ def render_changes_markdown(changes: dict[str, Any]) -> list[str]:
     if changes["new_failures"]:
         lines += ["### New failures", ""]
         for failure in changes["new_failures"]:
-            model = f", id {_code(failure['model_id'])}" if failure.get("model_id") else ""
+            model = f", id {code_span(failure['model_id'])}" if failure.get("model_id") else ""
             at = f" at {failure['at']}" if failure.get("at") else ""
             lines += [
-                f"- {_code(failure['clause'])} in {failure['operation']}: {failure.get('rule', '')}",
-                f"  - request: {_code(failure['method'] + ' ' + str(failure.get('path', '')))}{model}, "
+                f"- {code_span(failure['clause'])} in {failure['operation']}: {failure.get('rule', '')}",
+                f"  - request: {code_span(failure['method'] + ' ' + str(failure.get('path', '')))}{model}, "
                 f"status {failure.get('status')}",
-                f"  - expected{at}: {_code(failure.get('expected', ''))}; actual: {_code(failure.get('actual', ''))}",
-                f"  - reproduce: {_code(failure.get('curl', ''))}",
+                f"  - expected{at}: {code_span(failure.get('expected', ''))}; "
+                f"actual: {code_span(failure.get('actual', ''))}",
+                f"  - reproduce: {code_span(failure.get('curl', ''))}",
             ]
         lines.append("")
     for key, title, columns in CHANGE_TABLES:
@@ -409,7 +400,7 @@ def render_changes_markdown(changes: dict[str, Any]) -> list[str]:
 
 def _cell(column: str, value: Any) -> str:
     if column == "examples":
-        return ", ".join(_code(example, table=True) for example in value) if isinstance(value, list) else ""
+        return ", ".join(code_span(example, table=True) for example in value) if isinstance(value, list) else ""
     if column in CODE_COLUMNS:
-        return _code(value, table=True)
+        return code_span(value, table=True)
     return str(value).replace("\n", " ").replace("|", "\\|")

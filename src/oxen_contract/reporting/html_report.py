@@ -16,6 +16,7 @@ browser test checks them as rendered.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from .baseline import CHANGE_TABLES, CODE_COLUMNS, COLUMN_TITLES, changes_sentence, render_changes_markdown
+from .markdown import code_span
 
 __all__ = ["CLAUSE_OPERATIONS", "applies", "render_html", "render_markdown", "report_view"]
 
@@ -86,7 +88,7 @@ def _environment(html: bool) -> Environment:
         keep_trailing_newline=True,
     )
     environment.filters["md"] = _md_cell
-    environment.filters["code"] = _md_code
+    environment.filters["code"] = functools.partial(code_span, table=True)
     environment.filters["prose"] = _prose
     environment.filters["breakable"] = _breakable
     return environment
@@ -98,14 +100,6 @@ def _environment(html: bool) -> Environment:
 def _md_cell(value: Any) -> str:
     """Plain text in a Markdown table cell or list item: one line, pipes escaped."""
     return str(value).replace("\n", " ").replace("|", "\\|")
-
-
-def _md_code(value: Any) -> str:
-    """``value`` as a Markdown code span that survives backticks, newlines and table pipes."""
-    text = str(value).replace("\n", " ").replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _prose(value: Any) -> Markup:

@@ -19,6 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from ..checking.failures import chain
+from ..checking.text import first_line
 from ..settings.config import Mode, RunConfig
 
 if TYPE_CHECKING:
@@ -53,11 +54,6 @@ def failure_text(nodeid: str, error: BaseException) -> str | None:
     return f"{nodeid}\n\n" + "\n\n".join(dict.fromkeys(str(e) for e in found))
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
 def _expected(nodeid: str, kind: str, detail: str, *, stop: bool = False) -> Triage:
     words = {"outage": "HUB UNAVAILABLE", "rate-limited": "RATE-LIMITED", "setup": "SETUP ERROR"}[kind]
     return Triage(kind, detail, f"{nodeid}\n\n{words}: {detail}", stop)
@@ -85,14 +81,14 @@ def triage(
         return _unavailable(unavailable, nodeid, tally, probe if run.live else None)
     setup = next((e for e in found if isinstance(e, SetupError)), None)
     if setup is not None:
-        return _expected(nodeid, "setup", _first_line(setup))
+        return _expected(nodeid, "setup", first_line(setup))
     failure = next((e for e in found if isinstance(e, ContractFailure)), None)
     if failure is not None:
         if run.live and probe is not None and failure.exchange.status in _AVAILABILITY_STATUSES:
             reason = probe()
             if reason:
                 return _expected(nodeid, "outage", reason, stop=True)
-        return Triage("contract", _first_line(failure), failure_text(nodeid, error))
+        return Triage("contract", first_line(failure), failure_text(nodeid, error))
     import pytest
 
     # A plain assertion of a suite test, pytest.fail, or a request the guard refused to send (a hub's lure): each
@@ -100,13 +96,13 @@ def triage(
     judged = (AssertionError, pytest.fail.Exception, UnsafeRequest)
     checked = next((e for e in found if isinstance(e, judged)), None)
     if checked is not None:
-        return Triage("contract", _first_line(checked))
-    return Triage("suite", f"{nodeid}: {type(error).__name__}: {_first_line(error)}")
+        return Triage("contract", first_line(checked))
+    return Triage("suite", f"{nodeid}: {type(error).__name__}: {first_line(error)}")
 
 
 def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[], str | None] | None) -> Triage:
     """A request that got no usable answer: an outage, unless the hub answers its probe meanwhile."""
-    reason = probe() if probe is not None else _first_line(error)
+    reason = probe() if probe is not None else first_line(error)
     if reason:
         return _expected(nodeid, "outage", reason, stop=True)
     if error.rate_limited:
@@ -115,7 +111,7 @@ def _unavailable(error: Any, nodeid: str, tally: Tally | None, probe: Callable[[
     text = dropped_route(error, tally) if tally is not None else None
     if text is not None:
         return Triage("contract", text.splitlines()[0], f"{nodeid}\n\n{text}")
-    return _expected(nodeid, "outage", _first_line(error), stop=True)
+    return _expected(nodeid, "outage", first_line(error), stop=True)
 
 
 def dropped_route(error: Any, tally: Tally) -> str | None:
@@ -131,7 +127,7 @@ def dropped_route(error: Any, tally: Tally) -> str | None:
     finding = Finding(
         "rule:no-server-error",
         "an answer (the hub answers its health probe meanwhile)",
-        f"the connection was dropped: {_first_line(error)}",
+        f"the connection was dropped: {first_line(error)}",
     )
     tally.failed(exchange, finding.clause, finding.expected, finding.actual, "")
     return render_failure(exchange, [finding])

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..reporting.markdown import code_span
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
 from .rows import HOSTILE_SECONDS, Outcome, Safety, SuiteRun, exit_words
 from .scores import Scores, baseline_row, new_failures, scores
@@ -88,7 +89,7 @@ def _seconds(outcome: Outcome) -> str:
 
 
 def _code(text: str | None) -> str:
-    return f"`{text}`" if text else "-"
+    return code_span(text, table=True) if text else "-"
 
 
 def _verdict_cell(outcome: Outcome) -> str:
