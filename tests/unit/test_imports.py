@@ -34,9 +34,9 @@ TIERS = (
 )
 # What starts the local hub: the --local-hub fixture, `oxen-local-hub`, the self-check and the mutation runs.
 HUB_STARTERS = frozenset({"run", "cli", "selfcheck", "mutants"})
-# The one import up the tiers: the verdict counts which of the suite's test files ran, so run_recorder finds the suite's
+# The one import up the tiers: the verdict counts which of the suite's test files ran, so the session finds the suite's
 # folder through its package (an empty __init__); the suite's tests themselves stay above run.
-UPWARD = frozenset({("oxen_contract.run.run_recorder", "oxen_contract.suite")})
+UPWARD = frozenset({("oxen_contract.run.session", "oxen_contract.suite")})
 ENTRY_MODULES = {"__init__.py", "cli.py", "plugin.py", "py.typed"}
 
 

@@ -417,6 +417,34 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return Response(render(error.to_json()), status_code=500, media_type="application/json", headers=headers)
 
 
+def _store(
+    store: Store | None,
+    tokens: Mapping[str, str],
+    db_path: str | None,
+    catalog_size: int | None,
+    switches: frozenset[Switch],
+) -> Store:
+    """The hub's store: the one given, else a new one (in memory without ``db_path``); crowded if a switch asks."""
+    if store is None:
+        base_models = BASE_MODELS if catalog_size is None else catalog_of(catalog_size)
+        store = Store(db_path, namespaces=tokens.values(), base_models=base_models)
+    if Switch.CROWDED in switches:
+        hostile.seed_crowd(store, tokens.values(), switches)
+    return store
+
+
+def _audit(store: Store, audit_path: str | None, own_store: bool) -> Audit:
+    """What reaches the hub, from the models it holds before any request; closes a store of its own on OSError."""
+    with store.read() as tx:
+        preexisting = tx.live_ids()
+    try:
+        return Audit(preexisting, path=audit_path)
+    except OSError:
+        if own_store:
+            store.close()
+        raise
+
+
 def create_app(
     tokens: Mapping[str, str],
     faults: Iterable[str | Fault] = (),
@@ -449,19 +477,8 @@ def create_app(
     if Switch.GZIP_BOMB in switches:
         hostile_answers.prepare_bomb(bomb_bytes)
     own_store = store is None
-    if store is None:
-        base_models = BASE_MODELS if catalog_size is None else catalog_of(catalog_size)
-        store = Store(db_path, namespaces=tokens.values(), base_models=base_models)
-    if Switch.CROWDED in switches:
-        hostile.seed_crowd(store, tokens.values(), switches)
-    with store.read() as tx:
-        preexisting = tx.live_ids()
-    try:
-        audit = Audit(preexisting, path=audit_path)
-    except OSError:
-        if own_store:
-            store.close()
-        raise
+    store = _store(store, tokens, db_path, catalog_size, switches)
+    audit = _audit(store, audit_path, own_store)
     clock = Clock(store, deterministic=deterministic)
     hub = _Hub(
         store,

@@ -1,4 +1,4 @@
-"""Setting a session up for the contract suite, once, and only a session that runs it."""
+"""Setting a session up for the contract suite, once, and only a session that runs it; and putting it back after."""
 
 from __future__ import annotations
 
@@ -13,21 +13,32 @@ from typing import Any
 
 import pytest
 
-from ..settings.config import Mode, RunConfig
-from .stash_keys import (
-    DEFERRED_USAGE_ERROR,
-    GENERATION_THAWED,
-    LEDGER_HELD,
-    RUN_CONFIG,
-    SESSION_LOG,
-    SESSION_NOTES,
-    SESSION_TALLY,
-    SIGNALS_RESTORED,
-    SUITE_ACTIVE,
-    SUITE_REQUESTED,
-)
+from ..settings.config import Mode, RunConfig, resolve
+from ..settings.options import SUITE_OPTIONS
+from .session import Session, session_of
 
-__all__ = ["activate_suite", "say"]
+__all__ = ["activate_suite", "end_session", "say", "start_session"]
+
+
+def start_session(config: pytest.Config) -> None:
+    """Make the run's session, the plugin that gathers its verdict, and resolve its settings.
+
+    Installed, the plugin loads into every pytest session of the environment: until the contract suite is asked for
+    (one of its options on the command line) or collected, it changes nothing, and an OXEN_* variable left in the
+    environment is no usage error for somebody else's project.
+    """
+    session = session_of(config)
+    config.pluginmanager.register(session, "oxen-contract-recorder")
+    explicit = any(config.getoption(name, default=None) not in (None, False, [], "") for name in SUITE_OPTIONS)
+    try:
+        session.run = resolve(config, rootdir=Path(str(config.rootpath)))
+    except pytest.UsageError as error:
+        if explicit or session.requested:
+            raise
+        session.usage_error = error
+        return
+    if explicit or session.requested:
+        activate_suite(config)
 
 
 def activate_suite(config: pytest.Config) -> None:
@@ -36,41 +47,61 @@ def activate_suite(config: pytest.Config) -> None:
     Called by the suite's conftest as it loads (before its modules are collected), and by the plugin when the suite's
     options are given or its items collected.
     """
-    if SUITE_ACTIVE in config.stash:
+    session = session_of(config)
+    if session.active:
         return
-    if RUN_CONFIG not in config.stash and DEFERRED_USAGE_ERROR not in config.stash:
+    if session.run is None and session.usage_error is None:
         # The suite's conftest can configure before the plugin does: the plugin's configure picks this up.
-        config.stash[SUITE_REQUESTED] = True
+        session.requested = True
         return
-    if DEFERRED_USAGE_ERROR in config.stash:
-        raise config.stash[DEFERRED_USAGE_ERROR]
-    config.stash[SUITE_ACTIVE] = True
-    run = config.stash[RUN_CONFIG]
+    if session.usage_error is not None:
+        raise session.usage_error
+    assert session.run is not None
+    session.active = True
+    run = session.run
     from ..checking.contracts import load_contract
     from ..checking.tally import Tally
     from ..recording.cassettes import freeze_generation
 
-    config.stash[SESSION_TALLY] = Tally(load_contract())
-    config.stash[GENERATION_THAWED] = freeze_generation()
+    session.tally = Tally(load_contract())
+    session.thaw_generation = freeze_generation()
     # Run from the package there is no repository conftest: the suite brings its own profiles (replay by default).
     from ..settings.profiles import load_profile
 
     load_profile()
-    config.stash[SESSION_NOTES].extend(f"warning: {line}" for line in run.setting_warnings)
-    config.stash[SESSION_NOTES].extend(f"history: skipped {line}" for line in run.history_skipped)
+    session.notes.extend(f"warning: {line}" for line in run.setting_warnings)
+    session.notes.extend(f"history: skipped {line}" for line in run.history_skipped)
     if run.live:
-        config.stash[SESSION_NOTES].append(_draws_note(run))
+        session.notes.append(_draws_note(run))
     if run.ignored:
-        config.stash[SESSION_NOTES].append(
+        session.notes.append(
             f"--replay: left unused, since a replay sends nothing to any hub: {', '.join(run.ignored)}"
         )
     if run.mode == Mode.LIVE:
         # Live means live: never let pytest-recording answer from a cassette.
         config.option.disable_recording = True
     if run.ledger_path is not None:
-        _hold_ledger(config, run)
+        _hold_ledger(config, session, run)
     if run.live and not hasattr(config, "workerinput"):
-        config.stash[SIGNALS_RESTORED] = _stop_cleanly_on_signals(config)
+        session.restore_signals = _stop_cleanly_on_signals(config)
+
+
+def end_session(config: pytest.Config) -> None:
+    """Put back what the run changed in this process: the ledger held, the signal handlers, Hypothesis's generation."""
+    session = session_of(config)
+    run = session.run
+    xmlpath = getattr(config.option, "xmlpath", None)
+    if run is not None and run.hub_label and run.live and run.hub_url and xmlpath:
+        # The JUnit XML is published (an artifact, check annotations): with --hub-label it names no hub URL either.
+        from ..reporting.report import scrub_hub_url
+
+        scrub_hub_url(Path(xmlpath), run.hub_url)
+    if session.ledger is not None:
+        session.ledger.release()
+    if session.restore_signals is not None:
+        session.restore_signals()
+    if session.thaw_generation is not None:
+        session.thaw_generation()
 
 
 def _stop_cleanly_on_signals(config: pytest.Config) -> Callable[[], None]:
@@ -142,7 +173,7 @@ def _distributed(config: pytest.Config) -> bool:
     )
 
 
-def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
+def _hold_ledger(config: pytest.Config, session: Session, run: RunConfig) -> None:
     # A remote hub costs money and holds other people's models: a run that may deploy or delete there is one
     # process, with one budget and one ledger. A read-only run (no --fine-tune, --disposable-model or --namespace)
     # may use xdist: it spends nothing, deletes nothing and needs no ledger.
@@ -162,7 +193,7 @@ def _hold_ledger(config: pytest.Config, run: RunConfig) -> None:
         ledger.acquire()
     except (LedgerBusy, LedgerUnusable) as problem:
         raise pytest.UsageError(str(problem)) from None
-    config.stash[LEDGER_HELD] = ledger
+    session.ledger = ledger
 
 
 def say(config: pytest.Config, message: str) -> None:
@@ -171,11 +202,12 @@ def say(config: pytest.Config, message: str) -> None:
     Written as it happens, a line would break pytest's progress line in two; with ``-vv`` it is written at once, past
     output capture, for whoever watches a long run.
     """
-    if RUN_CONFIG not in config.stash or not config.stash[RUN_CONFIG].live:
+    session = session_of(config)
+    if session.run is None or not session.run.live:
         return
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None or config.get_verbosity() < 2:
-        config.stash.setdefault(SESSION_LOG, []).append(message)
+        session.log.append(message)
         return
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():

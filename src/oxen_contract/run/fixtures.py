@@ -15,17 +15,7 @@ import pytest
 from ..checking.skips import skip_by_settings
 from ..settings.config import LOCAL_NAMESPACE, LOCAL_OTHER_NAMESPACE, Mode, RunConfig
 from .activation import activate_suite, say
-from .stash_keys import (
-    HUB_CLIENT,
-    HUB_URL_SEEN,
-    LEDGER_HELD,
-    RUN_CONFIG,
-    SESSION_CLEANUP,
-    SESSION_LEAKS,
-    SESSION_NOTES,
-    SESSION_TALLY,
-    SESSION_UNSETTLED,
-)
+from .session import session_of
 
 # Every fixture, for the plugin's star import (which would skip the underscored one).
 __all__ = [
@@ -55,7 +45,9 @@ __all__ = [
 def run_config(request: pytest.FixtureRequest) -> RunConfig:
     """The run's resolved settings (mode, hub, provisioning, variant)."""
     activate_suite(request.config)
-    return request.config.stash[RUN_CONFIG]
+    run = session_of(request.config).run
+    assert run is not None
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +70,7 @@ def hub_url(request: pytest.FixtureRequest, run_config: RunConfig) -> Iterator[s
     tokens = {LOCAL_TOKEN: LOCAL_NAMESPACE, LOCAL_OTHER_TOKEN: LOCAL_OTHER_NAMESPACE}
     with LocalHub(tokens, deterministic=True) as local:
         say(request.config, f"local reference hub listening on {local.url}")
-        request.config.stash[HUB_URL_SEEN] = local.url
+        session_of(request.config).hub_url_seen = local.url
         yield local.url
 
 
@@ -120,7 +112,7 @@ def verifier(request: pytest.FixtureRequest, contract: Any, live_config: RunConf
     from ..checking.checks import Verifier, use_verifier
 
     keys = [key for key in (live_config.token, live_config.other_token) if key is not None]
-    tally = request.config.stash[SESSION_TALLY]
+    tally = session_of(request.config).tally
     checker = Verifier(contract, strict=live_config.strict_contract, keys=keys, tally=tally)
     use_verifier(checker)
     yield checker
@@ -151,12 +143,13 @@ def hub(request: pytest.FixtureRequest, live_config: RunConfig, request_guard: A
     # One pace for the run: every client sends on this budget or a twin of it (cleanup, probes, the fuzzer, the SDK).
     budget = RequestBudget(live_config.max_requests, pace=Pace(live_config.concurrency))
     client = HubClient(live_config.hub_url, keys, guard=request_guard, budget=budget)
-    request.config.stash[HUB_CLIENT] = client
+    session = session_of(request.config)
+    session.hub = client
     yield client
-    del request.config.stash[HUB_CLIENT]
+    session.hub = None
     client.close()
     if live_config.live:
-        request.config.stash[SESSION_NOTES].append(_requests_note(budget, live_config))
+        session.notes.append(_requests_note(budget, live_config))
 
 
 @pytest.fixture
@@ -234,16 +227,17 @@ def provisioner(
     from ..disposables.provisioning import Provisioner
 
     config = request.config
+    session = session_of(config)
     made = Provisioner(
         hub,
         live_config,
-        config.stash.get(LEDGER_HELD, None),
+        session.ledger,
         log=lambda message: say(config, message),
         check_answer=verifier.deploy_answer,
     )
     # The guard lets a DELETE out only for what the provisioner verified.
     request_guard.may_delete = lambda: made.owns
-    notes = config.stash[SESSION_NOTES]
+    notes = session.notes
     leftovers = made.sweep_leftovers() if live_config.mode != Mode.REPLAY else []
     if leftovers:
         notes.append(f"deleted {len(leftovers)} model(s) left by an earlier run: {', '.join(leftovers)}")
@@ -255,9 +249,9 @@ def provisioner(
     notes.extend(made.notes)
     notes.extend(leak.line() for leak in made.leaks)
     notes.extend(unsettled.line() for unsettled in made.unsettled)
-    config.stash[SESSION_LEAKS] = [dataclasses.asdict(leak) for leak in made.leaks]
-    config.stash[SESSION_UNSETTLED] = [unsettled.to_json() for unsettled in made.unsettled]
-    config.stash[SESSION_CLEANUP] = made.cleanup_said()
+    session.leaks = [dataclasses.asdict(leak) for leak in made.leaks]
+    session.unsettled = [unsettled.to_json() for unsettled in made.unsettled]
+    session.cleanup = made.cleanup_said()
     notes.append(
         f"sent {request_guard.deploy_posts} deploy request(s) of --max-provisions {live_config.max_provisions}; "
         f"{len(made.made)} model(s) proved the run's"

@@ -6,7 +6,7 @@ import pytest
 
 from .table import SETTINGS, Setting, options
 
-__all__ = ["GROUP_DESCRIPTION", "MARKERS", "SUITE_OPTIONS", "add_options", "describe"]
+__all__ = ["GROUP_DESCRIPTION", "MARKERS", "SUITE_OPTIONS", "add_options", "describe", "register_markers"]
 
 MARKERS = {
     "contract": "talks to the hub (live, recorded or replayed): needs the oxen-contract plugin's hub fixtures",
@@ -47,3 +47,9 @@ def add_options(parser: pytest.Parser) -> None:
         if setting.ini is not None:
             # Read as text, so that config.py gives one message for a bad value wherever it came from.
             parser.addini(setting.ini, f"{setting.help} ({setting.label()})", default="")
+
+
+def register_markers(config: pytest.Config) -> None:
+    """Each of the suite's markers with its one-line description (the runs use --strict-markers)."""
+    for name, description in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
