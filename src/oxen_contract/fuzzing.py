@@ -134,6 +134,11 @@ class Sender:
     verifier: our_checks.Verifier
     # Operations whose refusal of a request without a valid key was already confirmed this run.
     auth_confirmed: set[str] = field(default_factory=set)
+    # Operations the hub stopped serving (unreachable, 429 past the retries, no whole answer in time), and how. A
+    # failed draw makes Hypothesis shrink: dozens more draws, each of which would wait out its retries or its deadline
+    # again on a hub that already refuses them. They fail at once the same way, unsent: polite to a shared hub, and
+    # the run's verdict (outage, rate-limited route, rule:answers-in-time) is the one the first refusal gave.
+    given_up: dict[str, HubUnavailable | HubTimeout] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The session's answers are redacted by the guard: it must know the key this sender puts on the wire.
@@ -184,14 +189,21 @@ class Sender:
                     f"{case.method} {url}: {type(error).__name__}", (operation_id(case), case.method, url, credential)
                 ) from None
 
-        return send_with_retries(
-            attempt,
-            lambda answer: int(answer.status_code),
-            lambda answer: answer.headers,
-            budget=self.budget,
-            sleep=time.sleep,
-            label=f"{case.method} {url}",
-        )
+        operation = operation_id(case)
+        if operation in self.given_up:
+            raise self.given_up[operation].with_traceback(None)
+        try:
+            return send_with_retries(
+                attempt,
+                lambda answer: int(answer.status_code),
+                lambda answer: answer.headers,
+                budget=self.budget,
+                sleep=time.sleep,
+                label=f"{case.method} {url}",
+            )
+        except (HubUnavailable, HubTimeout) as error:
+            self.given_up[operation] = error
+            raise
 
 
 def operation_id(case: Any) -> str:
