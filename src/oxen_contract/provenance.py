@@ -25,6 +25,7 @@ them for a person to check.
 from __future__ import annotations
 
 import datetime
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -155,7 +156,8 @@ def why_not_the_deploys(
     created = created_of(retrieved.json_or_none())
     if created is None:
         return "its `created` is not a Unix time, so it cannot be told from a model made before the deploy"
-    earliest = evidence.sent_at.at - evidence.skew
+    # Whole seconds, as `created` is: a model made in the second the deploy was sent in is not "before" it.
+    earliest = math.floor(evidence.sent_at.at - evidence.skew)
     if created < earliest:
         return (
             f"it was created at {_iso(created)}, before the deploy was sent ({evidence.sent_at.describe()}, less the "
@@ -234,8 +236,11 @@ def reconcile(
     placed. When the deploy was ``answered`` (a 4xx or 5xx came back), the window ends there: a model created between
     the answer and the list read to reconcile is ``late``, never the deploy's for sure.
     """
-    until = answered if answered is not None else end
-    window = (start.at - skew, until.at + skew)
+    # `created` is in whole seconds, and so is a Date: the window starts on the second the deploy was sent in.
+    earliest = math.floor(start.at - skew)
+    # An answer ends the window on its own second, skew or not: a model created later may be an upstream's that went
+    # on (its clock ahead of the gateway's) or a colleague's, and nothing tells which, so it is only ever named.
+    window = (earliest, float(math.floor(answered.at))) if answered is not None else (earliest, end.at + skew)
     excluded = set(snapshot) | set(known)
     placed: list[Candidate] = []
     unplaced: list[Candidate] = []

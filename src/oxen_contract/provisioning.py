@@ -18,6 +18,7 @@ The suite is pointed at real hubs, where deploying costs money and deleting the 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -158,6 +159,8 @@ class Provisioner:
     _origin: dict[str, str] = field(default_factory=dict)
     # The id each deploy of this run answered: another deploy's reconciliation never takes it for its own.
     _answered: dict[int, str] = field(default_factory=dict)
+    # Deploys taken to have made nothing (an error answer, nothing new by then): looked at once more at the end.
+    _made_nothing: list[_OpenDeploy] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
@@ -468,6 +471,7 @@ class Provisioner:
             return None
         if result.nothing:
             self._close(deploy.attempt, adopted=None)
+            self._made_nothing.append(deploy)
             self.notes.append(
                 f"{label} {what}; no new custom model of {self.config.namespace!r} was created "
                 f"{result.window_shown()} (the deploy, and the list read to reconcile it, less and plus "
@@ -671,7 +675,7 @@ class Provisioner:
             return "since it was listed before the deploy that was to have made it"
         if left.created is None:
             return "since its ledger line predates the `created` this version records"
-        if intent.hub_before is not None and left.created < intent.hub_before - self.skew:
+        if intent.hub_before is not None and left.created < math.floor(intent.hub_before - self.skew):
             return "since its `created` is earlier than the deploy that was to have made it"
         return None
 
@@ -679,6 +683,15 @@ class Provisioner:
         """At session end: settle open deploys, then delete every model this run made that is still there."""
         for deploy in list(self._open.values()):
             self._settle(deploy, "was never settled during the run")
+        for deploy in list(self._open.values()):
+            # Still open: the hub answered no list to settle it by. What its answer named is all a person can go on.
+            named = self._answered.get(deploy.attempt)
+            self._name_unsettled(
+                f"deploy attempt {deploy.attempt}",
+                "was never settled: the hub answered no list to reconcile it by, to the end of the run",
+                (Candidate(named, None),) if named else (),
+            )
+        self._name_late_models()
         leaked = []
         for model_id in list(self.made):
             if model_id in self.deleted:
@@ -689,6 +702,42 @@ class Provisioner:
                 if len(self.leaks) == before:
                     self.leaks.append(Leak(model_id, True, self._origin.get(model_id, "a test left it"), ""))
         return leaked
+
+    def _name_late_models(self) -> None:
+        """Name, never delete, the new models that showed up after a deploy was taken to have made nothing.
+
+        An upstream may go on after its gateway answered an error, and its model show up later; so may a colleague's.
+        Nothing tells which, so the run deletes neither, but a person learns of each (and a paid model is not lost).
+        """
+        if not self._made_nothing:
+            return
+        try:
+            found = self._list_now(self.cleanup)
+        except _NOT_SENT_OR_ANSWERED:
+            found = None
+        if found is None:
+            return
+        listing, models = found
+        named = {c.model_id for unsettled in self.unsettled for c in unsettled.candidates}
+        known = set(self.made) | set(self._answered.values()) | named | (self._foreign() if self.ledger else set())
+        for deploy in self._made_nothing:
+            result = reconcile(
+                models,
+                self.config.namespace,
+                snapshot=deploy.before.ids,
+                known=known,
+                start=deploy.sent_at,
+                end=listing.time,
+                skew=self.skew,
+            )
+            if result.candidates:
+                self._name_unsettled(
+                    f"deploy attempt {deploy.attempt}",
+                    "was taken to have made nothing, yet new custom model(s) showed up by the end of the run (the "
+                    "upstream's after all, or a colleague's: nothing tells which)",
+                    result.candidates,
+                )
+                known |= {candidate.model_id for candidate in result.candidates}
 
     def cleanup_said(self) -> str:
         """What cleanup did, in words: how many of the models the run made are gone, and which are left."""

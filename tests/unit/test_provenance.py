@@ -397,3 +397,27 @@ def test_a_deploy_answer_of_an_unknown_operation_is_read_at_the_fine_tune_route_
     assert "  body: <html>\n" in str(refused.value)
     expected = f'reproduce with: curl -X GET https://hub.test{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
     assert expected in str(refused.value)
+
+
+def test_a_model_created_in_the_second_its_deploy_was_sent_in_is_the_deploy_s_with_no_skew_allowed() -> None:
+    # `created` is in whole seconds and a deploy's time is not: sent at NOW + 0.6, made at NOW + 0.7, `created` NOW.
+    evidence = _evidence(sent_at=HubTime(NOW + 0.6, True), skew=0)
+    assert why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW}), "alice", evidence) is None
+    assert why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW - 1}), "alice", evidence) is not None
+
+
+def test_a_model_created_after_an_error_answer_is_late_however_much_clock_skew_is_allowed() -> None:
+    # The skew widens the window before the deploy (the runner's clock against the hub's), never past its answer: a
+    # colleague's model made seconds after a 502 is not the deploy's, whatever --clock-skew says.
+    listed = [{**_model("a:s/colleague", NOW + 5), "owned_by": "alice"}]
+    found = reconcile(
+        listed,
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=180,
+        answered=HubTime(NOW + 2, True),
+    )
+    assert found.placed == () and [c.model_id for c in found.late] == ["a:s/colleague"]

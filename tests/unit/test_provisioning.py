@@ -287,11 +287,12 @@ def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made
     assert hub.deletes == [] and colleague in hub.models
 
 
-def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted() -> None:
-    # One clock, no skew (as the local hub): the colleague's model is dated after the deploy's 502, before the list
-    # read to reconcile. It may be an upstream that went on, or a colleague's: nothing tells which.
+@pytest.mark.parametrize("clock_skew", [0.0, 180.0])
+def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted(clock_skew: float) -> None:
+    # The colleague's model is dated after the deploy's 502, before the list read to reconcile. It may be an upstream
+    # that went on, or a colleague's: nothing tells which, however much clock skew is allowed.
     hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
-    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner = _provisioner(hub, clock_skew=clock_skew)
     with pytest.raises(ProvisioningError, match="answered 502"):
         provisioner.fresh_model()
     provisioner.sweep_leaks()
@@ -1026,3 +1027,18 @@ def test_without_the_key_s_namespace_no_leftover_of_a_ledger_is_swept(tmp_path: 
         "the ledger holds 0 model(s) and 1 unsettled deploy(s) of earlier runs; none swept: pass --namespace (or "
         "--fine-tune) to let the run verify them"
     ]
+
+
+def test_a_model_that_shows_up_after_a_deploy_was_taken_to_have_made_nothing_is_named_at_the_end_never_deleted() -> (
+    None
+):
+    # The gateway answered 502 and nothing new was listed then; the upstream's model (or a colleague's) shows up later.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    late = hub.make()
+    provisioner.sweep_leaks()
+    assert late in hub.models and late not in hub.deletes
+    [unsettled] = provisioner.unsettled
+    assert "taken to have made nothing" in unsettled.detail and [c.model_id for c in unsettled.candidates] == [late]
