@@ -138,6 +138,9 @@ class RunRecorder:
         # pytest (Session.Interrupted) and xdist (dsession.Interrupted) stop a session that asked to stop (-x, an
         # outage) with a KeyboardInterrupt of their own: only a person's Ctrl-C (a SIGINT) is the plain one.
         self.facts.interrupted = type(excinfo.value) is KeyboardInterrupt
+        hub = self.config.stash.get(HUB_CLIENT, None)
+        if hub is not None:
+            hub.budget.pace.stop()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # testscollected is set just after this hook, to the number of items it is given.
