@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from oxen_contract.profiles import load_profile
+from oxen_contract.settings.profiles import load_profile
 
 load_profile()

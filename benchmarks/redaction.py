@@ -16,7 +16,7 @@ import json
 import os
 import time
 
-from oxen_contract.redaction import ApiKey
+from oxen_contract.http.redaction import ApiKey
 
 KEYS = [
     ApiKey("sk-oxen-secret-0123456789abcdef", "$OXEN_API_KEY"),

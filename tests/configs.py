@@ -6,9 +6,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from oxen_contract.config import Mode, RunConfig
-from oxen_contract.exchange import Credential
-from oxen_contract.transport import ApiKey
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.settings.config import Mode, RunConfig
 
 
 def run_config(hub_url: str, key: str, other_key: str | None = None, **changes: Any) -> RunConfig:

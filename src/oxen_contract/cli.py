@@ -6,7 +6,7 @@ OWNER/REPO/FT_ID`` runs live against a hub (key in OXEN_API_KEY). It is ``pytest
 underneath, which works too.
 
 The front door is click's (already installed with schemathesis, and what schemathesis's ``st`` is built on): a help of
-its own with the suite's options grouped (from the one table, ``settings.py``), ``--version`` naming the contract's
+its own with the suite's options grouped (from the one table, ``table.py``), ``--version`` naming the contract's
 digest, "did you mean" for a near miss of the suite's options, and exit status 4 (pytest's usage error) for bad input.
 Every other argument is pytest's and passes through unchanged (``-x``, ``-k EXPR``, ``-W error``, ``--lf``); ``--``
 ends the suite's options explicitly. pytest's cache and Hypothesis's files live in the user's cache folder, one per
@@ -32,7 +32,7 @@ from typing import Any
 
 import click
 
-from .settings import GROUPS, Setting, by_name, options
+from .settings.table import GROUPS, Setting, by_name, options
 
 __all__ = ["local_hub_main", "main"]
 
@@ -92,7 +92,7 @@ def _versions() -> str:
 
 def _version_text() -> str:
     from . import __version__
-    from .contracts import contract_digest
+    from .checking.contracts import contract_digest
 
     return f"{PROG} {__version__}\ncontract sha256:{contract_digest()}\n{_versions()}"
 

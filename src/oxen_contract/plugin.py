@@ -16,12 +16,10 @@ from typing import Any
 
 import pytest
 
-from .activation import activate_suite
-from .config import WORKER_SEED, Mode, draws_label, mode_label, resolve
-from .fixtures import *  # noqa: F403 - pytest finds a plugin's fixtures among its module's names
-from .options import MARKERS, SUITE_OPTIONS, add_options
-from .run_recorder import RunRecorder, finish, judge_report
-from .stash_keys import (
+from .run.activation import activate_suite
+from .run.fixtures import *  # noqa: F403 - pytest finds a plugin's fixtures among its module's names
+from .run.run_recorder import RunRecorder, finish, judge_report
+from .run.stash_keys import (
     DEFERRED_USAGE_ERROR,
     GENERATION_THAWED,
     LEDGER_HELD,
@@ -36,6 +34,8 @@ from .stash_keys import (
     VERDICT,
     WORKER_TALLIES,
 )
+from .settings.config import WORKER_SEED, Mode, draws_label, mode_label, resolve
+from .settings.options import MARKERS, SUITE_OPTIONS, add_options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,7 +77,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     xmlpath = getattr(config.option, "xmlpath", None)
     if run is not None and run.hub_label and run.live and run.hub_url and xmlpath:
         # The JUnit XML is published (an artifact, check annotations): with --hub-label it names no hub URL either.
-        from .report import scrub_hub_url
+        from .reporting.report import scrub_hub_url
 
         scrub_hub_url(Path(xmlpath), run.hub_url)
     ledger = config.stash.get(LEDGER_HELD, None)
@@ -92,7 +92,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
-    from .cassettes import register_matchers
+    from .recording.cassettes import register_matchers
 
     register_matchers(vcr)
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from oxen_contract.hub.app import EPOCH
 from oxen_contract.hub.catalog import BASE_MODELS
+from oxen_contract.hub.clock import EPOCH
 
 from ._helpers import ALICE, BOB, DEPLOY, DEPLOY_CHECKPOINT, MODELS, HubClient, deploy, model_path
 from .conftest import MakeClient

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from oxen_contract.hub.app import EPOCH
 from oxen_contract.hub.catalog import (
     BASE_MODELS,
     BASE_MODELS_BY_ID,
@@ -11,6 +10,7 @@ from oxen_contract.hub.catalog import (
     preseeded_models,
     sandbox_fine_tune,
 )
+from oxen_contract.hub.clock import EPOCH
 from oxen_contract.hub.records import ENDPOINTS, PRICING_METHODS
 
 RENDERED = [model.to_json() for model in BASE_MODELS]

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from oxen_contract.hub import FAULTS, LocalHub, create_app
-from oxen_contract.hub.app import EPOCH
 from oxen_contract.hub.audit import Audit
 from oxen_contract.hub.catalog import SANDBOX_BASE_MODEL
+from oxen_contract.hub.clock import EPOCH
 from oxen_contract.hub.faults import FAULTS_BY_NAME, Fault, Switch
 
 from ._helpers import (

@@ -18,15 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oxen_contract.client import (
-    EXIT_HUB_UNAVAILABLE,
-    Credential,
-    HubClient,
-    HubUnavailable,
-    RequestBudget,
-)
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.clients.client import HubClient
+from oxen_contract.http.guard import RequestGuard
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.http.retries import HubUnavailable, RequestBudget
 from oxen_contract.hub.serve import bind, url_of
-from oxen_contract.transport import ApiKey, RequestGuard
+from oxen_contract.run.verdict import EXIT_HUB_UNAVAILABLE
 
 from .conftest import Runner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from oxen_contract.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_OTHER_TOKEN, REPLAY_TOKEN
+from oxen_contract.settings.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_OTHER_TOKEN, REPLAY_TOKEN
 
 from .conftest import ROOT, Runner
 

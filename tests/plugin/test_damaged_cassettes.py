@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oxen_contract.cassette_damage import SESSION_CASSETTE, cassette_problem, check_cassette_file
+from oxen_contract.recording.cassette_damage import SESSION_CASSETTE, cassette_problem, check_cassette_file
 
 from .conftest import ROOT, Runner
 

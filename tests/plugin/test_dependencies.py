@@ -31,7 +31,7 @@ PROJECT = canonicalize_name("oxen-contract")
 EXTRAS_BY_PATH = {
     "hub/": ("hub",),
     "selfcheck/": ("hub",),
-    "openai_compat.py": ("openai",),
+    "clients/openai_compat.py": ("openai",),
     "suite/test_openai_compat.py": ("openai",),
 }
 

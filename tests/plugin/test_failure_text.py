@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.checks import Verifier
-from oxen_contract.client import Credential, Exchange, HubTimeout, model_path
-from oxen_contract.contracts import load_contract
-from oxen_contract.exchange import INVALID_KEY
-from oxen_contract.failures import ContractFailure
-from oxen_contract.transport import ApiKey
+from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import INVALID_KEY, Credential, Exchange, model_path
+from oxen_contract.http.redaction import ApiKey
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-secret-key-never-printed"

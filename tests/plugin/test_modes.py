@@ -83,10 +83,12 @@ def test_live_run_against_a_conforming_hub_passes_and_reports_its_provisioning(
 def test_a_crashed_run_s_leftovers_are_deleted_by_the_next_run(
     run_suite: Runner, local_hub: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from oxen_contract.client import Credential, HubClient
-    from oxen_contract.ledger import Ledger
-    from oxen_contract.provenance import HubTime, listed_models
-    from oxen_contract.transport import ApiKey, RequestGuard
+    from oxen_contract.checking.exchange import Credential
+    from oxen_contract.clients.client import HubClient
+    from oxen_contract.disposables.ledger import Ledger
+    from oxen_contract.disposables.provenance import HubTime, listed_models
+    from oxen_contract.http.guard import RequestGuard
+    from oxen_contract.http.redaction import ApiKey
 
     key = ApiKey("key-a", Credential.KEY)
     client = HubClient(local_hub, {Credential.KEY: key}, guard=RequestGuard(local_hub, max_deploys=2, timeout=10))

@@ -142,7 +142,7 @@ def test_replay_is_the_default_and_says_so_in_the_header(run_suite: Runner) -> N
 
 
 def test_a_second_run_against_a_held_ledger_stops_with_a_usage_error(run_suite: Runner, tmp_path) -> None:
-    from oxen_contract.ledger import Ledger
+    from oxen_contract.disposables.ledger import Ledger
 
     held = Ledger(tmp_path / "held.jsonl", "http://127.0.0.1:9")
     held.acquire()

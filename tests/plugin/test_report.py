@@ -45,10 +45,10 @@ def test_report_of_a_run_against_a_faulty_hub_names_the_clause_with_request_and_
 def test_a_model_with_nested_fields_of_the_wrong_kind_is_a_contract_failure_not_a_crash() -> None:
     import pytest
 
-    from oxen_contract.checks import Verifier
-    from oxen_contract.client import Credential, Exchange
-    from oxen_contract.contracts import load_contract
-    from oxen_contract.failures import ContractFailure
+    from oxen_contract.checking.checks import Verifier
+    from oxen_contract.checking.contract_failure import ContractFailure
+    from oxen_contract.checking.contracts import load_contract
+    from oxen_contract.checking.exchange import Credential, Exchange
 
     body = {"id": "m", "object": "model", "created": 1, "owned_by": "oxen", "capabilities": "text->text"}
     exchange = Exchange(

@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from oxen_contract.cassettes import vcr_config_for
-from oxen_contract.config import RunConfig
 from oxen_contract.hub import LocalHub
+from oxen_contract.recording.cassettes import vcr_config_for
+from oxen_contract.settings.config import RunConfig
 from tests.configs import run_config
 
 from .conftest import Runner

@@ -123,7 +123,7 @@ def test_the_help_is_the_suite_s_own_under_100_lines_listing_replay(installed: P
 
 
 def test_the_version_names_oxen_contract_and_the_checkout_s_contract_digest(installed: Path, tmp_path: Path) -> None:
-    from oxen_contract.contracts import contract_digest
+    from oxen_contract.checking.contracts import contract_digest
 
     result = _run(installed, "oxen-contract", "--version", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

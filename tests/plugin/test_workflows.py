@@ -407,7 +407,7 @@ def test_pre_release_refuses_a_hub_url_that_is_not_plain_https(url: str, accepte
 
 @pytest.mark.parametrize("name", WORKFLOW_FILES)
 def test_workflow_names_each_outcome_by_the_suite_s_exit_status(name: str, tmp_path: Path) -> None:
-    from oxen_contract.verdict import EXIT_HUB_UNAVAILABLE, EXIT_SETUP_ERROR
+    from oxen_contract.run.verdict import EXIT_HUB_UNAVAILABLE, EXIT_SETUP_ERROR
 
     workflow = _workflow(name)
     env = {key: str(value) for key, value in workflow["env"].items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from oxen_contract.hub.serve import bind, url_of
-from oxen_contract.verdict import EXIT_HUB_UNAVAILABLE
+from oxen_contract.run.verdict import EXIT_HUB_UNAVAILABLE
 
 from .conftest import Runner
 

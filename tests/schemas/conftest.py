@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.contracts import Contract, load_contract
+from oxen_contract.checking.contracts import Contract, load_contract
 
 from .instances import BASE_MODEL, CUSTOM_MODEL
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.contracts import Contract
-from oxen_contract.documented import REFERENCE_DELETE_EXAMPLE
+from oxen_contract.checking.contracts import Contract
+from oxen_contract.checking.documented import REFERENCE_DELETE_EXAMPLE
 
 
 def test_reference_example_breaks_exactly_the_two_base_model_rules(contract: Contract) -> None:

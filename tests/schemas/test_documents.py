@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing.exceptions import Unresolvable
 
-from oxen_contract.contracts import BASE_URI, SCHEMA_FILES, Contract
+from oxen_contract.checking.contracts import BASE_URI, SCHEMA_FILES, Contract
 
 
 def _refs(node: Any) -> list[str]:

@@ -1,4 +1,4 @@
-"""Only oxen_contract.contracts reads contracts/: two readers could drift into two contracts."""
+"""Only oxen_contract.checking.contracts reads contracts/: two readers could drift into two contracts."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.contracts import CONTRACT_NAMES, Contract, load_contract
+from oxen_contract.checking.contracts import CONTRACT_NAMES, Contract, load_contract
 
 
 def _nullable_fields() -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import from_schema
 
-from oxen_contract.contracts import BASE_URI, Contract, load_contract
+from oxen_contract.checking.contracts import BASE_URI, Contract, load_contract
 
 # Keywords that hypothesis-jsonschema does not know or that only annotate; never property names (see _inline).
 _DROPPED = {"$schema", "$id", "$defs", "$comment", "title", "description", "unevaluatedProperties"}

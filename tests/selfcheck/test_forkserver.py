@@ -21,10 +21,11 @@ import pytest
 
 from oxen_contract.selfcheck.forkserver import ForkServer
 from oxen_contract.selfcheck.launchers import ForkLauncher, FreshLauncher, fork_wanted
-from oxen_contract.selfcheck.runner import clean_env, find_root, suite_args
+from oxen_contract.selfcheck.runner import clean_env, suite_args
 from oxen_contract.selfcheck.schedule import guess_seconds, longest_first, previous_seconds, row_seconds
+from oxen_contract.settings.argparsing import find_checkout
 
-ROOT = find_root(Path(__file__).parent)
+ROOT = find_checkout(Path(__file__).parent)
 
 needs_fork = pytest.mark.skipif(not fork_wanted({}), reason="fork servers need os.fork and pidfds (Linux)")
 Start = Callable[..., Any]

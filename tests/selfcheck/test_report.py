@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.contracts import load_contract
+from oxen_contract.checking.contracts import load_contract
 from oxen_contract.hub import FAULTS
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT
 from oxen_contract.selfcheck.expected import KNOWN_MISSES, SETUP_ERRORS, UNREACHED_BY_DESIGN
-from oxen_contract.selfcheck.report import covered_clauses, render, scores, unreached_clauses, write_report
+from oxen_contract.selfcheck.report import covered_clauses, render, unreached_clauses, write_report
 from oxen_contract.selfcheck.rows import load_outcomes, write_outcome
+from oxen_contract.selfcheck.scores import scores
 
 from ._outcomes import COLLEAGUE, PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
 

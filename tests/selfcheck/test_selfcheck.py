@@ -17,21 +17,14 @@ from urllib.parse import quote
 import pytest
 from starlette.testclient import TestClient
 
-from oxen_contract.contracts import load_contract
+from oxen_contract.checking.contracts import load_contract
 from oxen_contract.hub import FAULTS, create_app
 from oxen_contract.hub.faults import Fault, Reply
 from oxen_contract.hub.records import ApiError
 from oxen_contract.selfcheck import EXPECTED_CLAUSES, NO_FAULT
+from oxen_contract.selfcheck.output import clauses_named, failed_tests, verdict_line, warnings_listed
 from oxen_contract.selfcheck.rows import HOSTILE_SECONDS, Safety, exit_words
-from oxen_contract.selfcheck.runner import (
-    clauses_named,
-    failed_tests,
-    judge_safety,
-    keys_shown,
-    leaks_named,
-    verdict_line,
-    warnings_listed,
-)
+from oxen_contract.selfcheck.safety import judge_safety, keys_shown, leaks_named
 
 from ..schemas.instances import BASE_MODEL, CUSTOM_MODEL
 from ._outcomes import COLLEAGUE, PROD, STRICT, STRICT_CLAUSE, outcome, safety, suite_run
@@ -41,7 +34,7 @@ tests/contract/test_operations.py::test_models_operation_answers_within_its_cont
 tests/contract/test_delete_lifecycle.py::test_delete_lifecycle_keeps_the_documented_promises FAILED [ 40%]
 =================================== FAILURES ===================================
 _____________ test_delete_lifecycle_keeps_the_documented_promises ______________
-E   oxen_contract.failures.ContractFailure: Contract violation in deleteModel: DELETE /api/ai/models/x, id 'x'
+E   oxen_contract.checking.failures.ContractFailure: Contract violation in deleteModel: DELETE /api/ai/models/x, id 'x'
 E     answered 200 application/json
 E     clause model.schema.json#/required: `created`, `id`, `object`, `owned_by` are required
 E       expected at /: ["created"]

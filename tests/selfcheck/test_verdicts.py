@@ -17,10 +17,11 @@ from oxen_contract.hub import FAULTS
 from oxen_contract.selfcheck import NO_FAULT
 from oxen_contract.selfcheck.matrix import run_row
 from oxen_contract.selfcheck.output import summary_line
-from oxen_contract.selfcheck.report import render, scores, write_report
+from oxen_contract.selfcheck.report import render, write_report
 from oxen_contract.selfcheck.rows import load_outcomes, row_names, write_outcome
 from oxen_contract.selfcheck.runner import FINE_TUNE
 from oxen_contract.selfcheck.schedule import guess_seconds
+from oxen_contract.selfcheck.scores import scores
 from oxen_contract.selfcheck.verdict_runs import _arrange, _command, check_verdict
 from oxen_contract.selfcheck.verdicts import (
     ISSUE_CASES,

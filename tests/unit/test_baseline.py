@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.baseline import (
+from oxen_contract.reporting.baseline import (
     BaselineError,
     changes_sentence,
     changes_since,

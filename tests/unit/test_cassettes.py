@@ -14,9 +14,9 @@ import vcr.request
 from vcr.serialize import deserialize
 from vcr.serializers import yamlserializer
 
-from oxen_contract.cassettes import credential_matcher, payload_matcher, vcr_config_for
-from oxen_contract.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_HUB_URL, RunConfig
-from oxen_contract.exchange import LABELS, Credential, authorization
+from oxen_contract.checking.exchange import LABELS, Credential, authorization
+from oxen_contract.recording.cassettes import credential_matcher, payload_matcher, vcr_config_for
+from oxen_contract.settings.config import LOCAL_OTHER_TOKEN, LOCAL_TOKEN, REPLAY_HUB_URL, RunConfig
 from tests.configs import run_config
 
 HUB = "http://127.0.0.1:8123"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.checks import Verifier
-from oxen_contract.contracts import load_contract
-from oxen_contract.exchange import Credential, Exchange
-from oxen_contract.failures import ContractFailure
+from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import Credential, Exchange
 
 _ERROR = {"error": {"message": "no"}}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from oxen_contract import cli
-from oxen_contract.contracts import contract_digest
-from oxen_contract.settings import SETTINGS
+from oxen_contract.checking.contracts import contract_digest
+from oxen_contract.settings.table import SETTINGS
 
 
 @pytest.fixture

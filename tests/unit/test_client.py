@@ -18,12 +18,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from oxen_contract.client import Credential, HubClient, HubTimeout, HubUnavailable, RequestBudget, model_path
-from oxen_contract.exchange import authorization
-from oxen_contract.failures import ContractFailure
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
+from oxen_contract.checking.exchange import Credential, authorization, model_path
+from oxen_contract.checking.skips import RequestsSpent
+from oxen_contract.clients.client import HubClient
+from oxen_contract.http.guard import RequestGuard
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.http.retries import HubUnavailable, RequestBudget
 from oxen_contract.hub import create_app
-from oxen_contract.retries import RequestsSpent
-from oxen_contract.transport import ApiKey, RequestGuard
 
 SECRET = "sk-oxen-client-test-0123456789"
 OTHER_SECRET = "sk-oxen-client-test-other-9876"

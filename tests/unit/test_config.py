@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.config import LOCAL_FINE_TUNE, REPLAY_HUB_URL, FineTune, Mode, RunConfig, resolve
-from oxen_contract.exchange import Credential
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.settings.config import LOCAL_FINE_TUNE, REPLAY_HUB_URL, FineTune, Mode, RunConfig, resolve
 
 SECRET = "sk-oxen-config-test-0123456789"
 Resolve = Callable[..., RunConfig]
@@ -255,7 +255,7 @@ def test_a_replay_ignores_a_seed_from_the_environment_or_an_ini_file(resolved: R
 
 
 def test_the_mode_is_named_in_words(resolved: Resolve) -> None:
-    from oxen_contract.config import mode_label
+    from oxen_contract.settings.config import mode_label
 
     assert mode_label(resolved()) == "replay of the recorded cassettes"
     assert mode_label(resolved("--local-hub")) == "live against the local reference hub"

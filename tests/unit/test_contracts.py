@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oxen_contract.contracts import BASE_URI, CONTRACT_NAMES, Contract, load_contract
+from oxen_contract.checking.contracts import BASE_URI, CONTRACT_NAMES, Contract, load_contract
+from oxen_contract.checking.tally import Tally
 from oxen_contract.hub.catalog import BASE_MODELS
-from oxen_contract.tally import Tally
 
 CONTRACT = load_contract()
 MODEL_CLAUSES = {clause for clause in CONTRACT.rules() if clause.startswith("model.schema.json#")}

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oxen_contract.exchange import (
+from oxen_contract.checking.exchange import (
     INVALID_KEY,
     INVALID_LABEL,
     LABELS,
@@ -25,7 +25,7 @@ from oxen_contract.exchange import (
     fine_tune_path,
     model_path,
 )
-from oxen_contract.transport import ApiKey
+from oxen_contract.http.redaction import ApiKey
 
 SECRET = "sk-oxen-secret-0123456789"
 OTHER_SECRET = "sk-oxen-other-9876543210"

@@ -1,30 +1,47 @@
-"""failures.py: one hierarchy, drawn whole in its docstring; failures carry findings and the one renderer's text."""
+"""failures.py: one error tree, drawn whole in its docstring; failures carry findings and the one renderer's text."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 import pytest
 
-from oxen_contract import failures
-from oxen_contract.exchange import Credential, Exchange, model_path
-from oxen_contract.failures import (
-    ContractFailure,
+import oxen_contract
+from oxen_contract.checking import failures
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
+from oxen_contract.checking.exchange import Credential, Exchange, model_path
+from oxen_contract.checking.failures import (
     Finding,
-    HubTimeout,
     OxenContractError,
     ProvisioningError,
     ProvisionsExhausted,
     SetupError,
     chain,
 )
-from oxen_contract.text import render_failure
+from oxen_contract.checking.text import render_failure
 
-EXCEPTIONS = [
-    cls
-    for _, cls in inspect.getmembers(failures, inspect.isclass)
-    if issubclass(cls, BaseException) and cls.__module__ == failures.__name__
-]
+# The local hub is a program of its own, with errors of its own.
+_OWN_ERRORS = "oxen_contract.hub"
+
+
+def _package_exceptions() -> list[type[BaseException]]:
+    """Every exception class a module of the package defines at its top level, the local hub's aside."""
+    found = []
+    for module in pkgutil.walk_packages(oxen_contract.__path__, f"{oxen_contract.__name__}."):
+        if module.name == _OWN_ERRORS or module.name.startswith(f"{_OWN_ERRORS}."):
+            continue
+        imported = importlib.import_module(module.name)
+        found += [
+            cls
+            for _, cls in inspect.getmembers(imported, inspect.isclass)
+            if issubclass(cls, BaseException) and cls.__module__ == imported.__name__
+        ]
+    return found
+
+
+EXCEPTIONS = _package_exceptions()
 
 
 def _exchange(status: int = 200) -> Exchange:
@@ -34,14 +51,15 @@ def _exchange(status: int = 200) -> Exchange:
     )
 
 
-def test_every_exception_of_the_module_derives_from_the_one_base() -> None:
-    assert len(EXCEPTIONS) >= 6
-    assert all(issubclass(cls, OxenContractError) for cls in EXCEPTIONS)
+def test_every_exception_the_package_defines_outside_the_hub_derives_from_the_one_base() -> None:
+    assert ContractFailure in EXCEPTIONS and SetupError in EXCEPTIONS
+    outside = [f"{cls.__module__}.{cls.__qualname__}" for cls in EXCEPTIONS if not issubclass(cls, OxenContractError)]
+    assert outside == []
 
 
 def _drawn_parents() -> dict[str, str | None]:
     """Each class the docstring's tree draws, by name, with the class drawn above it one level up (None at the top)."""
-    tree = (failures.__doc__ or "").split("\n\n")[-1]
+    tree = next(part for part in (failures.__doc__ or "").split("\n\n") if part.startswith(OxenContractError.__name__))
     drawn: list[tuple[int, str]] = []
     for line in tree.splitlines():
         name = line.lstrip(" │├└─")

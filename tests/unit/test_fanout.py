@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from oxen_contract.fanout import side_by_side
-from oxen_contract.retries import Pace
+from oxen_contract.http.fanout import side_by_side
+from oxen_contract.http.retries import Pace
 
 
 def test_answers_come_back_in_the_order_of_the_items_whatever_order_they_arrive_in() -> None:

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.transport import ApiKey, DeadlineExceeded, RequestGuard, UnsafeRequest
+from oxen_contract.http.deadline import DeadlineExceeded
+from oxen_contract.http.guard import RequestGuard, UnsafeRequest
+from oxen_contract.http.redaction import ApiKey
 
 HUB = "http://hub.test"
 MINE = "alice:sandbox/ft-1-7"

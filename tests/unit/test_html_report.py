@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.baseline import changes_since, load_history
-from oxen_contract.html_report import render_html
+from oxen_contract.reporting.baseline import changes_since, load_history
+from oxen_contract.reporting.html_report import render_html
 
 from .test_baseline import CREATED, DEPLOY, GONE, failure, lenient, make_report
 

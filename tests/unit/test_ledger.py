@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.exchange import Credential
-from oxen_contract.ledger import Ledger, LedgerBusy, LedgerUnusable, Unreadable
-from oxen_contract.redaction import ApiKey
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.disposables.ledger import Ledger, LedgerBusy, LedgerUnusable, Unreadable
+from oxen_contract.http.redaction import ApiKey
 
 HUB = "https://staging.example"
 
@@ -136,7 +136,7 @@ def test_a_run_in_another_process_cannot_take_a_held_ledger_until_that_process_e
         [
             sys.executable,
             "-c",
-            "import sys; from oxen_contract.ledger import Ledger; "
+            "import sys; from oxen_contract.disposables.ledger import Ledger; "
             f"ledger = Ledger(__import__('pathlib').Path({str(tmp_path / 'ledger.jsonl')!r}), {HUB!r}); "
             "ledger.acquire(); print(ledger.run_id, flush=True); sys.stdin.read()",
         ],

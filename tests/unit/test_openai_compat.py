@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("openai", reason="the OpenAI SDK check needs the extra: pip install 'oxen-contract[openai]'")
 
+from oxen_contract.clients.openai_compat import SDK_RETRIEVES, retrieve_sample, shape  # noqa: E402
 from oxen_contract.hub.synthetic import catalog_of  # noqa: E402
-from oxen_contract.openai_compat import SDK_RETRIEVES, retrieve_sample, shape  # noqa: E402
 
 
 def _model(model_id: Any, **fields: Any) -> dict[str, Any]:

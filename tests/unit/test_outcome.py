@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract.config import Mode
-from oxen_contract.contracts import load_contract
-from oxen_contract.exchange import Credential, Exchange, model_path
-from oxen_contract.failures import ContractFailure, Finding, HubTimeout, ProvisioningError
-from oxen_contract.outcome import triage
-from oxen_contract.retries import HubUnavailable
-from oxen_contract.tally import Tally
-from oxen_contract.transport import UnsafeRequest
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import Credential, Exchange, model_path
+from oxen_contract.checking.failures import Finding, ProvisioningError
+from oxen_contract.checking.tally import Tally
+from oxen_contract.http.guard import UnsafeRequest
+from oxen_contract.http.retries import HubUnavailable
+from oxen_contract.run.outcome import triage
+from oxen_contract.settings.config import Mode
 from tests.configs import run_config
 
 LIVE = run_config("https://hub.test", "k", mode=Mode.LIVE, cassette_dir=Path("/nonexistent"))
@@ -121,7 +122,7 @@ def test_a_damaged_cassette_is_a_setup_error_naming_the_file(tmp_path: Path) -> 
     cassette.parent.mkdir()
     cassette.write_text("interactions: [")
     replay = run_config("http://oxen-hub.replay", "k", mode=Mode.REPLAY, cassette_dir=tmp_path)
-    from oxen_contract.cassette_damage import CassetteUnreadable
+    from oxen_contract.recording.cassette_damage import CassetteUnreadable
 
     found = _triage(CassetteUnreadable(cassette, "corrupt"), None, run=replay)
     assert found.kind == "setup" and str(cassette) in found.detail  # type: ignore[attr-defined]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.exchange import Credential, Exchange, id_problem, model_path
-from oxen_contract.failures import ProvisioningError
-from oxen_contract.provenance import (
+from oxen_contract.checking.exchange import Credential, Exchange, id_problem, model_path
+from oxen_contract.checking.failures import ProvisioningError
+from oxen_contract.disposables.provenance import (
     DeployEvidence,
     HubTime,
     created_of,

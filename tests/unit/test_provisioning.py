@@ -18,15 +18,18 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from oxen_contract.checks import Verifier
-from oxen_contract.client import Credential, HubClient
-from oxen_contract.config import FineTune, Mode
-from oxen_contract.contracts import load_contract
-from oxen_contract.failures import ContractFailure, HubTimeout, ProvisioningError, ProvisionsExhausted
-from oxen_contract.ledger import Ledger
-from oxen_contract.provenance import DEFAULT_CLOCK_SKEW as SKEW
-from oxen_contract.provisioning import Leak, Provisioner
-from oxen_contract.transport import ApiKey, RequestGuard, UnsafeRequest
+from oxen_contract.checking.checks import Verifier
+from oxen_contract.checking.contract_failure import ContractFailure, HubTimeout
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.checking.failures import ProvisioningError, ProvisionsExhausted
+from oxen_contract.clients.client import HubClient
+from oxen_contract.disposables.ledger import Ledger
+from oxen_contract.disposables.provisioning import Leak, Provisioner
+from oxen_contract.http.guard import RequestGuard, UnsafeRequest
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.settings.config import FineTune, Mode
+from oxen_contract.settings.table import DEFAULT_CLOCK_SKEW as SKEW
 from tests.configs import run_config
 
 HUB = "http://hub.test"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oxen_contract.redaction import ApiKey, Redactor
+from oxen_contract.http.redaction import ApiKey, Redactor
 
 # Keys hold "/" and "+" (and "="): the characters that JSON, URLs and base64 spell differently.
 KEY = "sk-Ab/cd+EF/gh=0123456789"

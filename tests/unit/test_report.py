@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.contracts import contract_digest, load_contract
-from oxen_contract.html_report import CLAUSE_OPERATIONS, NOT_APPLICABLE, applies, render_html, render_markdown
-from oxen_contract.report import STEP_SUMMARY_LIMIT, step_summary, write_contract_report
-from oxen_contract.tally import Tally
+from oxen_contract.checking.contracts import contract_digest, load_contract
+from oxen_contract.checking.tally import Tally
+from oxen_contract.reporting.html_report import CLAUSE_OPERATIONS, NOT_APPLICABLE, applies, render_html, render_markdown
+from oxen_contract.reporting.report import STEP_SUMMARY_LIMIT, step_summary, write_contract_report
 
 from .test_baseline import GONE, failure, lenient, make_report
 from .test_html_report import _grid_cell, _parse

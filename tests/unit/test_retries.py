@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from oxen_contract.retries import (
+from oxen_contract.http.retries import (
     MAX_RETRIES,
     MAX_RETRY_SECONDS,
     HubUnavailable,

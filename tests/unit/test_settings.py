@@ -1,4 +1,4 @@
-"""settings.py: one table, one naming scheme, nothing that arms a run in a file, and the README's table is the table."""
+"""settings/table.py: one table, one naming scheme, nothing arms a run from a file, the README's table is the table."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from oxen_contract import config, provenance
-from oxen_contract.options import SUITE_OPTIONS
-from oxen_contract.settings import DEFAULT_MAX_EXAMPLES, GROUPS, SETTINGS, by_name, env_name, markdown_table
+from oxen_contract.settings import config
+from oxen_contract.settings.options import SUITE_OPTIONS
+from oxen_contract.settings.table import (
+    DEFAULT_CLOCK_SKEW,
+    DEFAULT_MAX_EXAMPLES,
+    GROUPS,
+    SETTINGS,
+    by_name,
+    env_name,
+    markdown_table,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +68,7 @@ def test_every_option_of_the_table_is_a_suite_option_once() -> None:
 
 def test_the_defaults_the_table_states_are_the_code_s() -> None:
     assert by_name("max_examples").default == str(DEFAULT_MAX_EXAMPLES)
-    assert by_name("clock_skew").default == f"{provenance.DEFAULT_CLOCK_SKEW:g}"
+    assert by_name("clock_skew").default == f"{DEFAULT_CLOCK_SKEW:g}"
     assert by_name("max_provisions").default.startswith(f"{config.DEFAULT_MAX_PROVISIONS} ")
     assert f": {config.LOCAL_MAX_PROVISIONS}" in by_name("max_provisions").default
 
@@ -73,19 +81,19 @@ def _readme_table() -> str:
 
 
 def test_the_readme_s_option_table_is_the_settings_table() -> None:
-    # Regenerate it with: python -c "from oxen_contract.settings import markdown_table; print(markdown_table())"
+    # Regenerate it with: python -c "from oxen_contract.settings.table import markdown_table; print(markdown_table())"
     assert _readme_table() == markdown_table()
 
 
 def test_the_readme_table_check_fails_when_a_setting_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    from oxen_contract import settings
+    from oxen_contract.settings import table
 
     changed = tuple(
         dataclasses.replace(setting, default="60") if setting.name == "request_timeout" else setting
-        for setting in settings.SETTINGS
+        for setting in table.SETTINGS
     )
-    monkeypatch.setattr(settings, "SETTINGS", changed)
-    assert _readme_table() != settings.markdown_table()
+    monkeypatch.setattr(table, "SETTINGS", changed)
+    assert _readme_table() != table.markdown_table()
     assert re.search(r"\| `--request-timeout SECONDS` .*\| 30 \|", _readme_table())

@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oxen_contract.client import Credential, Exchange, model_path
-from oxen_contract.contracts import load_contract
-from oxen_contract.tally import _OPEN_VALUES, Tally, _named_fields, _present_fields, _unknown_fields
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import Credential, Exchange, model_path
+from oxen_contract.checking.tally import _OPEN_VALUES, Tally, _named_fields, _present_fields, _unknown_fields
 
 CONTRACT = load_contract()
 # Few clauses, ids and requests, so that the events repeat failures and sightings often.

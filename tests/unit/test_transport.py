@@ -22,19 +22,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from oxen_contract import transport
-from oxen_contract.client import HubClient
-from oxen_contract.exchange import Credential
-from oxen_contract.openai_compat import openai_client
-from oxen_contract.retries import RequestBudget
-from oxen_contract.transport import (
+from oxen_contract.checking.contract_failure import HubTimeout
+from oxen_contract.checking.contracts import load_contract
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.clients.client import HubClient
+from oxen_contract.clients.openai_compat import openai_client
+from oxen_contract.http import transport
+from oxen_contract.http.deadline import DeadlineExceeded
+from oxen_contract.http.guard import RequestGuard
+from oxen_contract.http.redaction import ApiKey
+from oxen_contract.http.retries import HubUnavailable, RequestBudget
+from oxen_contract.http.transport import (
     AnswerTooLarge,
-    ApiKey,
     BearerAuth,
-    DeadlineExceeded,
-    RequestGuard,
+    Sending,
     guarded_httpx_client,
     guarded_session,
+    translated_errors,
 )
 
 HUB = "http://hub.test"
@@ -116,12 +120,73 @@ def _get_through(client_kind: str, url: str, guard: RequestGuard) -> None:
 
 @pytest.mark.parametrize("client_kind", ["httpx", "requests", "openai-sdk"])
 def test_a_hub_dripping_its_status_line_and_headers_is_cut_off_at_about_the_timeout(client_kind: str) -> None:
+    # The SDK's transport hands the suite's own error on; the other two clients' callers translate (HubClient.send,
+    # Sender.call).
+    error = HubTimeout if client_kind == "openai-sdk" else DeadlineExceeded
+    # Its text names the rule in words, read from the contract once per process: before the clock starts.
+    load_contract().rules()
     with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
         guard = _guard(url, timeout=1.0)
         started = time.monotonic()
-        with pytest.raises(DeadlineExceeded, match="whole answer did not arrive within 1 s"):
+        with pytest.raises(error, match="whole answer did not arrive within 1 s"):
             _get_through(client_kind, url, guard)
         assert time.monotonic() - started < 2.0
+
+
+def _listing(url: str) -> Sending:
+    return Sending("listModels", "GET", f"{url}/api/ai/models", None, Credential.KEY)
+
+
+@pytest.mark.parametrize("client_kind", ["httpx", "requests", "openai-sdk"])
+def test_a_timeout_through_any_client_is_a_timeout_failure_of_its_operation_whose_later_requests_fail_fast(
+    client_kind: str,
+) -> None:
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        guard = _guard(url, timeout=0.5)
+        with pytest.raises(HubTimeout) as timeout, translated_errors(_listing(url), guard):
+            _get_through(client_kind, url, guard)
+    assert (timeout.value.exchange.operation, timeout.value.exchange.path) == ("listModels", "/api/ai/models")
+    assert [finding.clause for finding in timeout.value.findings] == ["rule:answers-in-time"]
+    assert guard.stalled == {"listModels"}
+
+
+def test_a_request_that_fails_fast_after_a_stall_is_a_timeout_failure_too() -> None:
+    guard = _guard(timeout=0.5)
+    guard.stalled_on("listModels")
+    with pytest.raises(HubTimeout, match="already got no answer within 0.5 s"), translated_errors(_listing(HUB), guard):
+        guard.before("listModels")
+
+
+def _refusing_port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(
+    ("client_kind", "says"),
+    [("httpx", "ConnectError: "), ("requests", "ConnectionError"), ("openai-sdk", "ConnectError: ")],
+)
+def test_a_refused_connection_through_any_client_is_hub_unavailable_naming_the_request(
+    client_kind: str, says: str
+) -> None:
+    url = _refusing_port()
+    with pytest.raises(HubUnavailable) as unavailable, translated_errors(_listing(url), _guard(url)):
+        _get_through(client_kind, url, _guard(url))
+    assert str(unavailable.value).startswith(f"GET {url}/api/ai/models: {says}")
+    assert unavailable.value.request == ("listModels", "GET", f"{url}/api/ai/models", Credential.KEY)
+
+
+def test_the_sdk_s_retrieve_is_named_as_the_suite_s_client_names_it() -> None:
+    with _raw_hub(SLOW_HEADERS, pause=0.3) as url:
+        guard = _guard(url, timeout=0.5)
+        key = ApiKey("sk-secret", "$OXEN_API_KEY")
+        with openai_client(url, key, guard, RequestBudget(None)) as sdk, pytest.raises(HubTimeout) as timeout:
+            sdk.models.retrieve(MINE)
+    exchange = timeout.value.exchange
+    assert (exchange.operation, exchange.method, exchange.model_id) == ("retrieveModel", "GET", MINE)
+    assert guard.stalled == {"retrieveModel"}
 
 
 def test_requests_sent_from_two_threads_at_once_each_keep_their_own_deadline() -> None:

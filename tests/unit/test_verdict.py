@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.verdict import (
+from oxen_contract.run.verdict import (
     EXIT_HUB_UNAVAILABLE,
     EXIT_INTERRUPTED,
     EXIT_SETUP_ERROR,

@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_listening(parser)
+    _add_faults(parser)
+    _add_shape(parser)
+    return parser
+
+
+def _add_listening(parser: argparse.ArgumentParser) -> None:
+    """Where the hub listens, who may call it, and where it keeps its state."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument(
         "--port", type=_port, default=8080, help="port to listen on; 0 picks a free one (default: 8080)"
@@ -134,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="keep state in this SQLite file (WAL), so that it survives a restart or a kill -9 (default: in memory)",
     )
+
+
+def _add_faults(parser: argparse.ArgumentParser) -> None:
+    """Which faults are on, and the clock and pauses they answer with."""
     parser.add_argument(
         "--fault",
         action="append",
@@ -163,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the pause between two bytes of a retrieve answer's body (hostile-drip-retrieve) or head "
         f"(hostile-drip-headers) (default: {DRIP_SECONDS})",
     )
+
+
+def _add_shape(parser: argparse.ArgumentParser) -> None:
+    """How the hub looks from outside: below which path, how many models, how far away, and what it records."""
     parser.add_argument(
         "--prefix",
         type=_prefix,
@@ -191,7 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="write what reached the hub (every DELETE of a model, every deploy POST, and the models held before any "
         "request) to this JSON file, rewritten after each such request (default: kept in memory only)",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

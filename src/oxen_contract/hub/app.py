@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from . import hostile, hostile_answers
 from .audit import Audit, DeleteRecord, DeployRecord
 from .catalog import BASE_MODELS, BASE_MODELS_BY_ID, sandbox_fine_tune
-from .clock import EPOCH, Clock, Tick, http_date
+from .clock import Clock, Tick, http_date
 from .faults import Fault, Switch, resolve
 from .incoming import Query, base_url, checkpoint_problem, path_text, raw_path
 from .records import DEPLOYMENT_STATUSES, ApiError, FineTune, JsonObject, Model, Reply, custom_model, render
@@ -34,7 +34,7 @@ from .routing import resolve as resolve_path
 from .store import Store, Stored, Tx
 from .synthetic import catalog_of
 
-__all__ = ["EPOCH", "create_app"]
+__all__ = ["create_app"]
 
 _DEPLOYS = ("deploy", "deploy_checkpoint")
 _RATE_LIMITED = ApiError(429, "unknown_error", "Too many requests: retry later")

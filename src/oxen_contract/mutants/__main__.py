@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from ..argparsing import OneLineErrorParser, positive_count
+from ..settings.argparsing import OneLineErrorParser, find_checkout, positive_count, say
 from .ledger import Accounting, account, read_ledger
 from .report import RunInfo, write_reports
 from .results import Mutant, read_mutants
-from .run import TARGETS, Settings, clean_run, find_root, prepare, probe_mutants, read_coverage, run_mutmut, settings
+from .run import TARGETS, Settings, clean_run, prepare, probe_mutants, read_coverage, run_mutmut, settings
 
 # Where each target works, reports and keeps its ledger: (work directory, Markdown report, ledger).
 DEFAULTS = {
@@ -78,16 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _say(text: str) -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        root = find_root()
+        root = find_checkout()
         config = settings(root, args.target)
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
@@ -112,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The probe plays requests to the hub: the safety target's survivors are accounted for by reason alone.
         mutants = _probed(work, mutants) if probed else mutants
     except RuntimeError as exc:
-        _say(str(exc))
+        say(str(exc))
         return 1
     if probed and not args.report_only:
         seconds["probe"] = round(time.monotonic() - started, 1)
@@ -130,8 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=seconds or _previous_seconds(out),
         target=args.target,
     )
-    figures = write_reports(info, mutants, accounting, out)
-    _say(
+    say(_summary(write_reports(info, mutants, accounting, out)))
+    if accounting is not None and accounting.unaccounted:
+        say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {ledger_path.name}: see the report")
+    say(f"written: {out} and {out.with_suffix('.json')}")
+    return 0
+
+
+def _summary(figures: dict[str, object]) -> str:
+    """The run in one line: what was made, reached, killed and survived, and the kill rate that counts."""
+    return (
         f"{figures['made']} mutants made, {figures['reached']} reached, {figures['killed']} killed "
         f"({figures['killed_by']}), {figures['survived']} survived "
         f"({figures['survived_equivalent']} equivalent, {figures['survived_allowed_by_clause']} allowed by a clause, "
@@ -140,32 +143,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"killed {figures['killed']} of the {figures['must_kill']} neither equivalent nor allowed "
         f"({figures['kill_rate_not_allowed']})"
     )
-    if accounting is not None and accounting.unaccounted:
-        _say(f"{len(accounting.unaccounted)} survivor(s) in neither list of {ledger_path.name}: see the report")
-    _say(f"written: {out} and {out.with_suffix('.json')}")
-    return 0
 
 
 def _test(root: Path, work: Path, config: Settings, max_children: int, seconds: dict[str, float]) -> int:
     started = time.monotonic()
-    _say(f"copying the project to {work}")
+    say(f"copying the project to {work}")
     try:
         prepare(root, work, config)
     except OSError as exc:
-        _say(f"cannot prepare the mutation run: {exc}")
+        say(f"cannot prepare the mutation run: {exc}")
         return 1
-    _say(f"clean run, under coverage: {shlex.join(config.test_command)}")
+    say(f"clean run, under coverage: {shlex.join(config.test_command)}")
     status = clean_run(work, config, work / "clean-run.log")
     seconds["clean run"] = round(time.monotonic() - started, 1)
     if status != 0:
-        _say(f"the contract suite fails without any mutant (exit {status}): see {work / 'clean-run.log'}")
+        say(f"the contract suite fails without any mutant (exit {status}): see {work / 'clean-run.log'}")
         return 1
     started = time.monotonic()
-    _say(f"mutmut run --max-children {max_children} (log: {work / 'mutmut.log'})")
-    status = run_mutmut(work, work / "mutmut.log", max_children=max_children, say=_say)
+    say(f"mutmut run --max-children {max_children} (log: {work / 'mutmut.log'})")
+    status = run_mutmut(work, work / "mutmut.log", max_children=max_children, say=say)
     seconds["mutmut"] = round(time.monotonic() - started, 1)
     if status != 0:
-        _say(f"mutmut failed (exit {status}): see {work / 'mutmut.log'}")
+        say(f"mutmut failed (exit {status}): see {work / 'mutmut.log'}")
         return 1
     return 0
 
@@ -182,7 +181,7 @@ def _probed(work: Path, mutants: list[Mutant]) -> list[Mutant]:
     found: dict[str, list[str]] = saved.get("differences", {}) if saved.get("script") == script else {}
     missing = [mutant_id for mutant_id in survivors if mutant_id not in found]
     if missing:
-        _say(f"the differential probe: {len(missing)} survivor(s) against the clean hub (log: {work / 'probe.log'})")
+        say(f"the differential probe: {len(missing)} survivor(s) against the clean hub (log: {work / 'probe.log'})")
         found.update(probe_mutants(work, missing, work / "probe.log")["differences"])
         kept.write_text(json.dumps({"script": script, "differences": found}, ensure_ascii=False) + "\n", "utf-8")
     return [

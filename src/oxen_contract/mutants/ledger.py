@@ -153,43 +153,58 @@ def parse_ledger(text: str) -> Ledger:
             in_source = True
             continue
         if section == ALLOWED and line.startswith(_DIFFERS) and groups:
-            said = line[len(_DIFFERS) :].strip()
-            patterns = tuple(re.findall(r"`([^`]+)`", said))
-            if said != _NOTHING and not patterns:
-                problems.append(f"line {number}: 'Differs:' is followed by `regex`, `regex`... or by 'nothing'")
-            for pattern in patterns:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
-            groups[-1].differs = patterns
+            groups[-1].differs = _differs(line[len(_DIFFERS) :].strip(), number, problems)
             continue
         if not section or not line.startswith("- `"):
             continue
-        bullet = _BULLET.match(line)
-        if bullet is None:
-            problems.append(f"line {number}: an entry is `selector`, optionally `regex`, then text: {line!r}")
-            continue
-        selector, pattern, note = bullet["selector"], bullet["pattern"], bullet["note"].strip()
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
-                continue
-        if section == GAP:
-            if not _KEY.match(selector) or pattern is not None:
-                problems.append(f"line {number}: a gap names one mutant by its key (module.function:hash): {line!r}")
-            if not note:
-                problems.append(f"line {number}: the gap {selector} does not say what is wrong with that hub")
-            entries.append(Entry(GAP, "gap", "", selector, None, note, number))
-            continue
-        if not groups:
-            problems.append(f"line {number}: an allowed entry outside a ### reason group: {line!r}")
-            continue
-        entry = Entry(ALLOWED, groups[-1].name, "", selector, pattern, note, number)
-        groups[-1].entries.append(entry)
-        entries.append(entry)
+        entry = _entry(line, number, section, groups, problems)
+        if entry is not None:
+            entries.append(entry)
+    return Ledger(tuple(_grouped(entries, groups, problems)), tuple(problems))
+
+
+def _differs(said: str, number: int, problems: list[str]) -> tuple[str, ...]:
+    """The regular expressions of a group's 'Differs:' line (none for 'nothing'); a problem for each bad one."""
+    patterns = tuple(re.findall(r"`([^`]+)`", said))
+    if said != _NOTHING and not patterns:
+        problems.append(f"line {number}: 'Differs:' is followed by `regex`, `regex`... or by 'nothing'")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
+    return patterns
+
+
+def _entry(line: str, number: int, section: str, groups: list[_Group], problems: list[str]) -> Entry | None:
+    """The entry a bullet of ``section`` lists (an allowed one joins the last group); None, and a problem, if bad."""
+    bullet = _BULLET.match(line)
+    if bullet is None:
+        problems.append(f"line {number}: an entry is `selector`, optionally `regex`, then text: {line!r}")
+        return None
+    selector, pattern, note = bullet["selector"], bullet["pattern"], bullet["note"].strip()
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(f"line {number}: invalid regular expression {pattern!r}: {exc}")
+            return None
+    if section == GAP:
+        if not _KEY.match(selector) or pattern is not None:
+            problems.append(f"line {number}: a gap names one mutant by its key (module.function:hash): {line!r}")
+        if not note:
+            problems.append(f"line {number}: the gap {selector} does not say what is wrong with that hub")
+        return Entry(GAP, "gap", "", selector, None, note, number)
+    if not groups:
+        problems.append(f"line {number}: an allowed entry outside a ### reason group: {line!r}")
+        return None
+    entry = Entry(ALLOWED, groups[-1].name, "", selector, pattern, note, number)
+    groups[-1].entries.append(entry)
+    return entry
+
+
+def _grouped(entries: list[Entry], groups: list[_Group], problems: list[str]) -> list[Entry]:
+    """Each allowed entry with its group's source and differences; a problem for each group or gap of a bad form."""
     of_group = {id(entry): group for group in groups for entry in group.entries}
     entries = [
         replace(entry, source=of_group[id(entry)].source, differs=of_group[id(entry)].differs)
@@ -207,7 +222,7 @@ def parse_ledger(text: str) -> Ledger:
         if entry.kind == GAP and entry.selector in seen:
             problems.append(f"line {entry.line}: the gap {entry.selector} is listed twice")
         seen.add(entry.selector)
-    return Ledger(tuple(entries), tuple(problems))
+    return entries
 
 
 def read_ledger(path: Path) -> Ledger:

@@ -105,6 +105,21 @@ Send = Callable[..., Any]
 
 def _script(send: Send) -> None:
     """The fixed request set, in order: each ``send(label, method, path, auth=..., body=...)`` answers the JSON body."""
+    _lists_and_searches(send)
+    _base_and_unknown_models(send)
+    first, second, third, fourth, bobs = _deploys(send)
+    _custom_models(send, first, second, bobs)
+    _unrouted(send, third)
+    # The deploys' cleanup: every model they made is deleted, by its owner.
+    send("delete-second", "DELETE", _model(second))
+    send("delete-third", "DELETE", _model(third))
+    send("delete-fourth", "DELETE", _model(fourth))
+    send("delete-bobs", "DELETE", _model(bobs), auth="bob")
+    send("list-at-the-end", "GET", _MODELS)
+    send("list-at-the-end-bob", "GET", _MODELS, auth="bob")
+
+
+def _lists_and_searches(send: Send) -> None:
     # Lists, with every documented filter (values that match, differ in case, or match nothing), under every credential.
     for label, query in (
         ("list", ""),
@@ -132,6 +147,9 @@ def _script(send: Send) -> None:
     ):
         send(label, "GET", f"{_MODELS}/search{query}")
     send("search-none", "GET", f"{_MODELS}/search?search=gpt", auth="none")
+
+
+def _base_and_unknown_models(send: Send) -> None:
     # Retrieve, activate, deactivate and delete of base models, unknown ids and odd ids.
     send("retrieve-base", "GET", _model("gpt-4o"))
     send("retrieve-base-live", "GET", _model("gpt-4o") + "?deployment_status=live")
@@ -151,6 +169,10 @@ def _script(send: Send) -> None:
     send("delete-unknown", "DELETE", _model("alice:sandbox/never-deployed"))
     send("delete-base-none", "DELETE", _model("gpt-4o"), auth="none")
     send("retrieve-base-after", "GET", _model("gpt-4o"))
+
+
+def _deploys(send: Send) -> list[str]:
+    """The deploys, whose models the later steps use, then the deploys that must be refused; the deployed ids."""
     # Deploys through both routes, with every documented option, and the deploys that must be refused.
     minted = [
         _deployed(send("deploy", "POST", _deploy("alice"))),
@@ -176,7 +198,10 @@ def _script(send: Send) -> None:
         send(label, "POST", path, body=body)
     send("deploy-none", "POST", _deploy("alice"), auth="none")
     send("deploy-bad", "POST", _deploy("alice"), auth="bad")
-    first, second, third, fourth, bobs = minted
+    return minted
+
+
+def _custom_models(send: Send, first: str, second: str, bobs: str) -> None:
     # The new models: listed and searched by their owner only, retrieved, switched off and on.
     send("list-with-custom", "GET", _MODELS)
     send("list-with-custom-bob", "GET", _MODELS, auth="bob")
@@ -207,6 +232,9 @@ def _script(send: Send) -> None:
     send("deactivate-deleted", "POST", _model(first, "deactivate"))
     send("list-after-delete", "GET", _MODELS)
     send("search-after-delete", "GET", f"{_MODELS}/search?search=sandbox")
+
+
+def _unrouted(send: Send, third: str) -> None:
     # Requests no route takes: near-miss paths, methods a path does not have, a raw slash inside an id.
     for label, method, path in (
         ("near-miss-suffix", "GET", f"{_MODELS}X"),
@@ -234,13 +262,6 @@ def _script(send: Send) -> None:
     ):
         send(label, method, path)
     send("delete-list-none", "DELETE", _MODELS, auth="none")
-    # The deploys' cleanup: every model they made is deleted, by its owner.
-    send("delete-second", "DELETE", _model(second))
-    send("delete-third", "DELETE", _model(third))
-    send("delete-fourth", "DELETE", _model(fourth))
-    send("delete-bobs", "DELETE", _model(bobs), auth="bob")
-    send("list-at-the-end", "GET", _MODELS)
-    send("list-at-the-end-bob", "GET", _MODELS, auth="bob")
 
 
 def _deployed(body: Any) -> str:

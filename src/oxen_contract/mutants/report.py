@@ -127,11 +127,31 @@ def _percent(value: object) -> str:
 
 
 def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accounting | None) -> str:
-    total = figures(mutants, accounting)
-    killed_by = total["killed_by"]
-    assert isinstance(killed_by, dict)
+    lines = [*_head(info), *_figure_lines(figures(mutants, accounting)), *_module_lines(mutants, accounting)]
+    survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
+    if accounting is not None:
+        lines += _ledger_sections(survivors, accounting)
+    lines += ["", "## Every survivor", ""]
+    for mutant in survivors:
+        where = "" if mutant.executed is not False else " (line never executed by the unmutated run)"
+        lines += [
+            f"### `{mutant.key}`: {_status(mutant, accounting)}",
+            "",
+            f"`{mutant.id}`, line {', '.join(map(str, mutant.lines))}{where}",
+            "",
+            "```diff",
+            mutant.diff,
+            "```",
+            "",
+            *_probe_lines(mutant),
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _head(info: RunInfo) -> list[str]:
+    """The title, the command and when it ran, what was mutated and what the tests were."""
     seconds = ", ".join(f"{phase} {value:.0f} s" for phase, value in info.seconds.items())
-    lines = [
+    return [
         _TITLES.get(info.target, f"# Mutation testing: {info.target}"),
         "",
         f"`{info.command}` on {info.date}, {info.mutmut}, {info.max_children} worker(s): {seconds}.",
@@ -145,6 +165,13 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
             else "pytest's exit status 1 (a test failed) is counted as a contract violation here: a rule of the safety "
             "code's tests broke."
         ),
+    ]
+
+
+def _figure_lines(total: dict[str, object]) -> list[str]:
+    killed_by = total["killed_by"]
+    assert isinstance(killed_by, dict)
+    return [
         "",
         "## Figures",
         "",
@@ -168,6 +195,11 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
         f"| not reached (no test called the function) | {total['not_reached']} |",
         f"| reached, neither probe-equivalent nor allowed by a named clause | {total['must_kill']} |",
         f"| killed, of those | {_percent(total['kill_rate_not_allowed'])} |",
+    ]
+
+
+def _module_lines(mutants: Sequence[Mutant], accounting: Accounting | None) -> list[str]:
+    lines = [
         "",
         "## By module",
         "",
@@ -184,24 +216,7 @@ def render_markdown(info: RunInfo, mutants: Sequence[Mutant], accounting: Accoun
             f"| {row['survived_equivalent']} | {row['survived_allowed_by_clause']} | {row['survived_misfiled']} "
             f"| {row['survived_gaps']} | {row['survived_in_neither_list']} | {_percent(row['kill_rate_not_allowed'])} |"
         )
-    survivors = [mutant for mutant in mutants if mutant.outcome == "survived"]
-    if accounting is not None:
-        lines += _ledger_sections(survivors, accounting)
-    lines += ["", "## Every survivor", ""]
-    for mutant in survivors:
-        where = "" if mutant.executed is not False else " (line never executed by the unmutated run)"
-        lines += [
-            f"### `{mutant.key}`: {_status(mutant, accounting)}",
-            "",
-            f"`{mutant.id}`, line {', '.join(map(str, mutant.lines))}{where}",
-            "",
-            "```diff",
-            mutant.diff,
-            "```",
-            "",
-            *_probe_lines(mutant),
-        ]
-    return "\n".join(lines).rstrip() + "\n"
+    return lines
 
 
 def _probe_lines(mutant: Mutant) -> list[str]:

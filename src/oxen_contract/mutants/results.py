@@ -25,8 +25,8 @@ from pathlib import Path
 __all__ = ["OUTCOMES", "Mutant", "kind_of", "outcome_of", "read_mutants"]
 
 PACKAGE = "oxen_contract.hub."
-# The safety target's modules sit at the package's top: ``provenance.why_not_the_deploys``.
-_TOP = "oxen_contract."
+# The safety target's modules sit in ``disposables/``: keyed by module and function, ``provenance.why_not_the_deploys``.
+_TOP = "oxen_contract.disposables."
 _SEPARATOR = "ǁ"
 _MARK = "__mutmut_"
 

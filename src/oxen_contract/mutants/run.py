@@ -32,12 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contracts import CHECKOUT_FOLDER
+from ..checking.contracts import CHECKOUT_FOLDER
 
 __all__ = [
     "Settings",
     "clean_run",
-    "find_root",
     "prepare",
     "probe_mutants",
     "progress",
@@ -72,15 +71,6 @@ class Settings:
     def whole_tests(self) -> bool:
         """Whether the test selection needs all of tests/ (the safety target's unit tests and their helpers)."""
         return self.target != "hub"
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The checkout: from ``start`` (default: the cwd) upwards, the directory with pyproject.toml and tests/contract."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "pyproject.toml").is_file() and (candidate / "tests" / "contract").is_dir():
-            return candidate
-    raise FileNotFoundError("pyproject.toml and tests/contract not found: run from a checkout of the project")
 
 
 def settings(root: Path, target: str = "hub") -> Settings:

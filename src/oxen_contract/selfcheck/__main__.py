@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from ..argparsing import OneLineErrorParser, positive_count
+from ..settings.argparsing import OneLineErrorParser, find_checkout, positive_count, say
 from .matrix import run_row
-from .report import scores, write_report
+from .report import write_report
 from .rows import NO_FAULT, Outcome, row_names
-from .runner import find_root, launcher_for
+from .runner import launcher_for
 from .schedule import longest_first, previous_seconds
+from .scores import scores
 
 DEFAULT_OUT = Path("reports/selfcheck.md")
 
@@ -57,10 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -69,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown fault or verdict case {unknown[0]!r} (see oxen-local-hub --list-faults)")
     try:
-        root = find_root()
+        root = find_checkout()
     except FileNotFoundError as exc:
         parser.error(str(exc))
     names = [NO_FAULT, *(name for name in known if not args.only or name in args.only)]
@@ -87,16 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 outcome = future.result()
                 done[outcome.name] = outcome
                 seconds = outcome.suite.seconds + (outcome.strict.seconds if outcome.strict else 0.0)
-                _say(f"[{len(done)}/{len(names)}] {outcome.name} ({outcome.kind}): {outcome.verdict} ({seconds:.1f} s)")
+                say(f"[{len(done)}/{len(names)}] {outcome.name} ({outcome.kind}): {outcome.verdict} ({seconds:.1f} s)")
     finally:
         launcher.close()
     wall = time.monotonic() - started
     outcomes = [done[name] for name in names]
     command = shlex.join(["python", "-m", "oxen_contract.selfcheck", *(argv if argv is not None else sys.argv[1:])])
     text = write_report(outcomes, args.out, wall_seconds=round(wall, 1), command=command, jobs=args.jobs)
-    _say("")
-    _say(text)
-    _say(f"written: {args.out} and {args.out.with_suffix('.json')}")
+    say("")
+    say(text)
+    say(f"written: {args.out} and {args.out.with_suffix('.json')}")
     return 0 if scores(outcomes).perfect else 1
 
 

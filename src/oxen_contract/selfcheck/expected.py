@@ -260,19 +260,8 @@ KNOWN_MISSES: MappingProxyType[str, str] = MappingProxyType({})
 # the suite exits 1 naming its clause; exit 78 says the run could not check the contract (a fine-tune that cannot be
 # deployed, a deploy answer naming no usable model, the delete operation unchecked), which is the right verdict only
 # for a fault that makes provisioning impossible *and* leaves nothing else failing; even then the output must name
-# the fault's clause. Decided per fault from the matrix (every fault run against HEAD a79ff83): none ends in 78, so
-# none is listed. Eight faults do make provisioning impossible, and each must still exit 1, because the answers that
-# stop provisioning are themselves checked and fail by their clause (verdict.py: a contract failure outranks a setup
-# error, and the summary line adds the setup error after it):
-#
-# - ``deploy-answer-fields-mistyped``, ``deploy-model-slug-as-integer``, ``deploy-answer-omits-model-slug``,
-#   ``deploy-deployment-as-a-list``, ``deploy-answers-a-list``: the suite checks a deploy answer before it uses it
-#   (deploy.schema.json and rule:deploy-answer-names-the-model), so a broken one is a contract failure, not a setup
-#   error;
-# - ``list-answers-bare-array``, ``list-and-search-data-keyed-by-id``: the list read before deploying is not a list
-#   of models, so no deploy answer can be told from an existing model; the list tests fail on the wrapper clause;
-# - ``retrieve-answers-another-model``: the deployed model cannot be verified (retrieving it answers another id); the
-#   retrieve tests fail on rule:retrieve-answers-the-requested-model.
-#
-# The hostile deploy lures (hostile-deploy-*) end in 78 by design; they are judged on the audit, not here.
+# the fault's clause. A fault whose answers stop provisioning still exits 1 when the suite checks those answers before
+# it uses them (a deploy answer, the list read before deploying, the retrieve that proves a model): they fail by their
+# clause, and a contract failure outranks a setup error (verdict.py). The hostile deploy lures (hostile-deploy-*) end
+# in 78 by design; they are judged on the audit, not here.
 SETUP_ERRORS: MappingProxyType[str, str] = MappingProxyType({})

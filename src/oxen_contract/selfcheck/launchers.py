@@ -3,7 +3,7 @@
 Both launchers run the same command with the same arguments, environment, working directory and output descriptors,
 and hand back a child that ``subprocess.Popen`` could stand for (``pid``, ``send_signal``, ``terminate``, ``kill``,
 ``wait``). ``FreshLauncher`` starts a new interpreter for each run (``python -m pytest``, ``st``'s command,
-``python -m oxen_contract.hub``): what the self-check did before, and what ``OXEN_SELFCHECK_FORK=0`` brings back.
+``python -m oxen_contract.hub``): what ``OXEN_SELFCHECK_FORK=0`` asks for, and where ``os.fork`` is missing.
 ``ForkLauncher`` forks each run from a fork server of its kind (``forkserver.py``), which imported the command's modules
 once: the default where ``os.fork`` exists. The ``oxen-contract`` command (``cli``) only ever starts fresh: a verdict
 case runs it to prove what a fresh start of the installed tool does.

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..settings.argparsing import find_checkout
 from .launchers import Launcher
 from .rows import Outcome
-from .runner import find_root, launcher_for, run_case
+from .runner import launcher_for, run_case
 from .verdict_runs import run_verdict_case
 from .verdicts import VERDICT_CASES_BY_NAME
 
@@ -24,7 +25,7 @@ def run_row(
 
     ``schemathesis``: run plain schemathesis beside the suite, where the row's kind has it (never for a verdict case).
     """
-    root = root or find_root()
+    root = root or find_checkout()
     launcher = launcher or launcher_for(root)
     if name in VERDICT_CASES_BY_NAME:
         return run_verdict_case(VERDICT_CASES_BY_NAME[name], root, launcher)

@@ -20,21 +20,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..reporting.markdown import code_span
 from .expected import EXPECTED_CLAUSES, KNOWN_MISSES, UNREACHED_BY_DESIGN
 from .rows import HOSTILE_SECONDS, Outcome, Safety, SuiteRun, exit_words
 from .scores import Scores, baseline_row, new_failures, scores
 from .verdict_report import verdict_lines
 from .verdicts import ISSUE_CASES
 
-__all__ = [
-    "Scores",
-    "covered_clauses",
-    "new_failures",
-    "render",
-    "scores",
-    "unreached_clauses",
-    "write_report",
-]
+__all__ = ["covered_clauses", "render", "unreached_clauses", "write_report"]
 
 
 def covered_clauses(outcomes: Sequence[Outcome]) -> dict[str, tuple[str, ...]]:
@@ -96,7 +89,7 @@ def _seconds(outcome: Outcome) -> str:
 
 
 def _code(text: str | None) -> str:
-    return f"`{text}`" if text else "-"
+    return code_span(text, table=True) if text else "-"
 
 
 def _verdict_cell(outcome: Outcome) -> str:
@@ -146,12 +139,24 @@ def _run_cell(run: SuiteRun | None) -> str:
 def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, command: str = "") -> str:
     """The report as Markdown: the fault, strict-only, benign, hostile and verdict tables, the no-fault row, scores."""
     base = baseline_row(outcomes)
-    score = scores(outcomes)
     lines = ["# Self-check: the contract suite against every fault of the local hub", ""]
     if command or wall_seconds is not None:
         wall = f"; wall time {wall_seconds:.0f} s" if wall_seconds is not None else ""
         lines += [f"Command: `{command}`{wall}." if command else f"Wall time {wall_seconds:.0f} s.", ""]
-    lines += [
+    lines += _fault_lines(outcomes, base)
+    lines += _strict_only_lines(outcomes, base)
+    lines += _benign_lines(outcomes, base)
+    lines += _hostile_lines(outcomes)
+    lines += verdict_lines(outcomes)
+    lines += _no_fault_lines(base)
+    lines += _score_lines(scores(outcomes))
+    lines += _coverage_lines(outcomes)
+    return "\n".join(lines) + "\n"
+
+
+def _fault_lines(outcomes: Sequence[Outcome], base: Outcome | None) -> list[str]:
+    """Each fault: the clause it breaks, our suite's verdict, plain schemathesis's, and how fast."""
+    lines = [
         "## Faults",
         "",
         "Each must fail the suite (exit 1) naming its clause.",
@@ -166,7 +171,12 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
             f"| `{o.name}` | {_clauses_cell(o)} | {_verdict_cell(o)} | {_st_cell(o, base, alarm=False)} | "
             f"{_code(o.suite.caught_by)} | {_seconds(o)} |"
         )
-    lines += [
+    return lines
+
+
+def _strict_only_lines(outcomes: Sequence[Outcome], base: Outcome | None) -> list[str]:
+    """Each strict-only fault: passed by default with a warning, caught under --strict-contract."""
+    lines = [
         "",
         "## Strict-only faults",
         "",
@@ -185,7 +195,12 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
             f"{_verdict_cell(o)}: {_run_cell(strict)} | {_st_cell(o, base, alarm=False)} | "
             f"{_code(strict.caught_by if strict else None)} | {_seconds(o)} |"
         )
-    lines += [
+    return lines
+
+
+def _benign_lines(outcomes: Sequence[Outcome], base: Outcome | None) -> list[str]:
+    """Each benign variant: passed, with what the suite named and warned, and the safety of crowded hubs."""
+    lines = [
         "",
         "## Benign variants",
         "",
@@ -202,7 +217,12 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
             f"| `{o.name}` | {o.rule} | {o.verdict} | {_st_cell(o, base, alarm=True)} | {named} | "
             f"{_warned_cell(o.suite)} | {_safety_cell(o.safety)} |"
         )
-    lines += [
+    return lines
+
+
+def _hostile_lines(outcomes: Sequence[Outcome]) -> list[str]:
+    """Each hostile hub: its lure, the suite's verdict, and what the hub's audit shows the run did."""
+    lines = [
         "",
         "## Hostile hubs",
         "",
@@ -224,23 +244,32 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
             f"| `{o.name}` | {o.rule} | {o.verdict} | {_run_cell(o.suite)} | {_safety_cell(o.safety)} | "
             f"{o.suite.seconds:.1f} |"
         )
-    lines += verdict_lines(outcomes)
-    if base is not None:
-        st = "not run" if base.schemathesis is None else ("passed" if base.schemathesis.exit_code == 0 else "fails")
-        failures = "; ".join(base.schemathesis.failures) if base.schemathesis else ""
-        lines += [
-            "",
-            "## The hub without faults",
-            "",
-            f"Our suite: {base.verdict} ({_run_cell(base.suite)}). Plain schemathesis: {st}.",
-        ]
-        if failures:
-            lines += ["", f"Plain schemathesis failures without any fault: {failures}."]
-    lines += _score_lines(score)
+    return lines
+
+
+def _no_fault_lines(base: Outcome | None) -> list[str]:
+    """The hub without faults: our suite's verdict, and plain schemathesis's failures if it had any."""
+    if base is None:
+        return []
+    st = "not run" if base.schemathesis is None else ("passed" if base.schemathesis.exit_code == 0 else "fails")
+    failures = "; ".join(base.schemathesis.failures) if base.schemathesis else ""
+    lines = [
+        "",
+        "## The hub without faults",
+        "",
+        f"Our suite: {base.verdict} ({_run_cell(base.suite)}). Plain schemathesis: {st}.",
+    ]
+    if failures:
+        lines += ["", f"Plain schemathesis failures without any fault: {failures}."]
+    return lines
+
+
+def _coverage_lines(outcomes: Sequence[Outcome]) -> list[str]:
+    """The clauses of SOURCES.md the suite named for a fault it caught, and those no fault reaches."""
     rules = _rules()
     covered = covered_clauses(outcomes)
     unreached = unreached_clauses(rules, outcomes)
-    lines += [
+    lines = [
         "",
         "## Clause coverage",
         "",
@@ -253,7 +282,7 @@ def render(outcomes: Sequence[Outcome], *, wall_seconds: float | None = None, co
     lines += [f"- `{clause}`: {why}" for clause, why in unreached.items()] or [
         "None: the suite named every clause of SOURCES.md for a fault it caught."
     ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _score_lines(score: Scores) -> list[str]:
@@ -286,7 +315,7 @@ def _score_lines(score: Scores) -> list[str]:
 
 
 def _rules() -> tuple[str, ...]:
-    from ..contracts import load_contract
+    from ..checking.contracts import load_contract
 
     return tuple(load_contract().rules())
 

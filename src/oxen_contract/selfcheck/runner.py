@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..settings.argparsing import find_checkout
 from .expected import EXPECTED_CLAUSES
 from .launchers import Child, Launcher, default_launcher
 from .output import caught_by, clauses_named, failed_tests, verdict_line, warnings_listed
@@ -32,23 +33,15 @@ from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
 from .safety import judge_safety, keys_shown, leaks_named
 
 __all__ = [
-    "clauses_named",
     "clean_baseline",
     "clean_env",
-    "failed_tests",
-    "find_root",
     "hub",
-    "judge_safety",
-    "keys_shown",
     "launcher_for",
-    "leaks_named",
     "run_case",
     "stream",
     "suite_args",
     "suite_env",
     "suite_run",
-    "verdict_line",
-    "warnings_listed",
 ]
 
 ALICE, BOB = "alice", "bob"
@@ -80,15 +73,6 @@ def _token() -> str:
 _TOKENS = {ALICE: _token(), BOB: _token()}
 
 _RESULT_LINE = re.compile(r"\b(?:FAILED|SUBFAIL(?:ED)?|ERROR)\b")
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The checkout holding ``tests/contract``: from ``start`` (default: the cwd) upwards, else beside the source."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents, Path(__file__).resolve().parents[3]):
-        if (candidate / "tests" / "contract").is_dir() and (candidate / "pyproject.toml").is_file():
-            return candidate
-    raise FileNotFoundError("tests/contract not found: run the self-check from a checkout of the project")
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -155,7 +139,7 @@ def hub(
     With ``audit``, the hub writes there what reached it (``--audit``), as JSON, after each delete and deploy;
     ``extra`` are more of its arguments (``--fault NAME``, ``--prefix PATH``).
     """
-    launcher = launcher or launcher_for(find_root())
+    launcher = launcher or launcher_for(find_checkout())
     args = ["--port", "0", "--deterministic"]
     args += ["--hang-seconds", str(HANG_SECONDS), "--drip-seconds", str(DRIP_SECONDS)]
     args += ["--fault", fault] if fault else []
@@ -292,7 +276,7 @@ def clean_baseline(root: Path, launcher: Launcher) -> Path:
 
 def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) -> SchemathesisRun:
     """Plain schemathesis (``st run``) on openapi.yaml, every check, bounded examples, fixed seed."""
-    from ..contracts import load_contract
+    from ..checking.contracts import load_contract
 
     launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-st-") as scratch:
@@ -321,7 +305,7 @@ def run_case(
     from ..hub import FAULTS
     from ..hub.faults import Switch
 
-    root = root or find_root()
+    root = root or find_checkout()
     launcher = launcher or launcher_for(root)
     fault = None if name == NO_FAULT else next(f for f in FAULTS if f.name == name)
     kind = NO_FAULT if fault is None else fault.kind

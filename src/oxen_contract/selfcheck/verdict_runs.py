@@ -27,12 +27,12 @@ from .runner import (
     clean_baseline,
     clean_env,
     hub,
-    judge_safety,
     stream,
     suite_args,
     suite_env,
     suite_run,
 )
+from .safety import judge_safety
 from .verdicts import NEVER_SHOWN, Command, Setup, Target, VerdictCase
 
 __all__ = ["PREFIX", "check_verdict", "run_verdict_case"]
@@ -42,7 +42,7 @@ PREFIX = "/oxen"
 # After the first deploy, long enough for the run to be inside a test, short of what the test waits on the hub.
 _INTERRUPT_AFTER = 0.5
 _BASELINES = (Setup.BASELINE, Setup.BASELINE_CLAUSE_NULL, Setup.BASELINE_TRUNCATED)
-# An earlier run's deploy intent, as the ledger writes one, but for its time: what issue 19 found made 87 tests fail.
+# An earlier run's deploy intent, as the ledger writes one, but for its time: the line issue 19 found failing tests.
 _INTENT_AT_NULL: dict[str, object] = {
     "run": "0123456789ab",
     "event": "intent",

@@ -144,8 +144,8 @@ VERDICT_CASES: tuple[VerdictCase, ...] = (
         args=("--max-requests", "14", "--allow-partial"),
     ),
     # 3. A crash with no verdict. The 11th request is the delete lifecycle's first DELETE, whose answer fails: the
-    # failure comes as the budget is spent, and the suite before issue 19 probed the hub on that spent budget
-    # (INTERNALERROR, exit 3, on da51e20^). A change in the suite's first requests moves the cap that hits it.
+    # failure comes as the budget is spent, and a suite that probes the hub on that spent budget raises Skipped in a
+    # hook (INTERNALERROR, exit 3). A change in the suite's first requests moves the cap that hits it.
     VerdictCase(
         "verdict-failure-as-max-requests-runs-out",
         "a failure on the last request --max-requests allowed: the probe raised Skipped in a hook (INTERNALERROR)",
@@ -322,5 +322,5 @@ ISSUE_CASES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
 )
 
 # Verdict cases the suite is known to end wrongly, and why: the matrix lets such a row fail (a non-strict xfail) and
-# the report marks it, until the suite ends it as demanded. Every case held against 0d2c3b9.
+# the report marks it, until the suite ends it as demanded.
 KNOWN_VERDICT_FAILURES: MappingProxyType[str, str] = MappingProxyType({})

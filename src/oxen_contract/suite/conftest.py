@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.activation import activate_suite
-from oxen_contract.config import Mode
-from oxen_contract.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
-from oxen_contract.transport import guarded_session
+from oxen_contract.clients.fuzzing import IdPool, Sender, call_and_check, hub_schema_for, use_sender
+from oxen_contract.http.transport import guarded_session
+from oxen_contract.run.activation import activate_suite
+from oxen_contract.settings.config import Mode
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.client import Credential
-from oxen_contract.config import FineTune
-from oxen_contract.skips import skip_by_settings
+from oxen_contract.checking.exchange import Credential
+from oxen_contract.checking.skips import skip_by_settings
+from oxen_contract.settings.config import FineTune
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 

@@ -2,8 +2,8 @@
 
 The reference calls the model object "compatible with the OpenAI model object". Users take that literally, so these
 tests use the real ``openai`` package (list, retrieve, delete with ``base_url`` at the hub) and hold each raw answer
-against the SDK's own types (``oxen_contract.openai_compat``). One difference is documented and accepted: the hub's
-delete answer is the deleted model, while the SDK's ``ModelDeleted`` has a ``deleted`` flag, which then reads
+against the SDK's own types (``oxen_contract.clients.openai_compat``). One difference is documented and accepted: the
+hub's delete answer is the deleted model, while the SDK's ``ModelDeleted`` has a ``deleted`` flag, which then reads
 ``None``. The tests that meet it are strict xfails, for two reasons: the difference shows in every run's summary
 (XFAIL with the reason below) instead of passing silently, and the test fails as soon as the behaviour changes,
 whether the hub starts sending ``deleted`` (XPASS, strict) or the answer disagrees in any other way (a plain failure,
@@ -25,14 +25,9 @@ from openai.pagination import SyncPage  # noqa: E402
 from openai.types import Model, ModelDeleted  # noqa: E402
 
 # [R]'s example answer of DELETE /api/ai/models/{id}, kept in one place.
-from oxen_contract.documented import REFERENCE_DELETE_EXAMPLE  # noqa: E402
-from oxen_contract.openai_compat import (  # noqa: E402
-    KnownIncompatibility,
-    check_fits,
-    openai_client,
-    retrieve_sample,
-)
-from oxen_contract.skips import skip_by_settings  # noqa: E402
+from oxen_contract.checking.documented import REFERENCE_DELETE_EXAMPLE  # noqa: E402
+from oxen_contract.checking.skips import skip_by_settings  # noqa: E402
+from oxen_contract.clients.openai_compat import KnownIncompatibility, check_fits, openai_client, retrieve_sample
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 

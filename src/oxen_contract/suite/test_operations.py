@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 import schemathesis
 
-from oxen_contract.fuzzing import MODELS_OPERATIONS
+from oxen_contract.clients.fuzzing import MODELS_OPERATIONS
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 

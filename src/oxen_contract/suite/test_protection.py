@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oxen_contract.client import Credential
+from oxen_contract.checking.exchange import Credential
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract, pytest.mark.protection_probe]
 

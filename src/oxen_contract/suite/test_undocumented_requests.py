@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import pytest
 
-from oxen_contract.exchange import MODELS, model_path
-from oxen_contract.skips import skip_by_settings
+from oxen_contract.checking.exchange import MODELS, model_path
+from oxen_contract.checking.skips import skip_by_settings
 
 pytestmark = [pytest.mark.vcr, pytest.mark.contract]
 
