@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -142,7 +143,7 @@ class Sender:
     # failed draw makes Hypothesis shrink: dozens more draws, each of which would wait out its retries or its deadline
     # again on a hub that already refuses them. They fail at once the same way, unsent: polite to a shared hub, and
     # the run's verdict (outage, rate-limited route, rule:answers-in-time) is the one the first refusal gave.
-    given_up: dict[str, HubUnavailable | HubTimeout] = field(default_factory=dict)
+    given_up: dict[str, tuple[HubUnavailable | HubTimeout, TracebackType | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The session's answers are redacted by the guard: it must know the key this sender puts on the wire.
@@ -181,7 +182,11 @@ class Sender:
                 )
 
         if operation in self.given_up:
-            raise self.given_up[operation].with_traceback(None)
+            given_up, where = self.given_up[operation]
+            # Raised with the traceback of the request that gave up: Hypothesis tells failures apart by the line that
+            # raised them, and a draw failing here rather than there would be an "inconsistent replay" (a crash with a
+            # traceback, not the outage it is). The first traceback each time, so it never grows.
+            raise given_up.with_traceback(where)
         try:
             return send_with_retries(
                 attempt,
@@ -192,7 +197,7 @@ class Sender:
                 label=f"{case.method} {url}",
             )
         except (HubUnavailable, HubTimeout) as error:
-            self.given_up[operation] = error
+            self.given_up[operation] = (error, error.__traceback__)
             raise
 
 
