@@ -287,6 +287,40 @@ def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made
     assert hub.deletes == [] and colleague in hub.models
 
 
+@pytest.mark.parametrize(
+    ("outcome", "send_date"),
+    [("answered 502", False), ("timed out", True), ("timed out", False)],
+    ids=["a-502-without-a-date", "a-timeout", "a-timeout-without-a-date"],
+)
+def test_a_deploy_whose_reconciliation_waits_for_the_end_of_the_run_never_adopts_a_colleague_s_model_made_meanwhile(
+    outcome: str, send_date: bool
+) -> None:
+    # The list read to reconcile at once fails, so the deploy is reconciled at the end of the run, an hour later. Its
+    # window ends when its exchange ended (the answer's Date; without one, or without an answer, the hub's time it
+    # was sent plus the time the run waited), not at that last list: the colleague's model is late, never adopted.
+    status = 502 if outcome == "answered 502" else 200
+    hub = FakeHub(deploys=[Deploy(status=status, creates=False)], send_date=send_date)
+    provisioner = _provisioner(hub)
+    lists = {"n": 0}
+
+    def fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and request.url.path == "/api/ai/models":
+            lists["n"] += 1
+            return lists["n"] == 2
+        return request.method == "POST" and outcome == "timed out"
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, fails))
+    with pytest.raises(ProvisioningError if status == 502 else HubTimeout):
+        provisioner.fresh_model()
+    hub.now += 3600
+    colleague = hub.make()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and colleague in hub.models and provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert [c.model_id for c in unsettled.candidates] == [colleague]
+    assert "created after the deploy was answered" in unsettled.detail
+
+
 def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted() -> None:
     # One clock, no skew (as the local hub): the colleague's model is dated after the deploy's 502, before the list
     # read to reconcile. It may be an upstream that went on, or a colleague's: nothing tells which.
