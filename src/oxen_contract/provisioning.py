@@ -362,7 +362,9 @@ class Provisioner:
             model_id = deployed_id(answer)
         except ProvisioningError as error:
             adopted = self._settle(deploy, "answered 200 naming no model")
-            raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
+            # On the first line, as every refusal says it: after the curl line, a shell would run it as a command.
+            first, *rest = str(error).split("\n")
+            raise ProvisioningError("\n".join([f"{first}{_adopted(adopted)}", *rest])) from None
         self._answered[deploy.attempt] = model_id
         if self.ledger:
             self.ledger.record("answered", attempt=deploy.attempt, id=model_id)

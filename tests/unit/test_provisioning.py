@@ -36,6 +36,7 @@ MONTH = 30 * 86400
 BASE = {"id": "gpt-4.1-mini", "object": "model", "created": 1, "owned_by": "oxen", "model_type": "base"}
 PROD = {"id": "alice:sandbox/ft-1-prod", "object": "model", "created": START - MONTH, "owned_by": "alice"}
 OLD = {**PROD, "id": "alice:sandbox/ft-1-old", "model_type": "custom"}
+DEPLOY_PATH = "/api/repos/alice/sandbox/fine_tunes/ft-1/deploy"
 
 
 @dataclass(frozen=True)
@@ -1059,4 +1060,30 @@ def test_without_the_key_s_namespace_no_leftover_of_a_ledger_is_swept(tmp_path: 
     assert provisioner.notes == [
         "the ledger holds 0 model(s) and 1 unsettled deploy(s) of earlier runs; none swept: pass --namespace (or "
         "--fine-tune) to let the run verify them"
+    ]
+
+
+def test_without_a_verifier_a_200_naming_no_model_is_reconciled_and_its_model_named_in_the_error() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    real = hub.handle
+
+    def nameless(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        return httpx.Response(200, json={"deployment": {}}) if request.method == "POST" else answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(nameless))
+    with pytest.raises(ProvisioningError) as failed:
+        provisioner.fresh_model()
+    # Said on the first line: the curl line stays one a person can paste into a shell.
+    assert str(failed.value) == (
+        f"cannot provision a disposable model: POST {DEPLOY_PATH} answered without a model id at "
+        "deployment.model_slug; it made 'alice:sandbox/ft-1-1', which the run deletes at cleanup\n"
+        '  body: {"deployment":{}}\n'
+        f'  reproduce with: curl -X POST {HUB}{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
+    )
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+    assert [leak.detail for leak in provisioner.leaks] == [
+        "made by deploy attempt 1, which answered 200 naming no model; found by reconciliation"
     ]
