@@ -110,7 +110,8 @@ class _OpenDeploy:
     before: _Listing
     # When the deploy was sent (``time.monotonic``): each later dated answer, less the time since, dates it too.
     sent: float = 0.0
-    # The hub's time of the deploy's answer, when one came: the model it made was registered by then.
+    # The hub's time when the deploy's exchange ended (``Provisioner._dated``): the model it made was registered by
+    # then, and one created later is late. None only while the deploy is under way.
     answered: HubTime | None = None
     # What each dated answer (the list before, the deploy's own) says the hub's clock read when the deploy was sent.
     estimates: list[float] = field(default_factory=list)
@@ -245,6 +246,7 @@ class Provisioner:
                 # Not retried: the hub may have deployed anyway. Reconciled, then the run sees what the deploy got:
                 # a timeout fails rule:answers-in-time like any other request's, a dropped connection is sorted as
                 # an outage or the route's failure (outcome.triage).
+                self._dated(deploy, None)
                 self._settle(deploy, "got no whole answer")
                 raise
             self._dated(deploy, answer)
@@ -299,6 +301,7 @@ class Provisioner:
         try:
             answer = self._send_deploy(fine_tune)
         except (HubTimeout, HubUnavailable) as error:
+            self._dated(deploy, None)
             self._settle(deploy, f"got no answer ({first_line(error)})")
             raise
         self._dated(deploy, answer)
@@ -312,11 +315,24 @@ class Provisioner:
             # made is proved and deleted at cleanup, or named for a person.
             return answer, None
 
-    def _dated(self, deploy: _OpenDeploy, answer: Exchange) -> None:
-        """What the deploy answer's own Date says of when the deploy was sent (none without a Date)."""
-        deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
-        if deploy.answered is not None:
-            deploy.observe(deploy.answered, self.monotonic())
+    def _dated(self, deploy: _OpenDeploy, answer: Exchange | None) -> None:
+        """Date the end of the deploy's exchange by the hub's clock, and note what its answer's Date says of the send.
+
+        With a Date, that Date. Without one, or without a whole answer (a timeout, a dropped connection), the hub's
+        time the deploy was sent plus the time the run waited. Never
+        "whenever the namespace is listed next", which, when the list read to reconcile fails, is the end of the run,
+        and would let a colleague's model made an hour later pass for the deploy's.
+        """
+        arrived = self.monotonic()
+        if answer is not None and answer.headers.get("date"):
+            deploy.answered = HubTime.of(answer, self.clock)
+            deploy.observe(deploy.answered, arrived)
+            return
+        sent = deploy.sent_at
+        # No slack for a Date's whole seconds or the runner's clock: a model the deploy made in the last of them is
+        # named for a person (late), while a slack would let a colleague's model made just after pass for the
+        # deploy's. When unsure, delete nothing.
+        deploy.answered = HubTime(sent.at + (arrived - deploy.sent), sent.from_hub)
 
     def _intend(self, fine_tune: FineTune, before: _Listing) -> _OpenDeploy:
         """Count a deploy about to be sent; write its intent to the ledger first, so that a crash leaves a trace."""
@@ -355,13 +371,15 @@ class Provisioner:
             model_id = deployed_id(answer)
         except ProvisioningError as error:
             adopted = self._settle(deploy, "answered 200 naming no model")
-            raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
+            # On the first line, as every refusal says it: after the curl line, a shell would run it as a command.
+            first, *rest = str(error).split("\n")
+            raise ProvisioningError("\n".join([f"{first}{_adopted(adopted)}", *rest])) from None
         self._answered[deploy.attempt] = model_id
         if self.ledger:
             self.ledger.record("answered", attempt=deploy.attempt, id=model_id)
         try:
             retrieved = self._retrieve_fresh(model_id, self.client) if not id_problem(model_id) else None
-            if retrieved is not None and deploy.answered is None:
+            if retrieved is not None and not answer.headers.get("date"):
                 # Only for a deploy answer with no Date: a later answer's Date, less the time since, dates the deploy
                 # only where the hub's clock runs at the run's pace (the local hub's ticks once per request).
                 deploy.observe(HubTime.of(retrieved, self.clock), self.monotonic())
