@@ -162,6 +162,13 @@ def _fault_lines(outcomes: Sequence[Outcome], base: Outcome | None) -> list[str]
         "Each must fail the suite (exit 1) naming its clause.",
         "Seconds: to the first failing test line of the suite, or (in parentheses) the whole run when nothing failed.",
         "A clause marked *(not named)* is one the fault breaks but the suite's output did not name.",
+    ]
+    if any(o.suite.first_failure_only for o in outcomes if o.harmful):
+        lines.append(
+            "Each fault's suite run stopped at its first failing test (`--first-failure`, pytest's `-x`): "
+            "*caught by* names that test alone, and a clause only a later test names shows as *(not named)*."
+        )
+    lines += [
         "",
         "| fault | clause | our suite | plain schemathesis | caught by | seconds |",
         "|---|---|---|---|---|---|",

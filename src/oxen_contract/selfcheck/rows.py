@@ -90,6 +90,9 @@ class SuiteRun:
     leaked: tuple[str, ...] = ()
     # Where a spelling of the run's keys appeared in its output or report ("output: percent-encoded"): never anywhere.
     key_shown: tuple[str, ...] = ()
+    # Run with -x (``--first-failure``): stopped at its first failing test, so ``failed_tests`` and ``clauses`` are
+    # that test's alone.
+    first_failure_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

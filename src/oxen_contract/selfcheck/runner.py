@@ -12,6 +12,7 @@ hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` read
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -210,15 +211,21 @@ def run_suite(
     strict: bool = False,
     launcher: Launcher | None = None,
     baseline: Path | None = None,
+    first_failure: bool = False,
 ) -> SuiteRun:
-    """The contract suite, live against ``url``, with the options and environment a user would give it."""
+    """The contract suite, live against ``url``, with the options and environment a user would give it.
+
+    ``first_failure``: stop at the first failing test (pytest's ``-x``), for a row that only needs to know the suite
+    fails and which clause its first failure names (the run still cleans up what it made).
+    """
     launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
         report = Path(scratch, "contract-report.md")
         env = suite_env()
-        args = suite_args(url, Path(scratch), strict=strict, baseline=baseline)
+        args = suite_args(url, Path(scratch), strict=strict, baseline=baseline) + (["-x"] if first_failure else [])
         code, seconds, first, output = stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
-        return suite_run(code, seconds, first, output, expected, report)
+        run = suite_run(code, seconds, first, output, expected, report)
+        return dataclasses.replace(run, first_failure_only=first_failure)
 
 
 def suite_env() -> dict[str, str]:
@@ -299,9 +306,20 @@ def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) 
 
 
 def run_case(
-    name: str, *, schemathesis: bool = True, root: Path | None = None, launcher: Launcher | None = None
+    name: str,
+    *,
+    schemathesis: bool = True,
+    root: Path | None = None,
+    launcher: Launcher | None = None,
+    first_failure: bool = False,
 ) -> Outcome:
-    """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``."""
+    """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``.
+
+    ``first_failure``: a fault's run, and the ``--strict-contract`` run of a strict-only fault, stop at their first
+    failing test, and run again whole if that failure did not name the fault's clause. Runs that must pass (no fault,
+    benign, a strict-only fault by default) and runs whose harm the hub's audit judges (hostile hubs, crowded
+    namespaces) always run whole.
+    """
     from ..hub import FAULTS
     from ..hub.faults import Switch
 
@@ -327,19 +345,36 @@ def run_case(
     # coming is drift only against what came before.
     baseline = clean_baseline(root, launcher) if kind == "strict-only" else None
 
-    def strict_run() -> SuiteRun:
+    def until_caught(run: Callable[[bool], SuiteRun]) -> SuiteRun:
+        # A run stopped at a first failure that did not name the fault's clause (the setup error of a fixture the
+        # fault broke, say) says nothing of the rest of the suite: the row's verdict is then a whole run's, as
+        # without --first-failure.
+        if not first_failure:
+            return run(False)
+        stopped = run(True)
+        probe = Outcome(name, "fault", "", expected, stopped, None)
+        return stopped if probe.verdict == "caught" else run(False)
+
+    def strict_run(stop_early: bool) -> SuiteRun:
         # Its own fresh hub too: the second run of a strict-only row starts from the state the first one saw.
         with hub(hub_fault, launcher=launcher) as url:
-            return run_suite(url, expected, root, strict=True, launcher=launcher, baseline=baseline)
+            return run_suite(
+                url, expected, root, strict=True, launcher=launcher, baseline=baseline, first_failure=stop_early
+            )
 
     # Every run of a row at once, each against its own hub: each waits on its hub part of the time, so a row fills the
     # cores better than in sequence, and no run sees what another did.
     with ThreadPoolExecutor(max_workers=2) as side, tempfile.TemporaryDirectory(prefix="oxen-selfcheck-audit-") as tmp:
         pending_plain = side.submit(plain_run) if plain_side else None
-        pending_strict = side.submit(strict_run) if kind == "strict-only" else None
+        pending_strict = side.submit(until_caught, strict_run) if kind == "strict-only" else None
         audit = Path(tmp, "audit.json") if guarded else None
-        with hub(hub_fault, audit, launcher) as url:
-            suite = run_suite(url, expected, root, launcher=launcher, baseline=baseline)
+
+        def main_run(stop_early: bool) -> SuiteRun:
+            with hub(hub_fault, audit, launcher) as url:
+                return run_suite(url, expected, root, launcher=launcher, baseline=baseline, first_failure=stop_early)
+
+        # A guarded row's harm is judged over the whole run, by its one hub's audit.
+        suite = until_caught(main_run) if kind == "fault" and not guarded else main_run(False)
         # Read once the hub has stopped: every request it answered is in the file.
         safety = judge_safety(audit, suite.leaked, MAX_PROVISIONS, key_shown=suite.key_shown) if audit else None
         strict = pending_strict.result() if pending_strict is not None else None
