@@ -234,8 +234,10 @@ def _hostile_lines(outcomes: Sequence[Outcome]) -> list[str]:
         "## Hostile hubs",
         "",
         "Each lures the suite towards harm: a model it did not make, an extra deploy, a model left behind unnamed, a "
-        "key shown, an answer too big, an endless wait. The suite must end with a verdict (exit 1 or 78; never exit "
-        f"0, a crash or a timeout) within {HOSTILE_SECONDS:.0f} s (`too slow` past it), and the hub's audit "
+        "key shown, an answer too big, an endless wait. The suite must end with the verdict the lure calls for (exit 1 "
+        "for a clause it broke, 78 when no usable model could be deployed; `wrong exit` otherwise), say the rule or "
+        "refusal that kept it safe (`unsaid` if not), print no INTERNALERROR or traceback (`crashed`), within "
+        f"{HOSTILE_SECONDS:.0f} s (`too slow` past it), and the hub's audit "
         "(`--audit`) must show no more deploy POSTs than `--max-provisions`, no DELETE reaching a live model that no "
         "deploy of the run created (held before the run, or a colleague's that appeared during it), no such model "
         "deleted, and every model the run's deploys made either deleted or named in a `LEAK '<id>'` line of the "

@@ -27,11 +27,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..settings.argparsing import find_checkout
-from .expected import EXPECTED_CLAUSES
+from .expected import EXPECTED_CLAUSES, HOSTILE_ENDS
 from .launchers import Child, Launcher, default_launcher
 from .output import caught_by, clauses_named, failed_tests, verdict_line, warnings_listed
 from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
 from .safety import judge_safety, keys_shown, leaks_named
+from .verdicts import NEVER_SHOWN
 
 __all__ = [
     "clean_baseline",
@@ -212,6 +213,7 @@ def run_suite(
     launcher: Launcher | None = None,
     baseline: Path | None = None,
     first_failure: bool = False,
+    must_say: tuple[str, ...] = (),
 ) -> SuiteRun:
     """The contract suite, live against ``url``, with the options and environment a user would give it.
 
@@ -224,7 +226,7 @@ def run_suite(
         env = suite_env()
         args = suite_args(url, Path(scratch), strict=strict, baseline=baseline) + (["-x"] if first_failure else [])
         code, seconds, first, output = stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
-        run = suite_run(code, seconds, first, output, expected, report)
+        run = suite_run(code, seconds, first, output, expected, report, must_say)
         return dataclasses.replace(run, first_failure_only=first_failure)
 
 
@@ -236,9 +238,18 @@ def suite_env() -> dict[str, str]:
 
 
 def suite_run(
-    code: int, seconds: float, first: float | None, output: str, expected: tuple[str, ...], report: Path
+    code: int,
+    seconds: float,
+    first: float | None,
+    output: str,
+    expected: tuple[str, ...],
+    report: Path,
+    must_say: tuple[str, ...] = (),
 ) -> SuiteRun:
-    """What a suite run showed: its ``output`` and its contract ``report`` (Markdown, JSON beside it) if written."""
+    """What a suite run showed: its ``output`` and its contract ``report`` (Markdown, JSON beside it) if written.
+
+    ``must_say``: words the row demands of the output (``SuiteRun.said`` holds those it said).
+    """
     warned = warnings_listed(report.with_suffix(".json"))
     texts = {"output": output}
     for written in (report, report.with_suffix(".json")):
@@ -257,6 +268,8 @@ def suite_run(
         warned=warned,
         leaked=leaks_named(output),
         key_shown=keys_shown(texts, _TOKENS.values()),
+        said=tuple(words for words in must_say if words in output),
+        crashed=tuple(words for words in NEVER_SHOWN if words in output),
     )
 
 
@@ -333,6 +346,7 @@ def run_case(
     hub_fault = None if fault is None else name
     # Rows whose namespaces hold models the run did not make: the audit must show the run left them alone.
     guarded = fault is not None and Switch.CROWDED in fault.switches
+    must_say = (HOSTILE_ENDS[name][1],) if name in HOSTILE_ENDS else ()
     # Plain schemathesis follows a hostile hub's redirects and deletes whatever it finds: nothing to learn there.
     plain_side = schemathesis and kind != "hostile"
 
@@ -371,7 +385,15 @@ def run_case(
 
         def main_run(stop_early: bool) -> SuiteRun:
             with hub(hub_fault, audit, launcher) as url:
-                return run_suite(url, expected, root, launcher=launcher, baseline=baseline, first_failure=stop_early)
+                return run_suite(
+                    url,
+                    expected,
+                    root,
+                    launcher=launcher,
+                    baseline=baseline,
+                    first_failure=stop_early,
+                    must_say=must_say,
+                )
 
         # A guarded row's harm is judged over the whole run, by its one hub's audit.
         suite = until_caught(main_run) if kind == "fault" and not guarded else main_run(False)
