@@ -122,8 +122,8 @@ def _measured(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> tup
 def _suite(url: str, concurrency: int, checkout: Path, scratch: Path) -> Figures:
     report = scratch / "contract-report.md"
     args = [sys.executable, "-m", "pytest", "tests/contract", "--hub-url", url, "--disable-recording", "-q"]
-    # As --local-hub runs: both deploy routes, four deploys, the hub's one clock.
-    args += ["--fine-tune", "alice/sandbox/ft-1", "--fine-tune", "alice/sandbox/ft-1@1", "--max-provisions", "4"]
+    # As --local-hub runs: both deploy routes, five deploys (the deploy probe spends one), the hub's one clock.
+    args += ["--fine-tune", "alice/sandbox/ft-1", "--fine-tune", "alice/sandbox/ft-1@1", "--max-provisions", "5"]
     args += ["--allow-protection-probes", "--clock-skew", "0", "--ledger", str(scratch / "ledger.jsonl")]
     args += ["--contract-report", str(report), "-p", "no:cacheprovider"]
     env = _env({"OXEN_API_KEY": TOKENS["alice"], "OXEN_API_KEY_OTHER": TOKENS["bob"], "HYPOTHESIS_PROFILE": "replay"})

@@ -12,11 +12,16 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT
+
+# One worker builds the wheel and runs every test of it (tox passes --dist loadgroup): a second worker would build and
+# install it again, for nothing.
+pytestmark = pytest.mark.xdist_group("wheel")
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +85,25 @@ def test_the_package_is_the_wheel_not_the_checkout(installed: Path, tmp_path: Pa
     assert found.stdout.strip().startswith(str(installed)), found.stdout + found.stderr
 
 
-@pytest.mark.parametrize(
-    "command",
-    [("oxen-contract", "--replay"), ("oxen-contract", "--local-hub", "--allow-protection-probes")],
-    ids=["replay", "local-hub"],
-)
-def test_oxen_contract_runs_the_whole_suite_from_the_wheel(
-    installed: Path, tmp_path: Path, command: tuple[str, ...]
-) -> None:
-    result = _run(installed, *command, cwd=tmp_path)
+@dataclass(frozen=True)
+class Run:
+    cwd: Path
+    result: subprocess.CompletedProcess[str]
+
+
+# One run of each mode from the wheel serves every test that reads it (each run costs seconds): both under -W error,
+# which issue 19 found crashing every installed run, each in a working directory of its own that must stay empty.
+_MODES = {"replay": ("--replay",), "local-hub": ("--local-hub", "--allow-protection-probes")}
+
+
+@pytest.fixture(scope="module", params=list(_MODES))
+def whole_run(request: pytest.FixtureRequest, installed: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    cwd = tmp_path_factory.mktemp(f"run-{request.param}")
+    return Run(cwd, _run(installed, "oxen-contract", *_MODES[request.param], "-W", "error", cwd=cwd))
+
+
+def test_oxen_contract_runs_the_whole_suite_from_the_wheel(whole_run: Run) -> None:
+    result = whole_run.result
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "CONTRACT HELD" in result.stdout
     assert "passed" in result.stdout
@@ -121,32 +136,28 @@ def test_a_typo_of_a_suite_option_suggests_the_option(installed: Path, tmp_path:
     assert "Did you mean --local-hub?" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "command",
-    [("--replay", "-W", "error"), ("--local-hub", "--allow-protection-probes", "-W", "error")],
-    ids=["replay", "local-hub"],
-)
-def test_a_run_under_w_error_passes_and_leaves_the_working_directory_as_it_was(
-    installed: Path, tmp_path: Path, command: tuple[str, ...]
-) -> None:
+def test_a_run_under_w_error_passes_and_leaves_the_working_directory_as_it_was(whole_run: Run) -> None:
     # Issue 19: every installed run warned "Module already imported so cannot be rewritten: oxen_contract".
-    result = _run(installed, "oxen-contract", *command, cwd=tmp_path)
+    result = whole_run.result
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "PytestAssertRewriteWarning" not in result.stdout + result.stderr
-    assert list(tmp_path.iterdir()) == [], "a run left files in the working directory (.hypothesis/, .pytest_cache/?)"
+    left = list(whole_run.cwd.iterdir())
+    assert left == [], f"a run left files in the working directory (.hypothesis/, .pytest_cache/?): {left}"
 
 
 @pytest.mark.parametrize("last_failed", [("--lf",), ("--", "--lf")], ids=["lf", "after-double-dash"])
 def test_last_failed_works_from_the_wheel(installed: Path, tmp_path: Path, last_failed: tuple[str, ...]) -> None:
-    first = _run(installed, "oxen-contract", "--replay", "-q", cwd=tmp_path)
+    # A narrowed first run leaves the cache --lf reads as well as a whole one does, in a fraction of its time.
+    first = _run(installed, "oxen-contract", "--replay", "-q", "-k", "test_list", cwd=tmp_path)
     again = _run(installed, "oxen-contract", "--replay", "-q", *last_failed, cwd=tmp_path)
     assert first.returncode == again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
     assert "unrecognized arguments" not in again.stderr and "CONTRACT HELD" in again.stdout
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_skip_reasons_and_the_mode_are_shown(installed: Path, tmp_path: Path) -> None:
-    result = _run(installed, "oxen-contract", "--replay", cwd=tmp_path)
+@pytest.mark.parametrize("whole_run", ["replay"], indirect=True)
+def test_the_skip_reasons_and_the_mode_are_shown(whole_run: Run) -> None:
+    result = whole_run.result
     assert "oxen-contract: replay of the recorded cassettes" in result.stdout
     assert re.search(
         r"^\[oxen-contract\] .* \[replay of the recorded cassettes\] \(exit status \d+\)$", result.stdout, re.M

@@ -23,6 +23,10 @@ ENABLED = os.environ.get("OXEN_SELFCHECK") == "1"
 # Plain schemathesis runs beside the suite only for the report's comparison column, and asserts nothing: about half the
 # matrix's CPU. `tox` (its check env, which CI runs) sets OXEN_SELFCHECK_SCHEMATHESIS=0; `tox -e selfcheck` keeps it.
 PLAIN_SCHEMATHESIS = switched_on("OXEN_SELFCHECK_SCHEMATHESIS")
+# A fault's suite run stops at its first failing test (-x) only where asked: `tox` (its check env, which CI runs) sets
+# OXEN_SELFCHECK_FIRST_FAILURE=1 to stay within CI's minutes; `tox -e selfcheck` runs every fault's suite whole, so its
+# report's "caught by" names every test that caught it.
+FIRST_FAILURE = os.environ.get("OXEN_SELFCHECK_FIRST_FAILURE") == "1"
 SKIP_REASON = "the fault matrix takes minutes: OXEN_SELFCHECK=1 pytest tests/selfcheck -n 2 (or tox -e selfcheck)"
 
 

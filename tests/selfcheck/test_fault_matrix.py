@@ -21,7 +21,7 @@ from oxen_contract.selfcheck.expected import KNOWN_MISSES
 from oxen_contract.selfcheck.rows import SuiteRun, exit_words, write_outcome
 from oxen_contract.selfcheck.verdicts import KNOWN_VERDICT_FAILURES, VERDICT_CASES
 
-from .session import PLAIN_SCHEMATHESIS
+from .session import FIRST_FAILURE, PLAIN_SCHEMATHESIS
 
 pytestmark = pytest.mark.selfcheck
 
@@ -50,7 +50,8 @@ VERDICTS = [
 
 
 def _row(name: str, request: pytest.FixtureRequest, outcomes_dir: Path) -> Outcome:
-    outcome = run_row(name, schemathesis=PLAIN_SCHEMATHESIS, root=Path(str(request.config.rootpath)))
+    root = Path(str(request.config.rootpath))
+    outcome = run_row(name, schemathesis=PLAIN_SCHEMATHESIS, root=root, first_failure=FIRST_FAILURE)
     write_outcome(outcome, outcomes_dir)
     return outcome
 

@@ -173,7 +173,13 @@ def test_a_strict_only_fault_must_pass_by_default_and_be_named_under_strict_cont
 def test_a_hostile_hub_needs_a_verdict_and_an_audit_without_harm() -> None:
     hub = "hostile-delete-redirect"
     assert outcome(hub, 1, safety=safety()).verdict == "safe"
-    assert outcome(hub, 78, safety=safety()).verdict == "safe"
+    assert outcome("hostile-deploy-dot-slug", 78, safety=safety()).verdict == "safe"
+    # The verdict the lure calls for, saying what kept the run safe, without a crash.
+    assert outcome(hub, 78, safety=safety()).verdict == "wrong exit"
+    said = outcome(hub, 1, safety=safety())
+    assert replace(said, suite=replace(said.suite, said=())).verdict == "unsaid"
+    crashed = replace(said.suite, crashed=("Traceback (most recent call last)",))
+    assert replace(said, suite=crashed).verdict == "crashed"
     assert outcome(hub, 0, safety=safety()).verdict == "missed"
     assert outcome(hub, -9, safety=safety()).verdict == "error"
     assert outcome(hub, 3, safety=safety()).verdict == "error"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from oxen_contract.checking.exchange import Credential
 from oxen_contract.disposables.ledger import Ledger, LedgerBusy, LedgerUnusable, Unreadable
@@ -290,3 +297,187 @@ def test_a_path_that_cannot_hold_a_ledger_says_why(tmp_path: Path, where: str, s
     with pytest.raises(LedgerUnusable) as refused:
         Ledger(path, HUB).acquire()
     assert str(refused.value).endswith(f"{says})")
+
+
+# A signed line verifies in a later run, as long as nothing in it changed ---------------------------------------------
+
+_KEY = ApiKey("sk-secret/with+chars", Credential.KEY)
+# Written by a run of this version under _KEY: the seal covers the fields, not their order or spelling on the line.
+_SIGNED_LINES = (
+    '{"hub": "https://staging.example", "run": "ended", "event": "intent", "at": 1767225600.25, "attempt": 1, '
+    '"fine_tune": "a/b/ft", "snapshot": ["x"], "hub_before": 1767225600.0, "hub_clock": true, "timeout": 30.0, '
+    '"mac": "43eae6ade4cc9a01d1ba43655689883fc455b9da69a9d620266de5dc8174119c"}\n'
+    '{"hub": "https://staging.example", "run": "ended", "event": "provisioned", "at": 1767225600.5, "attempt": 1, '
+    '"id": "a:b/modèle-1", "created": 1767225601, '
+    '"mac": "6c65f2e4da6710569dbb3e32cf8aee72086a8b4666a4eb1253d8ed8ec0d58fe3"}\n'
+)
+
+
+def _signed_chain(path: Path) -> list[tuple[str, bool, bool]]:
+    outstanding = Ledger(path, HUB, key=_KEY).outstanding()
+    return [(m.model_id, m.signed, m.intent is not None and m.intent.signed) for m in outstanding.models]
+
+
+def test_a_line_an_earlier_run_signed_still_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text(_SIGNED_LINES, encoding="utf-8")
+    assert _signed_chain(path) == [("a:b/modèle-1", True, True)]
+
+
+def test_a_signed_line_rewritten_with_its_fields_in_another_order_or_spelling_still_verifies(tmp_path: Path) -> None:
+    # A tool that sorts keys or escapes non-ASCII (jq -S, a JSON pretty-printer) changes nothing the seal covers.
+    path = tmp_path / "ledger.jsonl"
+    lines = [json.loads(line) for line in _SIGNED_LINES.splitlines()]
+    path.write_text("".join(json.dumps(dict(reversed(line.items()))) + "\n" for line in lines), encoding="utf-8")
+    assert _signed_chain(path) == [("a:b/modèle-1", True, True)]
+
+
+# Taking and leaving the ledger ---------------------------------------------------------------------------------------
+
+
+def test_a_run_takes_over_a_ledger_an_earlier_run_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="ended").record("deleted", id="a:b/c")
+    later = Ledger(path, HUB)
+    later.acquire()
+    later.record("deleted", id="a:b/d")
+    later.release()
+    assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == ["a:b/c", "a:b/d"]
+
+
+@pytest.mark.parametrize(
+    ("denied", "says"),
+    [("folder", "is not a writable folder"), ("file", "the file exists and cannot be read and written")],
+)
+def test_a_ledger_the_run_may_not_write_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, denied: str, says: str
+) -> None:
+    # The tests may run as root, who may write anything: the operating system's refusal to write is faked.
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("")
+    refused = tmp_path if denied == "folder" else path
+    real = os.access
+
+    def access(where: Any, mode: int) -> bool:
+        return False if Path(where) == refused and mode & os.W_OK else real(where, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    with pytest.raises(LedgerUnusable) as unusable:
+        Ledger(path, HUB).acquire()
+    shown = f"{tmp_path} {says}" if denied == "folder" else says
+    assert str(unusable.value) == f"--ledger {path}: cannot hold the ledger there ({shown})"
+
+
+def test_a_ledger_whose_folder_cannot_be_made_or_whose_lock_cannot_be_taken_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ledger.jsonl"
+    (tmp_path / "ledger.jsonl.lock").mkdir()  # the lock file's place is taken by a folder
+    with pytest.raises(LedgerUnusable) as locked:
+        Ledger(path, HUB).acquire()
+    assert str(locked.value) == f"--ledger {path}: cannot hold the ledger there (Is a directory)"
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    deeper = tmp_path / "new" / "ledger.jsonl"
+    with pytest.raises(LedgerUnusable) as unmade:
+        Ledger(deeper, HUB).acquire()
+    assert str(unmade.value) == f"--ledger {deeper}: cannot hold the ledger there (Permission denied)"
+
+
+def test_a_second_run_is_refused_at_once_without_waiting_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = Ledger(tmp_path / "ledger.jsonl", HUB)
+    first.acquire()
+
+    def wait(seconds: float) -> None:
+        raise AssertionError(f"the second run waited {seconds} s for the lock")
+
+    monkeypatch.setattr(time, "sleep", wait)
+    try:
+        with pytest.raises(LedgerBusy):
+            Ledger(tmp_path / "ledger.jsonl", HUB).acquire()
+    finally:
+        monkeypatch.undo()
+        first.release()
+
+
+def test_a_lock_held_by_a_run_that_named_no_holder_is_said_to_be_another_run_s(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    held = FileLock(path.with_name("ledger.jsonl.lock"), timeout=0)  # a run of a version that wrote no holder
+    held.acquire()
+    try:
+        with pytest.raises(LedgerBusy) as busy:
+            Ledger(path, HUB).acquire()
+    finally:
+        held.release()
+    assert str(busy.value).startswith(f"the ledger {path} is in use by another run: two runs against one ledger")
+
+
+def test_the_holder_of_a_ledger_is_named_with_its_run_its_process_and_since_when(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, run_id="first")
+    ledger.acquire()
+    try:
+        holder = ledger.holder_path.read_text(encoding="utf-8")
+    finally:
+        ledger.release()
+    assert re.fullmatch(rf"run first \(pid {os.getpid()}, since \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\)\n", holder), holder
+
+
+def test_a_run_whose_holder_note_was_removed_still_releases_its_lock(tmp_path: Path) -> None:
+    first = Ledger(tmp_path / "ledger.jsonl", HUB)
+    first.acquire()
+    first.holder_path.unlink()
+    first.release()
+    second = Ledger(tmp_path / "ledger.jsonl", HUB)
+    second.acquire()
+    second.release()
+
+
+# What the lines say --------------------------------------------------------------------------------------------------
+
+
+def test_a_model_deleted_twice_is_read_as_deleted(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    ended = Ledger(path, HUB, run_id="ended")
+    ended.record("provisioned", attempt=1, id="a:b/ft-1")
+    ended.record("deleted", id="a:b/ft-1")
+    Ledger(path, HUB, run_id="later").record("deleted", id="a:b/ft-1")  # a later run's cleanup found it gone too
+    assert Ledger(path, HUB).outstanding().models == []
+
+
+def test_a_model_left_behind_names_the_run_that_left_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="ended").record("provisioned", attempt=1, id="a:b/ft-1", created=5)
+    assert [(left.run, left.model_id) for left in Ledger(path, HUB).outstanding().models] == [("ended", "a:b/ft-1")]
+
+
+def test_each_line_is_dated_by_the_runner_s_clock_to_the_millisecond(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: 1767225600.1234)
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB)
+    ledger.record("deleted", id="a:b/c")
+    assert json.loads(ledger.path.read_text())["at"] == 1767225600.123
+
+
+def test_an_append_after_one_stray_byte_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    path.write_text("{")  # a run killed as it began its first line
+    Ledger(path, HUB, run_id="r").record("provisioned", attempt=1, id="a:b/c-1")
+    outstanding = Ledger(path, HUB).outstanding()
+    assert [left.model_id for left in outstanding.models] == ["a:b/c-1"]
+    assert [bad.line for bad in outstanding.unreadable] == [1]
+
+
+def test_the_ledger_is_read_as_utf_8_whatever_the_platform_s_default_encoding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A platform whose default text encoding is not UTF-8 (Windows before Python 3.15): faked where pathlib asks.
+    path = tmp_path / "ledger.jsonl"
+    Ledger(path, HUB, run_id="ended").record("provisioned", attempt=1, id="a:b/modèle", created=5)
+    monkeypatch.setattr(io, "text_encoding", lambda encoding, stacklevel=2: encoding or "latin-1")
+    assert [left.model_id for left in Ledger(path, HUB).outstanding().models] == ["a:b/modèle"]

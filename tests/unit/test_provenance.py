@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from email.utils import formatdate
 from typing import Any
 
@@ -397,3 +398,91 @@ def test_a_deploy_answer_of_an_unknown_operation_is_read_at_the_fine_tune_route_
     assert "  body: <html>\n" in str(refused.value)
     expected = f'reproduce with: curl -X GET https://hub.test{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
     assert expected in str(refused.value)
+
+
+def test_a_model_created_in_the_second_its_deploy_was_sent_in_is_the_deploy_s_with_no_skew_allowed() -> None:
+    # `created` is in whole seconds and a deploy's time is not: sent at NOW + 0.6, made at NOW + 0.7, `created` NOW.
+    evidence = _evidence(sent_at=HubTime(NOW + 0.6, True), skew=0)
+    assert why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW}), "alice", evidence) is None
+    assert why_not_the_deploys(MINE["id"], _answer(200, {**MINE, "created": NOW - 1}), "alice", evidence) is not None
+
+
+def test_a_model_created_after_an_error_answer_is_late_however_much_clock_skew_is_allowed() -> None:
+    # The skew widens the window before the deploy (the runner's clock against the hub's), never past its answer: a
+    # colleague's model made seconds after a 502 is not the deploy's, whatever --clock-skew says.
+    listed = [{**_model("a:s/colleague", NOW + 5), "owned_by": "alice"}]
+    found = reconcile(
+        listed,
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=180,
+        answered=HubTime(NOW + 2, True),
+    )
+    assert found.placed == () and [c.model_id for c in found.late] == ["a:s/colleague"]
+
+
+def test_the_times_a_person_is_shown_are_utc_whatever_the_runner_s_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert HubTime(NOW, True).describe() == "2026-01-01T00:00:00Z by the hub's Date"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_deploy_answer_that_is_not_json_is_named_as_such() -> None:
+    with pytest.raises(ProvisioningError) as refused:
+        deployed_id(_answer(200, "<html>", DEPLOY_PATH, operation="deployFineTune"))
+    assert str(refused.value).splitlines()[0] == (
+        f"cannot provision a disposable model: GET {DEPLOY_PATH} answered a body that is not JSON"
+    )
+
+
+@pytest.mark.parametrize(
+    ("retrieved", "evidence", "says"),
+    [
+        (
+            _answer(200, MINE),
+            _evidence(listed_before=frozenset({MINE["id"]})),
+            "a model that was already listed before the deploy (the run did not make it)",
+        ),
+        (
+            _answer(200, MINE),
+            _evidence(foreign=frozenset({MINE["id"]})),
+            "a model another run's ledger names (that run made it or saw it answered, not this one)",
+        ),
+        (
+            _answer(200, {**MINE, "created": None}),
+            _evidence(),
+            "its `created` is not a Unix time, so it cannot be told from a model made before the deploy",
+        ),
+    ],
+    ids=["listed-before", "another-run-s", "created-not-a-time"],
+)
+def test_a_refused_deploy_answer_names_the_evidence_that_failed(
+    retrieved: Exchange, evidence: DeployEvidence, says: str
+) -> None:
+    assert why_not_the_deploys(MINE["id"], retrieved, "alice", evidence) == says
+
+
+def test_a_model_created_after_the_deploy_was_answered_is_late_until_the_list_read_to_reconcile_plus_the_skew() -> None:
+    # Late runs from the end of the deploy's window (its answer's second) to the list's time plus the skew, and
+    # each late candidate is shown with its `created`.
+    listed = [_model("a:s/mine", NOW + 1), _model("a:s/colleague", NOW + 200), _model("a:s/later", NOW + 300)]
+    found = reconcile(
+        listed,
+        "alice",
+        snapshot=frozenset(),
+        known=(),
+        start=HubTime(NOW, True),
+        end=HubTime(NOW + 60, True),
+        skew=SKEW,
+        answered=HubTime(NOW + 2, True),
+    )
+    assert [c.model_id for c in found.placed] == ["a:s/mine"]
+    assert [(c.model_id, c.created) for c in found.late] == [("a:s/colleague", NOW + 200)]
+    assert found.one is None

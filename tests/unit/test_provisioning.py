@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -25,7 +26,8 @@ from oxen_contract.checking.exchange import Credential
 from oxen_contract.checking.failures import ProvisioningError, ProvisionsExhausted
 from oxen_contract.clients.client import HubClient
 from oxen_contract.disposables.ledger import Ledger
-from oxen_contract.disposables.provisioning import Leak, Provisioner
+from oxen_contract.disposables.provenance import Candidate
+from oxen_contract.disposables.provisioning import Leak, Provisioner, Unsettled
 from oxen_contract.http.guard import RequestGuard, UnsafeRequest
 from oxen_contract.http.redaction import ApiKey
 from oxen_contract.settings.config import FineTune, Mode
@@ -39,6 +41,7 @@ MONTH = 30 * 86400
 BASE = {"id": "gpt-4.1-mini", "object": "model", "created": 1, "owned_by": "oxen", "model_type": "base"}
 PROD = {"id": "alice:sandbox/ft-1-prod", "object": "model", "created": START - MONTH, "owned_by": "alice"}
 OLD = {**PROD, "id": "alice:sandbox/ft-1-old", "model_type": "custom"}
+DEPLOY_PATH = "/api/repos/alice/sandbox/fine_tunes/ft-1/deploy"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class Deploy:
     colleague_created: Any = None
     # A colleague's model that appears just after the deploy answered (on the hub's next request).
     colleague_after: bool = False
+    # The id and the `created` of the model it makes, when not the hub's next slug and clock.
+    makes: str | None = None
+    created: Any = None
+    # A list that lagged catches up while this deploy runs: every model it hid shows again.
+    list_catches_up: bool = False
 
 
 @dataclass
@@ -72,6 +80,8 @@ class FakeHub:
     colleague_next: bool = False
     # Seconds added to the Date of list answers: a cached list, or a host whose clock lags, dates them wrong.
     list_date_offset: int = 0
+    # The Date of deploy answers when set ("" for none): a gateway that drops it, or writes something else.
+    deploy_date: str | None = None
 
     def _answer(self, status: int, body: Any, **headers: str) -> httpx.Response:
         if self.send_date:
@@ -93,7 +103,12 @@ class FakeHub:
         if request.method == "POST" and path.endswith("/deploy"):
             self.deploy_posts += 1
             deploy = self.deploys.pop(0)
-            made = self.make() if deploy.creates else None
+            made = self.make(deploy.makes) if deploy.creates else None
+            if made is not None and deploy.created is not None:
+                self.models[made]["created"] = deploy.created
+            if deploy.list_catches_up:
+                self.models.update(self.hidden)
+                self.hidden.clear()
             self.colleague_next = deploy.colleague_after
             if deploy.colleague_created is not None:
                 colleague = self.make("alice:sandbox/colleague")
@@ -105,7 +120,12 @@ class FakeHub:
             if deploy.status != 200:
                 body = {"error": {"message": "x"}}
             extra = {"Retry-After": deploy.retry_after} if deploy.retry_after else {}
-            return self._answer(deploy.status, body, **extra)
+            answer = self._answer(deploy.status, body, **extra)
+            if self.deploy_date is not None:
+                del answer.headers["Date"]
+                if self.deploy_date:
+                    answer.headers["Date"] = self.deploy_date
+            return answer
         if path == "/api/ai/models":
             answer = self._answer(200, {"object": "list", "data": list(self.models.values())})
             if self.list_date_offset and self.send_date:
@@ -131,6 +151,7 @@ def _provisioner(
     ledger: Ledger | None = None,
     disposable: tuple[str, ...] = (),
     clock_skew: float = 180.0,
+    log: Callable[[str], Any] = lambda _: None,
 ) -> Provisioner:
     guard = RequestGuard(HUB, max_deploys=max_provisions, timeout=5)
     client = HubClient(HUB, {Credential.KEY: ApiKey("k", Credential.KEY)}, guard=guard, sleep=lambda _: None)
@@ -145,7 +166,11 @@ def _provisioner(
         ledger_path=ledger.path if ledger else None,
         clock_skew=clock_skew,
     )
-    return Provisioner(client, config, ledger, log=lambda _: None, sleep=lambda _: None, clock=lambda: hub.now)
+    provisioner = Provisioner(client, config, ledger, log=log, sleep=lambda _: None, clock=lambda: hub.now)
+    # The run's time passes at the hub's pace (a second a request): a deploy's exchange ends, by the hub's clock, when
+    # the run stopped waiting for it, as with a real hub whose clock and the runner's both run in real time.
+    provisioner.monotonic = lambda: float(hub.now)
+    return provisioner
 
 
 def test_a_deploy_that_answers_a_month_old_model_the_list_hid_is_refused_and_nothing_is_deleted() -> None:
@@ -270,9 +295,10 @@ def test_a_deploy_probe_counts_against_the_cap_is_ledgered_and_settled_when_it_m
 
 @pytest.mark.parametrize("status", [200, 404])
 def test_a_model_a_deploy_probe_makes_anyway_is_the_run_s_and_deleted_at_cleanup(status: int) -> None:
-    # A hub that deploys a fine-tune that does not exist (answering it, or answering 404 all the same).
+    # A hub that deploys a fine-tune that does not exist (answering it, or answering 404 all the same). One clock and
+    # no skew, as the local hub: the probe's answer dates the end of its exchange, its model made then is its.
     hub = FakeHub(deploys=[Deploy(status=status, creates=True)])
-    provisioner = _provisioner(hub)
+    provisioner = _provisioner(hub, clock_skew=0)
     answer, made = provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
     assert (answer.status, made) == (status, "alice:sandbox/ft-1-1")
     provisioner.sweep_leaks()
@@ -290,11 +316,46 @@ def test_a_failed_deploy_that_made_nothing_never_adopts_a_colleague_s_model_made
     assert hub.deletes == [] and colleague in hub.models
 
 
-def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted() -> None:
-    # One clock, no skew (as the local hub): the colleague's model is dated after the deploy's 502, before the list
-    # read to reconcile. It may be an upstream that went on, or a colleague's: nothing tells which.
+@pytest.mark.parametrize(
+    ("outcome", "send_date"),
+    [("answered 502", False), ("timed out", True), ("timed out", False)],
+    ids=["a-502-without-a-date", "a-timeout", "a-timeout-without-a-date"],
+)
+def test_a_deploy_whose_reconciliation_waits_for_the_end_of_the_run_never_adopts_a_colleague_s_model_made_meanwhile(
+    outcome: str, send_date: bool
+) -> None:
+    # The list read to reconcile at once fails, so the deploy is reconciled at the end of the run, an hour later. Its
+    # window ends when its exchange ended (the answer's Date; without one, or without an answer, the hub's time it
+    # was sent plus the time the run waited), not at that last list: the colleague's model is late, never adopted.
+    status = 502 if outcome == "answered 502" else 200
+    hub = FakeHub(deploys=[Deploy(status=status, creates=False)], send_date=send_date)
+    provisioner = _provisioner(hub)
+    lists = {"n": 0}
+
+    def fails(request: httpx.Request) -> bool:
+        if request.method == "GET" and request.url.path == "/api/ai/models":
+            lists["n"] += 1
+            return lists["n"] == 2
+        return request.method == "POST" and outcome == "timed out"
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, fails))
+    with pytest.raises(ProvisioningError if status == 502 else HubTimeout):
+        provisioner.fresh_model()
+    hub.now += 3600
+    colleague = hub.make()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and colleague in hub.models and provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert [c.model_id for c in unsettled.candidates] == [colleague]
+    assert "created after the deploy was answered" in unsettled.detail
+
+
+@pytest.mark.parametrize("clock_skew", [0.0, 180.0])
+def test_a_model_created_after_a_failed_deploy_answered_is_named_never_adopted(clock_skew: float) -> None:
+    # The colleague's model is dated after the deploy's 502, before the list read to reconcile. It may be an upstream
+    # that went on, or a colleague's: nothing tells which, however much clock skew is allowed.
     hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
-    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner = _provisioner(hub, clock_skew=clock_skew)
     with pytest.raises(ProvisioningError, match="answered 502"):
         provisioner.fresh_model()
     provisioner.sweep_leaks()
@@ -378,7 +439,7 @@ def test_a_delete_the_guard_refuses_at_cleanup_is_a_leak_line_never_a_silent_sto
         return hub.handle(request)
 
     provisioner.client._http = httpx.Client(transport=httpx.MockTransport(refuse))
-    provisioner.sweep_leaks()
+    assert provisioner.sweep_leaks() == [model_id]  # still there
     [leak] = provisioner.leaks
     assert leak.model_id == model_id and not leak.deleted and "refusing to send DELETE" in leak.detail
 
@@ -468,13 +529,28 @@ def test_a_given_disposable_model_is_used_once_proved_the_namespace_s_custom_mod
         refused.fresh_model()
 
 
-@pytest.mark.parametrize(
-    "forged",
-    ["unsigned", "another-key", "no-intent", "listed-before", "older-than-the-deploy"],
+_UNSIGNED = (
+    "since its ledger line is not signed with this run's key (written by another key, an older version or by hand): "
+    "nothing shows a run of this key made it"
 )
-def test_a_ledger_line_naming_a_colleague_s_model_never_gets_it_deleted(tmp_path: Path, forged: str) -> None:
+
+
+@pytest.mark.parametrize(
+    ("forged", "why"),
+    [
+        ("unsigned", _UNSIGNED),
+        ("another-key", _UNSIGNED),
+        ("no-intent", "since the ledger holds no signed record of the deploy that made it"),
+        ("listed-before", "since it was listed before the deploy that was to have made it"),
+        ("older-than-the-deploy", "since its `created` is earlier than the deploy that was to have made it"),
+        ("no-created", "since its ledger line predates the `created` this version records"),
+    ],
+    ids=["unsigned", "another-key", "no-intent", "listed-before", "older-than-the-deploy", "no-created"],
+)
+def test_a_ledger_line_naming_a_colleague_s_model_never_gets_it_deleted(tmp_path: Path, forged: str, why: str) -> None:
     # The outsider attack on issue 18: `created` is public (the list shows it), so a line that only names a model
     # and its created would pass the retrieve-and-compare check; only a signed chain of this key's run proves it.
+    # The leak names the run that wrote the line and the link of the chain that is missing, for a person to check.
     hub = FakeHub()
     victim = str(PROD["id"])
     path = tmp_path / "ledger.jsonl"
@@ -484,12 +560,53 @@ def test_a_ledger_line_naming_a_colleague_s_model_never_gets_it_deleted(tmp_path
         snapshot = [victim] if forged == "listed-before" else []
         hub_before = float(PROD["created"]) + (3600 if forged == "older-than-the-deploy" else -5)
         writer.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=snapshot, hub_before=hub_before)
-    writer.record("provisioned", attempt=1, id=victim, created=PROD["created"])
+    created = {} if forged == "no-created" else {"created": PROD["created"]}
+    writer.record("provisioned", attempt=1, id=victim, **created)
     provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
     provisioner.sweep_leftovers()
     assert hub.deletes == [] and victim in hub.models
     [leak] = provisioner.leaks
-    assert leak.model_id == victim and not leak.deleted and "not deleted" in leak.detail
+    assert (leak.model_id, leak.deleted, leak.detail) == (victim, False, f"left by run forger: not deleted, {why}")
+
+
+def test_a_leftover_created_as_early_as_the_skew_allows_is_still_its_deploy_s(tmp_path: Path) -> None:
+    # Rule 4's edge across runs, as within one: created exactly the skew before the deploy was sent is inside.
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    made = hub.make()
+    ended = Ledger(path, HUB, run_id="ended", key=KEY)
+    hub_before = float(hub.models[made]["created"]) + SKEW
+    ended.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=[], hub_before=hub_before)
+    ended.record("provisioned", attempt=1, id=made, created=hub.models[made]["created"])
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    assert provisioner.sweep_leftovers() == [made]
+    assert hub.deletes == [made]
+
+
+def test_a_leftover_whose_id_another_model_took_since_is_released_to_a_person_not_deleted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    made = hub.make()
+    ended = Ledger(path, HUB, run_id="ended", key=KEY)
+    ended.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=[], hub_before=float(hub.now - 1))
+    ended.record("provisioned", attempt=1, id=made, created=hub.models[made]["created"])
+    hub.models[made]["created"] += 86400  # deleted by someone, and another model made under the same id since
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    assert provisioner.sweep_leftovers() == [made]
+    assert hub.deletes == []
+    [leak] = provisioner.leaks
+    assert not leak.deleted and "another model now has that id" in leak.detail
+
+
+def test_a_leftover_whose_id_no_delete_can_name_as_itself_is_never_deleted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    ended = Ledger(path, HUB, run_id="ended", key=KEY)
+    ended.record("intent", attempt=1, fine_tune="alice/sandbox/ft-1", snapshot=[], hub_before=float(hub.now))
+    ended.record("provisioned", attempt=1, id=".", created=hub.now)
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    assert provisioner.sweep_leftovers() == []
+    assert hub.deletes == [] and provisioner.owns == frozenset()
 
 
 def test_a_signed_chain_of_an_ended_run_of_this_key_gets_its_model_deleted(tmp_path: Path) -> None:
@@ -1029,3 +1146,666 @@ def test_without_the_key_s_namespace_no_leftover_of_a_ledger_is_swept(tmp_path: 
         "the ledger holds 0 model(s) and 1 unsettled deploy(s) of earlier runs; none swept: pass --namespace (or "
         "--fine-tune) to let the run verify them"
     ]
+
+
+# What the run says: every deploy, proof, refusal and cleanup is named, in words a person can act on ---------------
+
+
+def _answering(hub: FakeHub, pick: Callable[[httpx.Request], bool], status: int, body: Any) -> httpx.MockTransport:
+    """The hub, but the requests ``pick`` selects get this answer (after the hub has handled them)."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        return hub._answer(status, body) if pick(request) else answer
+
+    return httpx.MockTransport(handle)
+
+
+# How a retrieve of the first model the fake hub makes that times out is named (the first line of its HubTimeout).
+_RETRIEVE_FAILED = (
+    "Contract violation in retrieveModel: GET /api/ai/models/alice%3Asandbox%2Fft-1-1, id 'alice:sandbox/ft-1-1'"
+)
+
+
+def _is_list(request: httpx.Request) -> bool:
+    return request.method == "GET" and request.url.path == "/api/ai/models"
+
+
+def test_the_run_says_each_deploy_it_sends_each_model_it_proves_or_reconciles_and_what_cleanup_did() -> None:
+    said: list[str] = []
+    hub = FakeHub(deploys=[Deploy(), Deploy(status=504, creates=True)], delete_status=403)
+    provisioner = _provisioner(hub, max_provisions=3, log=said.append)
+    first = provisioner.fresh_model()
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    hub.delete_status = 200
+    provisioner.dispose(first)
+    assert said == [
+        "deploy 1/3 of alice/sandbox/ft-1 answered 200",
+        "provisioned 'alice:sandbox/ft-1-1' (1/3)",
+        "deploy 2/3 of alice/sandbox/ft-1 answered 504",
+        "reconciled deploy attempt 2: it made 'alice:sandbox/ft-1-2', which the run deletes at cleanup",
+        "cleanup: could not delete 'alice:sandbox/ft-1-1': its DELETE answered 403",
+        "cleanup: could not delete 'alice:sandbox/ft-1-2': its DELETE answered 403",
+        "cleanup: deleted 'alice:sandbox/ft-1-1' (answered 200)",
+    ]
+
+
+def test_the_run_says_each_deploy_probe_and_what_it_found_in_an_earlier_run_s_ledger(tmp_path: Path) -> None:
+    said: list[str] = []
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    made = hub.make()
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY), log=said.append)
+    provisioner.sweep_leftovers()
+    provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert said == [
+        f"checking the ledger {path} for models an earlier run left behind",
+        f"reconciled deploy attempt 1 of run old: it made {made!r}, which the run deletes",
+        "deploy 1/2 (a probe) of alice/sandbox/no-such-fine-tune: 404",
+    ]
+
+
+def test_a_refused_deploy_is_named_with_its_answer_and_a_curl_line_to_send_it_again_and_claims_no_model() -> None:
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.fresh_model()
+    assert str(refused.value) == (
+        f"cannot provision a disposable model: POST {DEPLOY_PATH} answered 502\n"
+        '  body: {"error":{"message":"x"}}\n'
+        f'  reproduce with: curl -X POST {HUB}{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
+    )
+
+
+def test_a_deploy_answer_that_cannot_be_proved_is_named_with_its_answer_a_curl_line_and_the_model_reconciled() -> None:
+    # The deploy answers last month's model (an idempotent deploy), and made a new one too: that one is found.
+    hub = FakeHub(hidden={OLD["id"]: dict(OLD)}, deploys=[Deploy(answered=OLD["id"], creates=True)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.fresh_model()
+    first, body, curl = str(refused.value).splitlines()
+    assert first.startswith(f"cannot use the deploy answer: POST {DEPLOY_PATH} answered 200 naming {OLD['id']!r}: ")
+    assert first.endswith(". Nothing was deleted; it made 'alice:sandbox/ft-1-1', which the run deletes at cleanup."), (
+        first
+    )
+    assert body == f'  body: {{"deployment":{{"model_slug":"{OLD["id"]}"}}}}'
+    assert curl == f'  reproduce with: curl -X POST {HUB}{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_model_a_timed_out_deploy_made_is_named_with_how_it_came_to_be_the_run_s() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(HubTimeout):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert [leak.detail for leak in provisioner.leaks] == [
+        "made by deploy attempt 1, which got no whole answer; found by reconciliation"
+    ]
+
+
+def test_a_probe_that_timed_out_names_the_model_it_made_with_the_error_it_got() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(HubTimeout) as timed_out:
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    provisioner.sweep_leaks()
+    error = str(timed_out.value).strip().splitlines()[0]
+    assert [leak.detail for leak in provisioner.leaks] == [
+        f"made by deploy attempt 1, which got no answer ({error}); found by reconciliation"
+    ]
+
+
+def test_a_probe_that_made_nothing_is_noted_with_what_it_answered() -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    provisioner = _provisioner(hub)
+    provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    [note] = provisioner.notes
+    assert note.startswith("deploy attempt 1 answered 404; no new custom model of 'alice' was created between ")
+    assert note.endswith("taken to have made nothing (if one shows up later, it may be this deploy's)")
+
+
+def test_a_probe_answered_200_writes_the_id_it_answered_to_the_ledger_before_proving_it(tmp_path: Path) -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    ledger = Ledger(tmp_path / "ledger.jsonl", HUB, key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    story = _story(ledger)
+    assert story[0]["fine_tune"] == "alice/sandbox/no-such-fine-tune"
+    assert [line["event"] for line in story] == ["intent", "answered", "provisioned"]
+
+
+def test_a_probe_past_the_cap_is_refused_naming_the_cap() -> None:
+    provisioner = _provisioner(FakeHub(), max_provisions=1)
+    provisioner.deploys = 1
+    with pytest.raises(ProvisionsExhausted, match=r"^--max-provisions 1 reached$"):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+
+
+def test_a_model_past_the_cap_or_without_a_fine_tune_is_refused_with_what_to_pass_and_nothing_is_sent() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    spent = _provisioner(hub, max_provisions=1)
+    spent.deploys = 1
+    with pytest.raises(ProvisionsExhausted) as exhausted:
+        spent.fresh_model()
+    assert str(exhausted.value) == "--max-provisions 1 reached: raise it to run this test too"
+    bare = _provisioner(hub)
+    bare.config = dataclasses.replace(bare.config, fine_tunes=())
+    with pytest.raises(ProvisionsExhausted) as unavailable:
+        bare.fresh_model()
+    assert str(unavailable.value) == (
+        "no disposable custom model: pass --fine-tune OWNER/REPO/FT_ID[@STEP] (env OXEN_CONTRACT_FINE_TUNE) to deploy "
+        "one, or --disposable-model ID for one this run may delete"
+    )
+    assert hub.deploy_posts == 0
+
+
+def test_the_deploys_left_once_models_are_handed_out_count_the_given_models_first() -> None:
+    provisioner = _provisioner(FakeHub(), max_provisions=3, disposable=("alice:sandbox/given",))
+    assert provisioner.deploys_left(0) == 3
+    assert provisioner.deploys_left(1) == 3  # the given model serves it
+    assert provisioner.deploys_left(3) == 1
+    provisioner.deploys = 2
+    assert provisioner.deploys_left(3) == -1
+
+
+def test_a_refused_fine_tune_is_named_with_the_refusal_and_any_other_is_not() -> None:
+    hub = FakeHub(deploys=[Deploy(status=404, creates=False)])
+    provisioner = _provisioner(hub)
+    ft = FineTune("alice", "sandbox", "ft-1")
+    assert provisioner.refused(ft) is None
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert provisioner.refused(ft) == (
+        "cannot provision a disposable model: the fine-tune alice/sandbox/ft-1 cannot be deployed (its deploy "
+        "answered 404); check --fine-tune and that OXEN_API_KEY belongs to alice"
+    )
+    assert provisioner.refused(FineTune("alice", "sandbox", "ft-2")) is None
+
+
+def test_an_unsettled_deploy_is_said_in_one_line_and_in_the_report_s_json_with_its_candidates() -> None:
+    bare = Unsettled("deploy attempt 1", "answered 502; more than one")
+    assert bare.line() == "UNSETTLED deploy attempt 1: answered 502; more than one; nothing was deleted (check by hand)"
+    assert bare.to_json() == {"deploy": "deploy attempt 1", "detail": "answered 502; more than one", "candidates": []}
+    named = Unsettled("deploy attempt 2", "why", (Candidate("a:s/1", START), Candidate("a:s/2", "yesterday")))
+    assert named.line() == (
+        "UNSETTLED deploy attempt 2: why; nothing was deleted; candidates: 'a:s/1' (created 2026-01-01T00:00:00Z), "
+        "'a:s/2' (created 'yesterday') (check by hand)"
+    )
+    assert named.to_json()["candidates"] == [{"id": "a:s/1", "created": START}, {"id": "a:s/2", "created": "yesterday"}]
+
+
+def test_what_cleanup_did_names_every_model_left_and_counts_the_unsettled_deploys() -> None:
+    hub = FakeHub(deploys=[Deploy(), Deploy(), Deploy(status=504, creates=True, colleague_created=START + 4)])
+    provisioner = _provisioner(hub, max_provisions=3)
+    provisioner.fresh_model()
+    provisioner.fresh_model()
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    hub.delete_status = 403
+    provisioner.sweep_leaks()
+    assert provisioner.cleanup_said() == (
+        "the run made 2 model(s) and deleted 0; left 2 ('alice:sandbox/ft-1-1', 'alice:sandbox/ft-1-2'); "
+        "1 unsettled deploy(s) named above"
+    )
+
+
+def test_the_list_read_before_a_deploy_answering_no_list_stops_the_deploy_before_it_is_sent() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_answering(hub, _is_list, 500, {"error": {"message": "down"}}))
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.fresh_model()
+    assert str(refused.value) == (
+        "cannot provision a disposable model: the list read before deploying answered 500, not a list of models, so "
+        'a deploy answer could not be told from an existing model\n  body: {"error":{"message":"down"}}'
+    )
+    assert hub.deploy_posts == 0 and provisioner.deploys == 0
+
+
+def test_a_list_holding_entries_that_are_no_models_is_read_for_the_models_it_holds() -> None:
+    hub = FakeHub(deploys=[Deploy(), Deploy(status=504, creates=True)])
+    real = hub.handle
+
+    def junk(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        if _is_list(request):
+            body = json.loads(answer.content)
+            body["data"] += [7, {"object": "model"}, {"id": 8}]
+            return httpx.Response(200, json=body, headers={"Date": answer.headers["Date"]})
+        return answer
+
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(junk))
+    assert provisioner.fresh_model() == "alice:sandbox/ft-1-1"
+    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-2'"):
+        provisioner.fresh_model()
+
+
+@pytest.mark.parametrize("fails", ["times-out", "answers-500"])
+def test_a_failed_reconciliation_list_is_noted_with_its_error_or_with_what_it_answered(fails: str) -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=False)])
+    provisioner = _provisioner(hub)
+    lists = {"n": 0}
+
+    def second_list(request: httpx.Request) -> bool:
+        if _is_list(request):
+            lists["n"] += 1
+            return lists["n"] == 2
+        return False
+
+    transport = _failing(hub, second_list) if fails == "times-out" else _answering(hub, second_list, 500, {})
+    provisioner.client._http = httpx.Client(transport=transport)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    failed = "failed (Contract violation in listModels: GET /api/ai/models)" if fails == "times-out" else ""
+    assert provisioner.notes == [
+        f"deploy attempt 1 answered 504; the list read to reconcile it {failed or 'answered no list'}: looked at again "
+        "at the end of the run"
+    ]
+
+
+# Reconciliation within a run: what it excludes, and what it proves before it adopts ---------------------------------
+
+
+@pytest.mark.parametrize("first", ["answered-unproved", "reconciled"])
+def test_a_deploy_s_reconciliation_never_takes_a_model_an_earlier_deploy_of_the_run_made_or_answered(
+    first: str,
+) -> None:
+    # A list that lags: the earlier deploy's model is missing from the list read before the second deploy, and shows
+    # while it runs. It is not new to the run: the second deploy's own model is the one candidate, and is adopted.
+    earlier = Deploy() if first == "answered-unproved" else Deploy(status=504, creates=True)
+    hub = FakeHub(deploys=[earlier, Deploy(status=502, creates=True, list_catches_up=True)])
+    provisioner = _provisioner(hub, max_provisions=2)
+    if first == "answered-unproved":
+        # Its retrieve times out: the model it answered is not proved, and the deploy stays open.
+        provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.url.path.endswith("ft-1-1")))
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
+    hub.hidden["alice:sandbox/ft-1-1"] = hub.models.pop("alice:sandbox/ft-1-1")
+    with pytest.raises(ProvisioningError, match="; it made 'alice:sandbox/ft-1-2', which the run deletes at cleanup"):
+        provisioner.fresh_model()
+    assert provisioner.unsettled == []
+
+
+def test_reconciliation_s_one_candidate_that_cannot_be_retrieved_is_named_not_adopted() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.url.path.endswith("ft-1-1")))
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert provisioner.made == [] and provisioner.owns == frozenset()
+    [unsettled] = provisioner.unsettled
+    assert re.fullmatch(
+        r"answered 504; the one new model between \S+Z and \S+Z is not proved its: retrieving it failed "
+        rf"\({re.escape(_RETRIEVE_FAILED)}\)",
+        unsettled.detail,
+    ), unsettled.detail
+    provisioner.sweep_leaks()
+    assert hub.deletes == []
+
+
+def test_reconciliation_s_one_candidate_that_breaks_the_provenance_rule_is_named_not_adopted() -> None:
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True, makes="alice:sandbox/ft-1 copy")])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert re.match(
+        r"answered 504; the one new model between \S+Z and \S+Z is not proved its: 'alice:sandbox/ft-1 copy' holds a "
+        "character outside",
+        unsettled.detail,
+    ), unsettled.detail
+    assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/ft-1 copy"]
+
+
+def test_a_deploy_answer_that_cannot_be_placed_in_time_is_named_once() -> None:
+    hub = FakeHub(deploys=[Deploy(created="yesterday")])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="not a Unix time"):
+        provisioner.fresh_model()
+    [unsettled] = provisioner.unsettled
+    assert [(c.model_id, c.created) for c in unsettled.candidates] == [("alice:sandbox/ft-1-1", "yesterday")]
+
+
+def test_a_deploy_s_unproved_answer_is_named_with_what_the_deploy_answered() -> None:
+    hub = FakeHub(
+        hidden={OLD["id"]: dict(OLD)},
+        deploys=[Deploy(answered=OLD["id"], creates=True, colleague_created=START + 3)],
+    )
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError):
+        provisioner.fresh_model()
+    assert provisioner.unsettled[0].detail.startswith(
+        f"answered 200 naming {OLD['id']!r}, which is not proved its; more than one new custom model"
+    )
+
+
+def test_a_deploy_answer_s_id_that_no_request_can_name_as_itself_is_never_sent() -> None:
+    # Not even retrieved: a proxy that decodes the path twice would answer another model.
+    encoded = "alice%3Asandbox%2Fft-1-prod"
+    hub = FakeHub(deploys=[Deploy(answered=encoded, creates=False)])
+    provisioner = _provisioner(hub)
+    sent: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.raw_path.decode()}")
+        return hub.handle(request)
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(record))
+    with pytest.raises(ProvisioningError, match="holds a character outside"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert sent == ["GET /api/ai/models", f"POST {DEPLOY_PATH}", "GET /api/ai/models"]
+
+
+def test_a_deploy_whose_retrieve_failed_is_named_with_the_error_it_got() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.url.path.endswith("ft-1-1")))
+    with pytest.raises(ProvisioningError) as failed:
+        provisioner.fresh_model()
+    assert str(failed.value) == (
+        f"cannot prove the deployed model 'alice:sandbox/ft-1-1' the run's: retrieving it failed ({_RETRIEVE_FAILED})"
+    )
+
+
+def test_without_a_verifier_a_200_naming_no_model_is_reconciled_and_its_model_named_in_the_error() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    real = hub.handle
+
+    def nameless(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        return httpx.Response(200, json={"deployment": {}}) if request.method == "POST" else answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(nameless))
+    with pytest.raises(ProvisioningError) as failed:
+        provisioner.fresh_model()
+    # Said on the first line: the curl line stays one a person can paste into a shell.
+    assert str(failed.value) == (
+        f"cannot provision a disposable model: POST {DEPLOY_PATH} answered without a model id at "
+        "deployment.model_slug; it made 'alice:sandbox/ft-1-1', which the run deletes at cleanup\n"
+        '  body: {"deployment":{}}\n'
+        f'  reproduce with: curl -X POST {HUB}{DEPLOY_PATH} -H "Authorization: Bearer $OXEN_API_KEY"'
+    )
+    provisioner.sweep_leaks()
+    assert hub.deletes == ["alice:sandbox/ft-1-1"]
+    assert [leak.detail for leak in provisioner.leaks] == [
+        "made by deploy attempt 1, which answered 200 naming no model; found by reconciliation"
+    ]
+
+
+def test_a_deploy_answer_that_breaks_the_contract_names_its_model_with_how_it_came_to_be_the_run_s() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _checked(_provisioner(hub))
+    real = hub.handle
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        answer = real(request)
+        return httpx.Response(200, json={"deployment": {"model_slug": 42}}) if request.method == "POST" else answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(broken))
+    with pytest.raises(ContractFailure):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert [leak.detail for leak in provisioner.leaks] == [
+        "made by deploy attempt 1, which answered 200 with an answer that breaks the contract; found by reconciliation"
+    ]
+
+
+# The hub's time: which answers date a deploy -------------------------------------------------------------------------
+
+
+def test_with_no_skew_allowed_a_model_created_as_its_deploy_was_answered_is_the_deploy_s() -> None:
+    # The deploy answer's own Date dates the deploy; the retrieve's, a second later, does not.
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub, clock_skew=0)
+    assert provisioner.fresh_model() == "alice:sandbox/ft-1-1"
+
+
+def test_a_stale_list_date_and_a_deploy_answer_without_one_do_not_let_an_old_model_pass_for_the_deploy_s() -> None:
+    # With no Date on the deploy answer, the retrieve's Date (less the time since) dates the deploy: the latest wins.
+    hub = FakeHub(
+        hidden={OLD["id"]: dict(OLD)},
+        deploys=[Deploy(answered=OLD["id"], creates=False)],
+        list_date_offset=-400 * 86400,
+        deploy_date="",
+    )
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="before the deploy was sent"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.owns == frozenset()
+
+
+@pytest.mark.parametrize("answered", ["its-model", "a-month-old-model"])
+def test_the_hub_s_time_a_deploy_was_sent_is_each_dated_answer_less_the_time_since(answered: str) -> None:
+    # The run's monotonic clock keeps the hub's pace (_provisioner: a second a request): each dated answer says the
+    # deploy was sent at the list's time, so its own model (made a second later) is its, a month-old one is not.
+    old = answered == "a-month-old-model"
+    hub = FakeHub(hidden={OLD["id"]: dict(OLD)}, deploys=[Deploy(answered=OLD["id"] if old else None, creates=not old)])
+    provisioner = _provisioner(hub, clock_skew=0)
+    if old:
+        with pytest.raises(ProvisioningError, match="before the deploy was sent"):
+            provisioner.fresh_model()
+    else:
+        assert provisioner.fresh_model() == "alice:sandbox/ft-1-1"
+
+
+def test_a_deploy_answer_whose_date_is_no_date_is_dated_by_the_run_s_clock() -> None:
+    # One clock, no skew: the colleague's model is created after the deploy answered (by the run's clock, as the
+    # gateway's Date reads "yesterday"), so it is late, never adopted.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)], deploy_date="yesterday")
+    provisioner = _provisioner(hub, clock_skew=0)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/colleague"]
+
+
+def test_a_model_created_after_a_failed_deploy_answered_is_late_by_the_hub_s_clock_whatever_the_runner_s() -> None:
+    # As above, with the hub's Date throughout and the runner's clock an hour behind: the list read to reconcile is
+    # dated by the hub, so the colleague's model, made before it, is late, not ignored.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
+    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner.clock = lambda: hub.now - 3600
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    [unsettled] = provisioner.unsettled
+    assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/colleague"]
+
+
+def test_a_429_whose_retry_after_is_neither_seconds_nor_a_date_waits_the_first_backoff_step() -> None:
+    hub = FakeHub(deploys=[Deploy(status=429, creates=False, retry_after="soon"), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=2)
+    sleeps: list[float] = []
+    provisioner.sleep = sleeps.append
+    provisioner.fresh_model()
+    assert sleeps == [0.5]
+
+
+# Cleanup ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_model_the_run_did_not_prove_is_never_deleted_and_nothing_is_sent() -> None:
+    hub = FakeHub()
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.dispose(str(PROD["id"]))
+    assert str(refused.value) == (
+        "refusing to delete 'alice:sandbox/ft-1-prod': this run did not provision and prove it"
+    )
+    assert hub.now == START and hub.deletes == []
+
+
+def test_a_given_disposable_model_whose_id_another_model_took_is_not_deleted() -> None:
+    hub = FakeHub()
+    mine = hub.make()
+    provisioner = _provisioner(hub, disposable=(mine,))
+    assert provisioner.fresh_model() == mine
+    hub.models[mine]["created"] += 3600
+    assert provisioner.dispose(mine) is True
+    assert hub.deletes == []
+    [leak] = provisioner.leaks
+    assert "another model now has that id" in leak.detail
+
+
+def test_a_model_cleanup_may_not_delete_is_counted_as_still_there() -> None:
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    model_id = provisioner.fresh_model()
+    hub.models[model_id]["created"] += 3600
+    assert provisioner.sweep_leaks() == [model_id]
+    assert hub.deletes == []
+
+
+def test_cleanup_that_cannot_retrieve_or_delete_names_the_error_it_got_or_its_kind() -> None:
+    hub = FakeHub(deploys=[Deploy(), Deploy()])
+    provisioner = _provisioner(hub)
+    first, second = provisioner.fresh_model(), provisioner.fresh_model()
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "GET"))
+    provisioner.dispose(first)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            raise UnsafeRequest("  ")
+        return hub.handle(request)
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(refuse))
+    provisioner.dispose(second)
+    assert [leak.detail for leak in provisioner.leaks] == [
+        f"not deleted: retrieving it failed ({_RETRIEVE_FAILED})",
+        "its DELETE failed: UnsafeRequest",
+    ]
+
+
+def test_a_ledger_line_of_the_wrong_shape_is_named_once_for_a_person_with_no_candidates(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    line = json.dumps({"hub": HUB, "run": "x", "event": "provisioned", "at": None, "id": 7})
+    path.write_text(line + "\n")
+    provisioner = _provisioner(FakeHub(), ledger=Ledger(path, HUB, key=KEY))
+    provisioner.sweep_leftovers()
+    detail = (
+        f"{path}:1 is not a ledger entry this version reads (kept as it is): {line}; if it names a model, it may be a "
+        "leftover"
+    )
+    assert provisioner.unsettled == [Unsettled("a ledger line", detail, ())]
+    assert provisioner.unsettled[0].line() == f"UNSETTLED a ledger line: {detail}; nothing was deleted (check by hand)"
+
+
+# Reconciliation across runs ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fails", ["times-out", "answers-500"])
+def test_an_ended_run_s_deploy_whose_list_fails_is_noted_and_left_for_the_next_run(tmp_path: Path, fails: str) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    ledger = Ledger(path, HUB, run_id="next", key=KEY)
+    provisioner = _provisioner(hub, ledger=ledger)
+    transport = _failing(hub, _is_list) if fails == "times-out" else _answering(hub, _is_list, 500, {})
+    provisioner.client._http = httpx.Client(transport=transport)
+    provisioner.sweep_leftovers()
+    failed = "failed (Contract violation in listModels: GET /api/ai/models)" if fails == "times-out" else ""
+    assert provisioner.notes == [
+        f"deploy attempt 1 of run old is unsettled; the list read to reconcile it {failed or 'answered no list'}"
+    ]
+    assert [(i.run, i.attempt) for i in ledger.outstanding().intents] == [("old", 1)]
+
+
+def test_an_ended_run_s_one_candidate_that_cannot_be_retrieved_is_named_not_adopted(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    made = hub.make()
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.url.path.endswith(made)))
+    provisioner.sweep_leftovers()
+    assert provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert made == "alice:sandbox/ft-1-1"
+    assert unsettled.detail.endswith(f"is not proved its: retrieving it failed ({_RETRIEVE_FAILED})")
+
+
+def test_an_ended_run_s_deploy_with_two_candidates_is_named_with_both_and_adopts_neither(tmp_path: Path) -> None:
+    hub = FakeHub()
+    path = tmp_path / "ledger.jsonl"
+    _old_intent(hub, path)
+    made = [hub.make(), hub.make()]
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="next", key=KEY))
+    provisioner.sweep_leftovers()
+    assert provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert unsettled.detail == "more than one new custom model, or one whose `created` cannot be placed in time"
+    assert [c.model_id for c in unsettled.candidates] == made
+
+
+@pytest.mark.parametrize("made_by", ["the-deploy", "a-colleague-after"])
+def test_a_timed_out_deploy_s_window_ends_when_the_run_stopped_waiting_for_it(made_by: str) -> None:
+    # One clock, no skew, and the run's monotonic clock at the hub's pace (a second a request). The model the deploy
+    # made while the run waited is its; one a colleague made after the run stopped waiting is late, never adopted.
+    deploy = Deploy() if made_by == "the-deploy" else Deploy(creates=False, colleague_after=True)
+    hub = FakeHub(deploys=[deploy])
+    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner.client._http = httpx.Client(transport=_failing(hub, lambda r: r.method == "POST"))
+    with pytest.raises(HubTimeout):
+        provisioner.fresh_model()
+    if made_by == "the-deploy":
+        assert provisioner.made == ["alice:sandbox/ft-1-1"] and provisioner.unsettled == []
+    else:
+        assert provisioner.made == []
+        [unsettled] = provisioner.unsettled
+        assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/colleague"]
+
+
+CHECKPOINT_PATH = "/api/repos/alice/sandbox/fine_tunes/ft-1/checkpoints/7/deploy"
+CHECKPOINT_CURL = (
+    f'curl -X POST {HUB}{CHECKPOINT_PATH} -H "Authorization: Bearer $OXEN_API_KEY" '
+    "-H 'Content-Type: application/json' --data '{\"deployment_type\": \"normal\"}'"
+)
+
+
+def _checkpoint(provisioner: Provisioner) -> Provisioner:
+    provisioner.config = dataclasses.replace(provisioner.config, fine_tunes=(FineTune("alice", "sandbox", "ft-1", 7),))
+    return provisioner
+
+
+def test_a_refused_checkpoint_deploy_s_curl_line_sends_its_body_again() -> None:
+    provisioner = _checkpoint(_provisioner(FakeHub(deploys=[Deploy(status=502, creates=False)])))
+    with pytest.raises(ProvisioningError) as refused:
+        provisioner.fresh_model()
+    assert str(refused.value).splitlines()[-1] == f"  reproduce with: {CHECKPOINT_CURL}"
+
+
+def test_an_unproved_checkpoint_deploy_answer_s_curl_line_sends_its_body_again() -> None:
+    hub = FakeHub(hidden={OLD["id"]: dict(OLD)}, deploys=[Deploy(answered=OLD["id"], creates=False)])
+    provisioner = _checkpoint(_provisioner(hub))
+    with pytest.raises(ProvisioningError, match="before the deploy was sent") as refused:
+        provisioner.fresh_model()
+    assert str(refused.value).splitlines()[-1] == f"  reproduce with: {CHECKPOINT_CURL}"
+
+
+def test_a_model_that_shows_up_after_a_deploy_was_taken_to_have_made_nothing_is_named_at_the_end_never_deleted() -> (
+    None
+):
+    # The gateway answered 502 and nothing new was listed then; the upstream's model (or a colleague's) shows up later.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    late = hub.make()
+    provisioner.sweep_leaks()
+    assert late in hub.models and late not in hub.deletes
+    [unsettled] = provisioner.unsettled
+    assert "taken to have made nothing" in unsettled.detail and [c.model_id for c in unsettled.candidates] == [late]

@@ -17,6 +17,7 @@ from oxen_contract.http.retries import (
     HubUnavailable,
     Pace,
     RequestBudget,
+    RunStopped,
     retry_delay,
     send_with_retries,
 )
@@ -184,3 +185,30 @@ def _send_with(send: Callable[[], Answer], budget: RequestBudget, slept: list[fl
     return send_with_retries(
         send, lambda answer: answer[0], lambda answer: answer[1], budget=budget, sleep=slept.append, label="GET /"
     )
+
+
+def test_an_interrupted_run_s_background_threads_send_nothing_more_and_cleanup_waits_for_no_retry_after() -> None:
+    # The outsider attack on issue 22: a SIGTERM during a 429's hold kept read-ahead threads sending, and cleanup
+    # waiting, for over a minute, longer than a CI runner waits before its SIGKILL.
+    pace = Pace(4)
+    met = threading.Thread(target=pace.rate_limited, args=(3600.0,))  # a Retry-After of an hour, met by a reader
+    met.start()
+    met.join()
+    pace.stop()
+    raised: list[BaseException] = []
+
+    def background() -> None:
+        try:
+            with pace.slot():
+                pass
+        except RunStopped as error:
+            raised.append(error)
+
+    thread = threading.Thread(target=background)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and len(raised) == 1
+    started = time.monotonic()
+    with pace.slot():  # cleanup, on the main thread: no hour-long wait
+        pass
+    assert time.monotonic() - started < 1

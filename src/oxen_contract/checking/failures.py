@@ -15,6 +15,7 @@ OxenContractError
  │    └── ProvisioningError   the run could not make a disposable model
  │         └── ProvisionsExhausted   --max-provisions is spent and no --disposable-model is left to give
  ├── HubUnavailable           also a RuntimeError (retries.py): the hub cannot be reached, or keeps answering 429
+ │    └── RunStopped          a background read after the run was interrupted: not sent (retries.py)
  ├── UnsafeRequest            also a RuntimeError (guard.py): a request the suite must never send; it was not sent
  ├── ContractNotFound         also a RuntimeError (contracts.py): no contract files in the wheel or beside src/
  ├── DeadlineExceeded         the whole exchange took longer than --request-timeout (deadline.py)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlencode
 
@@ -28,11 +29,12 @@ from schemathesis.specs.openapi.checks import (
 
 from ..checking import checks as our_checks
 from ..checking.checks import operation_id
+from ..checking.contract_failure import HubTimeout
 from ..checking.contracts import Contract
 from ..checking.exchange import DOT_SEGMENTS, ROUTE_NAMES, Credential, authorization
 from ..http.guard import RequestGuard, UnsafeRequest
 from ..http.redaction import ApiKey
-from ..http.retries import RequestBudget, send_with_retries
+from ..http.retries import HubUnavailable, RequestBudget, send_with_retries
 from ..http.transport import BearerAuth, Sending, translated_errors
 from ..settings.table import DEFAULT_MAX_EXAMPLES
 
@@ -137,6 +139,11 @@ class Sender:
     verifier: our_checks.Verifier
     # Operations whose refusal of a request without a valid key was already confirmed this run.
     auth_confirmed: set[str] = field(default_factory=set)
+    # Operations the hub stopped serving (unreachable, 429 past the retries, no whole answer in time), and how. A
+    # failed draw makes Hypothesis shrink: dozens more draws, each of which would wait out its retries or its deadline
+    # again on a hub that already refuses them. They fail at once the same way, unsent: polite to a shared hub, and
+    # the run's verdict (outage, rate-limited route, rule:answers-in-time) is the one the first refusal gave.
+    given_up: dict[str, tuple[HubUnavailable | HubTimeout, TracebackType | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # The session's answers are redacted by the guard: it must know the key this sender puts on the wire.
@@ -174,14 +181,24 @@ class Sender:
                     allow_redirects=False,
                 )
 
-        return send_with_retries(
-            attempt,
-            lambda answer: int(answer.status_code),
-            lambda answer: answer.headers,
-            budget=self.budget,
-            sleep=time.sleep,
-            label=f"{case.method} {url}",
-        )
+        if operation in self.given_up:
+            given_up, where = self.given_up[operation]
+            # Raised with the traceback of the request that gave up: Hypothesis tells failures apart by the line that
+            # raised them, and a draw failing here rather than there would be an "inconsistent replay" (a crash with a
+            # traceback, not the outage it is). The first traceback each time, so it never grows.
+            raise given_up.with_traceback(where)
+        try:
+            return send_with_retries(
+                attempt,
+                lambda answer: int(answer.status_code),
+                lambda answer: answer.headers,
+                budget=self.budget,
+                sleep=time.sleep,
+                label=f"{case.method} {url}",
+            )
+        except (HubUnavailable, HubTimeout) as error:
+            self.given_up[operation] = (error, error.__traceback__)
+            raise
 
 
 _SENDER: list[Sender] = []

@@ -16,15 +16,17 @@ a proxy decodes a path twice. So a deploy answer's id is the run's only when eve
 
 Reconciliation, for a deploy whose answer did not name its model (a timeout, a 4xx, a 5xx, a broken answer), looks for
 the one new custom model of the namespace whose ``created`` falls between the hub's time before the deploy and the
-hub's time of the deploy's answer (or, with no answer, of the list read to reconcile), plus the skew; it adopts that
-one only if it then passes the rule above. More than one, one that cannot be placed in time, or one created after the
-deploy was answered (an upstream that went on, or a colleague: nothing tells which) is adopted by nobody: the run names
-them for a person to check.
+hub's time its exchange ended (its answer's ``Date``; with no ``Date``, or no whole answer, the hub's time the deploy
+was sent plus the time the run waited for it), plus the skew; it adopts that one only if it then passes the rule
+above. More than one, one that cannot be placed in time, or one created after the deploy's exchange ended (an
+upstream that went on, or a colleague: nothing tells which) is adopted by nobody: the run names them for a person to
+check.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -146,7 +148,8 @@ def why_not_the_deploys(
     created = created_of(retrieved.json_or_none())
     if created is None:
         return "its `created` is not a Unix time, so it cannot be told from a model made before the deploy"
-    earliest = evidence.sent_at.at - evidence.skew
+    # Whole seconds, as `created` is: a model made in the second the deploy was sent in is not "before" it.
+    earliest = math.floor(evidence.sent_at.at - evidence.skew)
     if created < earliest:
         return (
             f"it was created at {_iso(created)}, before the deploy was sent ({evidence.sent_at.describe()}, less the "
@@ -222,11 +225,15 @@ def reconcile(
 
     New means: not in ``snapshot`` (listed before the deploy) nor ``known`` (made or named by a run). A model with a
     ``created`` outside the window was made by someone else, before or after; one with no Unix ``created`` cannot be
-    placed. When the deploy was ``answered`` (a 4xx or 5xx came back), the window ends there: a model created between
-    the answer and the list read to reconcile is ``late``, never the deploy's for sure.
+    placed. When the hub's time the deploy's exchange ended is known (``answered``: the Date of its 4xx or 5xx, or the
+    time the run stopped waiting for it), the window ends there: a model created between then and the list read to
+    reconcile is ``late``, never the deploy's for sure. (Across runs, ``end`` is already the end of the exchange.)
     """
-    until = answered if answered is not None else end
-    window = (start.at - skew, until.at + skew)
+    # `created` is in whole seconds, and so is a Date: the window starts on the second the deploy was sent in.
+    earliest = math.floor(start.at - skew)
+    # An answer ends the window on its own second, skew or not: a model created later may be an upstream's that went
+    # on (its clock ahead of the gateway's) or a colleague's, and nothing tells which, so it is only ever named.
+    window = (earliest, float(math.floor(answered.at))) if answered is not None else (earliest, end.at + skew)
     excluded = set(snapshot) | set(known)
     placed: list[Candidate] = []
     unplaced: list[Candidate] = []

@@ -18,6 +18,7 @@ The suite is pointed at real hubs, where deploying costs money and deleting the 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -109,7 +110,8 @@ class _OpenDeploy:
     before: _Listing
     # When the deploy was sent (``time.monotonic``): each later dated answer, less the time since, dates it too.
     sent: float = 0.0
-    # The hub's time of the deploy's answer, when one came: the model it made was registered by then.
+    # The hub's time when the deploy's exchange ended (``Provisioner._dated``): the model it made was registered by
+    # then, and one created later is late. None only while the deploy is under way.
     answered: HubTime | None = None
     # What each dated answer (the list before, the deploy's own) says the hub's clock read when the deploy was sent.
     estimates: list[float] = field(default_factory=list)
@@ -161,6 +163,8 @@ class Provisioner:
     _origin: dict[str, str] = field(default_factory=dict)
     # The id each deploy of this run answered: another deploy's reconciliation never takes it for its own.
     _answered: dict[int, str] = field(default_factory=dict)
+    # Deploys taken to have made nothing (an error answer, nothing new by then): looked at once more at the end.
+    _made_nothing: list[_OpenDeploy] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._given.extend(self.config.disposable_models)
@@ -242,6 +246,7 @@ class Provisioner:
                 # Not retried: the hub may have deployed anyway. Reconciled, then the run sees what the deploy got:
                 # a timeout fails rule:answers-in-time like any other request's, a dropped connection is sorted as
                 # an outage or the route's failure (outcome.triage).
+                self._dated(deploy, None)
                 self._settle(deploy, "got no whole answer")
                 raise
             self._dated(deploy, answer)
@@ -296,6 +301,7 @@ class Provisioner:
         try:
             answer = self._send_deploy(fine_tune)
         except (HubTimeout, HubUnavailable) as error:
+            self._dated(deploy, None)
             self._settle(deploy, f"got no answer ({first_line(error)})")
             raise
         self._dated(deploy, answer)
@@ -309,11 +315,24 @@ class Provisioner:
             # made is proved and deleted at cleanup, or named for a person.
             return answer, None
 
-    def _dated(self, deploy: _OpenDeploy, answer: Exchange) -> None:
-        """What the deploy answer's own Date says of when the deploy was sent (none without a Date)."""
-        deploy.answered = HubTime.of(answer, self.clock) if answer.headers.get("date") else None
-        if deploy.answered is not None:
-            deploy.observe(deploy.answered, self.monotonic())
+    def _dated(self, deploy: _OpenDeploy, answer: Exchange | None) -> None:
+        """Date the end of the deploy's exchange by the hub's clock, and note what its answer's Date says of the send.
+
+        With a Date, that Date. Without one, or without a whole answer (a timeout, a dropped connection), the hub's
+        time the deploy was sent plus the time the run waited. Never
+        "whenever the namespace is listed next", which, when the list read to reconcile fails, is the end of the run,
+        and would let a colleague's model made an hour later pass for the deploy's.
+        """
+        arrived = self.monotonic()
+        if answer is not None and answer.headers.get("date"):
+            deploy.answered = HubTime.of(answer, self.clock)
+            deploy.observe(deploy.answered, arrived)
+            return
+        sent = deploy.sent_at
+        # No slack for a Date's whole seconds or the runner's clock: a model the deploy made in the last of them is
+        # named for a person (late), while a slack would let a colleague's model made just after pass for the
+        # deploy's. When unsure, delete nothing.
+        deploy.answered = HubTime(sent.at + (arrived - deploy.sent), sent.from_hub)
 
     def _intend(self, fine_tune: FineTune, before: _Listing) -> _OpenDeploy:
         """Count a deploy about to be sent; write its intent to the ledger first, so that a crash leaves a trace."""
@@ -352,13 +371,15 @@ class Provisioner:
             model_id = deployed_id(answer)
         except ProvisioningError as error:
             adopted = self._settle(deploy, "answered 200 naming no model")
-            raise ProvisioningError(f"{error}{_adopted(adopted)}") from None
+            # On the first line, as every refusal says it: after the curl line, a shell would run it as a command.
+            first, *rest = str(error).split("\n")
+            raise ProvisioningError("\n".join([f"{first}{_adopted(adopted)}", *rest])) from None
         self._answered[deploy.attempt] = model_id
         if self.ledger:
             self.ledger.record("answered", attempt=deploy.attempt, id=model_id)
         try:
             retrieved = self._retrieve_fresh(model_id, self.client) if not id_problem(model_id) else None
-            if retrieved is not None and deploy.answered is None:
+            if retrieved is not None and not answer.headers.get("date"):
                 # Only for a deploy answer with no Date: a later answer's Date, less the time since, dates the deploy
                 # only where the hub's clock runs at the run's pace (the local hub's ticks once per request).
                 deploy.observe(HubTime.of(retrieved, self.clock), self.monotonic())
@@ -446,6 +467,7 @@ class Provisioner:
             return None
         if result.nothing:
             self._close(deploy.attempt, adopted=None)
+            self._made_nothing.append(deploy)
             self.notes.append(
                 f"{label} {what}; no new custom model of {self.config.namespace!r} was created "
                 f"{result.window_shown()} (the deploy, and the list read to reconcile it, less and plus "
@@ -689,7 +711,7 @@ class Provisioner:
             return "since it was listed before the deploy that was to have made it"
         if left.created is None:
             return "since its ledger line predates the `created` this version records"
-        if intent.hub_before is not None and left.created < intent.hub_before - self.skew:
+        if intent.hub_before is not None and left.created < math.floor(intent.hub_before - self.skew):
             return "since its `created` is earlier than the deploy that was to have made it"
         return None
 
@@ -697,6 +719,15 @@ class Provisioner:
         """At session end: settle open deploys, then delete every model this run made that is still there."""
         for deploy in list(self._open.values()):
             self._settle(deploy, "was never settled during the run")
+        for deploy in list(self._open.values()):
+            # Still open: the hub answered no list to settle it by. What its answer named is all a person can go on.
+            named = self._answered.get(deploy.attempt)
+            self._name_unsettled(
+                f"deploy attempt {deploy.attempt}",
+                "was never settled: the hub answered no list to reconcile it by, to the end of the run",
+                (Candidate(named, None),) if named else (),
+            )
+        self._name_late_models()
         leaked = []
         for model_id in list(self.made):
             if model_id in self.deleted:
@@ -707,6 +738,42 @@ class Provisioner:
                 if len(self.leaks) == before:
                     self.leaks.append(Leak(model_id, True, self._origin.get(model_id, "a test left it"), ""))
         return leaked
+
+    def _name_late_models(self) -> None:
+        """Name, never delete, the new models that showed up after a deploy was taken to have made nothing.
+
+        An upstream may go on after its gateway answered an error, and its model show up later; so may a colleague's.
+        Nothing tells which, so the run deletes neither, but a person learns of each (and a paid model is not lost).
+        """
+        if not self._made_nothing:
+            return
+        try:
+            found = self._list_now(self.cleanup)
+        except _NOT_SENT_OR_ANSWERED:
+            found = None
+        if found is None:
+            return
+        listing, models = found
+        named = {c.model_id for unsettled in self.unsettled for c in unsettled.candidates}
+        known = set(self.made) | set(self._answered.values()) | named | (self._foreign() if self.ledger else set())
+        for deploy in self._made_nothing:
+            result = reconcile(
+                models,
+                self.config.namespace,
+                snapshot=deploy.before.ids,
+                known=known,
+                start=deploy.sent_at,
+                end=listing.time,
+                skew=self.skew,
+            )
+            if result.candidates:
+                self._name_unsettled(
+                    f"deploy attempt {deploy.attempt}",
+                    "was taken to have made nothing, yet new custom model(s) showed up by the end of the run (the "
+                    "upstream's after all, or a colleague's: nothing tells which)",
+                    result.candidates,
+                )
+                known |= {candidate.model_id for candidate in result.candidates}
 
     def cleanup_said(self) -> str:
         """What cleanup did, in words: how many of the models the run made are gone, and which are left."""

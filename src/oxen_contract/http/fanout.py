@@ -41,6 +41,7 @@ class ReadAhead:
     """
 
     def __init__(self, fetch: Callable[[Item], Answer], items: Iterable[Item], pace: Pace) -> None:
+        self._pace = pace
         self._pool = ThreadPoolExecutor(max_workers=max(1, pace.limit - 1), thread_name_prefix="oxen-contract-ahead")
         self._futures: dict[object, Future[object]] = {}
         for item in dict.fromkeys(items):
@@ -53,7 +54,9 @@ class ReadAhead:
     def close(self) -> None:
         for future in self._futures.values():
             future.cancel()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        # Interrupted, the run goes on to cleanup at once: a thread still sleeping out a Retry-After sends nothing
+        # when it wakes (Pace.stop), so there is nothing to wait for.
+        self._pool.shutdown(wait=not self._pace.stopping, cancel_futures=True)
 
 
 @contextmanager

@@ -33,6 +33,7 @@ __all__ = [
     "HubUnavailable",
     "Pace",
     "RequestBudget",
+    "RunStopped",
     "retry_delay",
     "send_with_retries",
 ]
@@ -62,6 +63,10 @@ class HubUnavailable(OxenContractError, RuntimeError):
         self.rate_limited = rate_limited
 
 
+class RunStopped(HubUnavailable):
+    """A request a background thread was about to send after the run was interrupted: it is not sent."""
+
+
 class Pace:
     """How many requests the run may have in flight at once (--concurrency), and when the next one may leave.
 
@@ -78,6 +83,9 @@ class Pace:
         self._not_before = 0.0  # time.monotonic()
         self._waited_out_by: int | None = None  # the thread that met the 429 and sleeps its Retry-After itself
         self._changed = threading.Condition()
+        # Set when the run is interrupted: background reads send nothing more, and cleanup (the main thread) waits
+        # for no Retry-After of theirs, so that it deletes or names the run's models before a CI runner's SIGKILL.
+        self._stopping = False
 
     @property
     def limit(self) -> int:
@@ -88,8 +96,10 @@ class Pace:
         """Hold one of the run's in-flight requests for the block; wait for one, and for any Retry-After, first."""
         with self._changed:
             while True:
+                if self._stopping and threading.current_thread() is not threading.main_thread():
+                    raise RunStopped("the run was interrupted: a read in the background sends nothing more")
                 wait = self._not_before - time.monotonic()
-                if wait > 0 and threading.get_ident() != self._waited_out_by:
+                if wait > 0 and not self._stopping and threading.get_ident() != self._waited_out_by:
                     self._changed.wait(wait)
                 elif self._in_flight >= self._limit:
                     self._changed.wait()
@@ -102,6 +112,16 @@ class Pace:
             with self._changed:
                 self._in_flight -= 1
                 self._changed.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """The run was interrupted: no thread but the main one sends again, and none waits for a Retry-After."""
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
 
     def rate_limited(self, delay: float) -> None:
         """The hub answered 429 asking for ``delay`` seconds: fewer requests at once, and none before then."""

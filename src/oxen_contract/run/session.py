@@ -180,6 +180,9 @@ class Session:
         # pytest (Session.Interrupted) and xdist (dsession.Interrupted) stop a session that asked to stop (-x, an
         # outage) with a KeyboardInterrupt of their own: only a person's Ctrl-C (a SIGINT) is the plain one.
         self.facts.interrupted = type(excinfo.value) is KeyboardInterrupt
+        # Background reads (the read-ahead of retrieves) stop sending, and cleanup waits out no Retry-After of theirs.
+        if self.hub is not None:
+            self.hub.budget.pace.stop()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # testscollected is set just after this hook, to the number of items it is given.

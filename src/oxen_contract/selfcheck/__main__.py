@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the plain schemathesis side (never run against hostile hubs: it deletes whatever it finds)",
     )
+    parser.add_argument(
+        "--first-failure",
+        action="store_true",
+        help="stop each fault's suite run at its first failing test (-x): faster; 'caught by' names that test alone",
+    )
     return parser
 
 
@@ -77,7 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             futures = {
-                pool.submit(run_row, name, schemathesis=not args.no_schemathesis, root=root, launcher=launcher): name
+                pool.submit(
+                    run_row,
+                    name,
+                    schemathesis=not args.no_schemathesis,
+                    root=root,
+                    launcher=launcher,
+                    first_failure=args.first_failure,
+                ): name
                 for name in order
             }
             for future in as_completed(futures):

@@ -265,3 +265,28 @@ KNOWN_MISSES: MappingProxyType[str, str] = MappingProxyType({})
 # clause, and a contract failure outranks a setup error (verdict.py). The hostile deploy lures (hostile-deploy-*) end
 # in 78 by design; they are judged on the audit, not here.
 SETUP_ERRORS: MappingProxyType[str, str] = MappingProxyType({})
+
+# How the suite must end against each hostile hub, and what its output must say: the failure a release manager reads.
+# 1 is a broken contract (the lure broke a clause the suite checks); 78 a setup error (no usable model could be
+# deployed: every deploy answered the lure). The words name the rule or the refusal that kept the run safe.
+HOSTILE_ENDS: MappingProxyType[str, tuple[int, str]] = MappingProxyType(
+    {
+        "hostile-delete-redirect": (1, "rule:documented-status"),
+        "hostile-delete-redirect-absolute": (1, "rule:documented-status"),
+        "hostile-deploy-existing-slug": (78, "a model that was already listed before the deploy"),
+        "hostile-deploy-base-slug": (78, "a model that was already listed before the deploy"),
+        "hostile-deploy-dot-slug": (78, "is not one path segment that names a model"),
+        "hostile-deploy-dotdot-slug": (78, "is not one path segment that names a model"),
+        "hostile-deploy-503-after-create": (78, "which the run deletes at cleanup"),
+        "hostile-drip-retrieve": (1, "rule:answers-in-time"),
+        "hostile-deploy-hidden-old-slug": (78, "before the deploy was sent"),
+        "hostile-deploy-502-then-colleague": (78, "answered 502"),
+        "hostile-deploy-encoded-slug": (78, "holds a character outside a model slug's"),
+        "hostile-deploy-409-after-create": (78, "answered 409; it made"),
+        "hostile-deploy-408-after-create": (78, "answered 408; it made"),
+        "hostile-deploy-429-after-create": (78, "answered 429; it made"),
+        "hostile-drip-headers": (1, "rule:answers-in-time"),
+        "hostile-gzip-bomb": (1, "was cut off"),
+        "hostile-echo-key": (1, "rule:no-server-error"),
+    }
+)

@@ -19,14 +19,21 @@ __all__ = ["run_row"]
 
 
 def run_row(
-    name: str, *, schemathesis: bool = True, root: Path | None = None, launcher: Launcher | None = None
+    name: str,
+    *,
+    schemathesis: bool = True,
+    root: Path | None = None,
+    launcher: Launcher | None = None,
+    first_failure: bool = False,
 ) -> Outcome:
     """The row ``name``: a verdict case, a fault, benign variant or hostile hub of the catalog, or ``no-fault``.
 
     ``schemathesis``: run plain schemathesis beside the suite, where the row's kind has it (never for a verdict case).
+    ``first_failure``: a fault's runs stop at their first failing test (``runner.run_case``); a verdict case always
+    runs whole, its verdict is the point.
     """
     root = root or find_checkout()
     launcher = launcher or launcher_for(root)
     if name in VERDICT_CASES_BY_NAME:
         return run_verdict_case(VERDICT_CASES_BY_NAME[name], root, launcher)
-    return run_case(name, schemathesis=schemathesis, root=root, launcher=launcher)
+    return run_case(name, schemathesis=schemathesis, root=root, launcher=launcher, first_failure=first_failure)

@@ -162,6 +162,13 @@ def _fault_lines(outcomes: Sequence[Outcome], base: Outcome | None) -> list[str]
         "Each must fail the suite (exit 1) naming its clause.",
         "Seconds: to the first failing test line of the suite, or (in parentheses) the whole run when nothing failed.",
         "A clause marked *(not named)* is one the fault breaks but the suite's output did not name.",
+    ]
+    if any(o.suite.first_failure_only for o in outcomes if o.harmful):
+        lines.append(
+            "Each fault's suite run stopped at its first failing test (`--first-failure`, pytest's `-x`): "
+            "*caught by* names that test alone, and a clause only a later test names shows as *(not named)*."
+        )
+    lines += [
         "",
         "| fault | clause | our suite | plain schemathesis | caught by | seconds |",
         "|---|---|---|---|---|---|",
@@ -227,8 +234,10 @@ def _hostile_lines(outcomes: Sequence[Outcome]) -> list[str]:
         "## Hostile hubs",
         "",
         "Each lures the suite towards harm: a model it did not make, an extra deploy, a model left behind unnamed, a "
-        "key shown, an answer too big, an endless wait. The suite must end with a verdict (exit 1 or 78; never exit "
-        f"0, a crash or a timeout) within {HOSTILE_SECONDS:.0f} s (`too slow` past it), and the hub's audit "
+        "key shown, an answer too big, an endless wait. The suite must end with the verdict the lure calls for (exit 1 "
+        "for a clause it broke, 78 when no usable model could be deployed; `wrong exit` otherwise), say the rule or "
+        "refusal that kept it safe (`unsaid` if not), print no INTERNALERROR or traceback (`crashed`), within "
+        f"{HOSTILE_SECONDS:.0f} s (`too slow` past it), and the hub's audit "
         "(`--audit`) must show no more deploy POSTs than `--max-provisions`, no DELETE reaching a live model that no "
         "deploy of the run created (held before the run, or a colleague's that appeared during it), no such model "
         "deleted, and every model the run's deploys made either deleted or named in a `LEAK '<id>'` line of the "

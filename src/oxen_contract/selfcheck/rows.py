@@ -16,12 +16,13 @@ fault           the suite exits 1 naming a clause of the fault's row of ``EXPECT
                 for a fault of ``SETUP_ERRORS``)
 strict-only     the suite exits 0 by default, and a second run with ``--strict-contract`` exits 1 naming the clause
 benign          the suite exits 0 (so does ``no-fault``, the hub without faults)
-hostile         the suite ends with a verdict (exit 1 or 78; never 0, a crash or a timeout) within
-                ``HOSTILE_SECONDS``, and the hub's audit shows no harm: no deploy POST past ``--max-provisions``; no
-                DELETE reached a model the run did not make (pre-seeded, or a colleague's that appeared during the
-                run); every model the run's deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's
-                output; no spelling of a key (as sent, JSON-escaped, percent-encoded, as Basic credentials) in its
-                output or report. Plain schemathesis is not run (it follows redirects and deletes what it finds)
+hostile         the suite ends with the verdict ``HOSTILE_ENDS`` names (its exit status, 1 or 78, and the words
+                of its output), with no INTERNALERROR or Python traceback, within ``HOSTILE_SECONDS``, and the
+                hub's audit shows no harm: no deploy POST past ``--max-provisions``; no DELETE reached a model the
+                run did not make (pre-seeded, or a colleague's that appeared during the run); every model the run's
+                deploys made is deleted or named in a ``LEAK '<id>'`` line of the suite's output; no spelling of a
+                key (as sent, JSON-escaped, percent-encoded, as Basic credentials) in its output or report. Plain
+                schemathesis is not run (it follows redirects and deletes what it finds)
 verdict         the suite exits with the case's status, its summary line holds the case's words (and its output the
                 case's other words), it prints no INTERNALERROR and no Python traceback, the hub's audit counts the
                 deploy POSTs the case names, and it does no harm (as for a hostile hub). Plain schemathesis is not run
@@ -39,7 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .expected import SETUP_ERRORS
+from .expected import HOSTILE_ENDS, SETUP_ERRORS
 
 __all__ = [
     "HOSTILE_SECONDS",
@@ -90,6 +91,13 @@ class SuiteRun:
     leaked: tuple[str, ...] = ()
     # Where a spelling of the run's keys appeared in its output or report ("output: percent-encoded"): never anywhere.
     key_shown: tuple[str, ...] = ()
+    # Run with -x (``--first-failure``): stopped at its first failing test, so ``failed_tests`` and ``clauses`` are
+    # that test's alone.
+    first_failure_only: bool = False
+    # Of the words the row demands its output say (``HOSTILE_ENDS``), those it said; and the INTERNALERROR or traceback
+    # it showed (never: an expected condition prints none).
+    said: tuple[str, ...] = ()
+    crashed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +251,13 @@ class Outcome:
         code = self.suite.exit_code
         if code in (1, 78) and self.suite.seconds > HOSTILE_SECONDS:
             return "too slow"
+        if self.suite.crashed:
+            return "crashed"
+        status, words = HOSTILE_ENDS.get(self.name, (None, ""))
+        if code in (1, 78) and status is not None and code != status:
+            return "wrong exit"
+        if code in (1, 78) and words not in self.suite.said:
+            return "unsaid"
         return "safe" if code in (1, 78) else "missed" if code == 0 else "error"
 
     def _case_verdict(self) -> str:
@@ -286,7 +301,9 @@ def _suite_from_json(suite: dict[str, Any] | None) -> SuiteRun | None:
     if suite is None:
         return None
     warned = suite.get("warned")
-    lists = {key: tuple(suite.get(key, ())) for key in ("clauses", "failed_tests", "leaked", "key_shown")}
+    lists = {
+        key: tuple(suite.get(key, ())) for key in ("clauses", "failed_tests", "leaked", "key_shown", "said", "crashed")
+    }
     return SuiteRun(**{**suite, **lists, "warned": None if warned is None else tuple(warned)})
 
 

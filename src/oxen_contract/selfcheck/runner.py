@@ -12,6 +12,7 @@ hands its audit over as a JSON file (``--audit PATH``), which ``safety.py`` read
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -26,11 +27,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..settings.argparsing import find_checkout
-from .expected import EXPECTED_CLAUSES
+from .expected import EXPECTED_CLAUSES, HOSTILE_ENDS
 from .launchers import Child, Launcher, default_launcher
 from .output import caught_by, clauses_named, failed_tests, verdict_line, warnings_listed
 from .rows import NO_FAULT, Outcome, SchemathesisRun, SuiteRun
 from .safety import judge_safety, keys_shown, leaks_named
+from .verdicts import NEVER_SHOWN
 
 __all__ = [
     "clean_baseline",
@@ -210,15 +212,22 @@ def run_suite(
     strict: bool = False,
     launcher: Launcher | None = None,
     baseline: Path | None = None,
+    first_failure: bool = False,
+    must_say: tuple[str, ...] = (),
 ) -> SuiteRun:
-    """The contract suite, live against ``url``, with the options and environment a user would give it."""
+    """The contract suite, live against ``url``, with the options and environment a user would give it.
+
+    ``first_failure``: stop at the first failing test (pytest's ``-x``), for a row that only needs to know the suite
+    fails and which clause its first failure names (the run still cleans up what it made).
+    """
     launcher = launcher or launcher_for(root)
     with tempfile.TemporaryDirectory(prefix="oxen-selfcheck-") as scratch:
         report = Path(scratch, "contract-report.md")
         env = suite_env()
-        args = suite_args(url, Path(scratch), strict=strict, baseline=baseline)
+        args = suite_args(url, Path(scratch), strict=strict, baseline=baseline) + (["-x"] if first_failure else [])
         code, seconds, first, output = stream(launcher, "suite", args, env, root, SUITE_TIMEOUT)
-        return suite_run(code, seconds, first, output, expected, report)
+        run = suite_run(code, seconds, first, output, expected, report, must_say)
+        return dataclasses.replace(run, first_failure_only=first_failure)
 
 
 def suite_env() -> dict[str, str]:
@@ -229,9 +238,18 @@ def suite_env() -> dict[str, str]:
 
 
 def suite_run(
-    code: int, seconds: float, first: float | None, output: str, expected: tuple[str, ...], report: Path
+    code: int,
+    seconds: float,
+    first: float | None,
+    output: str,
+    expected: tuple[str, ...],
+    report: Path,
+    must_say: tuple[str, ...] = (),
 ) -> SuiteRun:
-    """What a suite run showed: its ``output`` and its contract ``report`` (Markdown, JSON beside it) if written."""
+    """What a suite run showed: its ``output`` and its contract ``report`` (Markdown, JSON beside it) if written.
+
+    ``must_say``: words the row demands of the output (``SuiteRun.said`` holds those it said).
+    """
     warned = warnings_listed(report.with_suffix(".json"))
     texts = {"output": output}
     for written in (report, report.with_suffix(".json")):
@@ -250,6 +268,8 @@ def suite_run(
         warned=warned,
         leaked=leaks_named(output),
         key_shown=keys_shown(texts, _TOKENS.values()),
+        said=tuple(words for words in must_say if words in output),
+        crashed=tuple(words for words in NEVER_SHOWN if words in output),
     )
 
 
@@ -298,10 +318,67 @@ def run_schemathesis(url: str, root: Path, *, launcher: Launcher | None = None) 
     return SchemathesisRun(exit_code=code, seconds=round(seconds, 2), failures=tuple(failures), tail=output[-_TAIL:])
 
 
+@dataclasses.dataclass(frozen=True)
+class _Row:
+    """One row's runs, each against a fresh hub with the row's fault: the suite's, plain schemathesis's, strict's."""
+
+    name: str
+    expected: tuple[str, ...]
+    hub_fault: str | None
+    root: Path
+    launcher: Launcher
+    # A strict-only row's runs compare with a run against the clean hub (--baseline): a documented field that stops
+    # coming is drift only against what came before.
+    baseline: Path | None
+    first_failure: bool
+    must_say: tuple[str, ...]
+
+    def plain(self) -> SchemathesisRun:
+        # Its own fresh hub: plain schemathesis deletes what it finds, and must start from the state the suite saw.
+        with hub(self.hub_fault, launcher=self.launcher) as url:
+            return run_schemathesis(url, self.root, launcher=self.launcher)
+
+    def suite(self, audit: Path | None, stop_early: bool, strict: bool = False) -> SuiteRun:
+        with hub(self.hub_fault, audit, self.launcher) as url:
+            return run_suite(
+                url,
+                self.expected,
+                self.root,
+                strict=strict,
+                launcher=self.launcher,
+                baseline=self.baseline,
+                first_failure=stop_early,
+                must_say=self.must_say,
+            )
+
+    def until_caught(self, audit: Path | None, strict: bool = False) -> SuiteRun:
+        """The suite's run, stopped at its first failure if asked; whole when that failure did not name the clause.
+
+        A first failure that did not name the fault's clause (the setup error of a fixture the fault broke, say) says
+        nothing of the rest of the suite: the row's verdict is then a whole run's, as without --first-failure.
+        """
+        if not self.first_failure:
+            return self.suite(audit, False, strict)
+        stopped = self.suite(audit, True, strict)
+        probe = Outcome(self.name, "fault", "", self.expected, stopped, None)
+        return stopped if probe.verdict == "caught" else self.suite(audit, False, strict)
+
+
 def run_case(
-    name: str, *, schemathesis: bool = True, root: Path | None = None, launcher: Launcher | None = None
+    name: str,
+    *,
+    schemathesis: bool = True,
+    root: Path | None = None,
+    launcher: Launcher | None = None,
+    first_failure: bool = False,
 ) -> Outcome:
-    """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``."""
+    """One row of the matrix: ``name`` is a fault, benign variant or hostile hub of the catalog, or ``no-fault``.
+
+    ``first_failure``: a fault's run, and the ``--strict-contract`` run of a strict-only fault, stop at their first
+    failing test, and run again whole if that failure did not name the fault's clause. Runs that must pass (no fault,
+    benign, a strict-only fault by default) and runs whose harm the hub's audit judges (hostile hubs, crowded
+    namespaces) always run whole.
+    """
     from ..hub import FAULTS
     from ..hub.faults import Switch
 
@@ -312,45 +389,23 @@ def run_case(
     if kind == "outage":
         raise ValueError(f"{name} is an outage: no row of its own, only verdict cases combine it (verdicts.py)")
     expected = EXPECTED_CLAUSES.get(name, ()) if kind in ("fault", "strict-only") else ()
-    hub_fault = None if fault is None else name
+    baseline = clean_baseline(root, launcher) if kind == "strict-only" else None
+    must_say = (HOSTILE_ENDS[name][1],) if name in HOSTILE_ENDS else ()
+    row = _Row(name, expected, None if fault is None else name, root, launcher, baseline, first_failure, must_say)
     # Rows whose namespaces hold models the run did not make: the audit must show the run left them alone.
     guarded = fault is not None and Switch.CROWDED in fault.switches
-    # Plain schemathesis follows a hostile hub's redirects and deletes whatever it finds: nothing to learn there.
-    plain_side = schemathesis and kind != "hostile"
-
-    def plain_run() -> SchemathesisRun:
-        # Its own fresh hub: plain schemathesis deletes what it finds, and must start from the state the suite saw.
-        with hub(hub_fault, launcher=launcher) as url:
-            return run_schemathesis(url, root, launcher=launcher)
-
-    # A strict-only row's runs compare with a run against the clean hub (--baseline): a documented field that stops
-    # coming is drift only against what came before.
-    baseline = clean_baseline(root, launcher) if kind == "strict-only" else None
-
-    def strict_run() -> SuiteRun:
-        # Its own fresh hub too: the second run of a strict-only row starts from the state the first one saw.
-        with hub(hub_fault, launcher=launcher) as url:
-            return run_suite(url, expected, root, strict=True, launcher=launcher, baseline=baseline)
-
     # Every run of a row at once, each against its own hub: each waits on its hub part of the time, so a row fills the
-    # cores better than in sequence, and no run sees what another did.
+    # cores better than in sequence, and no run sees what another did. Plain schemathesis follows a hostile hub's
+    # redirects and deletes whatever it finds: nothing to learn there.
     with ThreadPoolExecutor(max_workers=2) as side, tempfile.TemporaryDirectory(prefix="oxen-selfcheck-audit-") as tmp:
-        pending_plain = side.submit(plain_run) if plain_side else None
-        pending_strict = side.submit(strict_run) if kind == "strict-only" else None
+        pending_plain = side.submit(row.plain) if schemathesis and kind != "hostile" else None
+        pending_strict = side.submit(row.until_caught, None, True) if kind == "strict-only" else None
         audit = Path(tmp, "audit.json") if guarded else None
-        with hub(hub_fault, audit, launcher) as url:
-            suite = run_suite(url, expected, root, launcher=launcher, baseline=baseline)
+        # A guarded row's harm is judged over the whole run, by its one hub's audit.
+        suite = row.until_caught(audit) if kind == "fault" and not guarded else row.suite(audit, False)
         # Read once the hub has stopped: every request it answered is in the file.
         safety = judge_safety(audit, suite.leaked, MAX_PROVISIONS, key_shown=suite.key_shown) if audit else None
         strict = pending_strict.result() if pending_strict is not None else None
         plain = pending_plain.result() if pending_plain is not None else None
-    return Outcome(
-        name=name,
-        kind=kind,
-        rule=fault.clause if fault is not None else "the hub honours the whole contract",
-        expected=expected,
-        suite=suite,
-        schemathesis=plain,
-        strict=strict,
-        safety=safety,
-    )
+    rule = fault.clause if fault is not None else "the hub honours the whole contract"
+    return Outcome(name, kind, rule, expected, suite, plain, strict=strict, safety=safety)

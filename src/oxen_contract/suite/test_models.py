@@ -24,18 +24,6 @@ def test_list_with_a_documented_filter_answers_the_list_contract(
     verifier.answer(hub.list(**query))
 
 
-def test_every_listed_model_retrieves_as_itself(
-    hub: Any, verifier: Any, listed_ids: list[str], concurrent_reads: Any, retrieves_ahead: Any
-) -> None:
-    # Sent side by side (--concurrency), checked in list order: the first failure named is the same at any pace. A
-    # model this list names was retrieved ahead when the run's first list named it too (listed before and after its
-    # retrieve, it had to answer as itself then); the others are retrieved now.
-    answers = concurrent_reads(hub.retrieve, listed_ids, ahead=retrieves_ahead)
-    for model_id, exchange in zip(listed_ids, answers, strict=True):
-        body = verifier.answer(exchange, clause="rule:retrieve-answers-the-requested-model")
-        verifier.same(exchange, "rule:retrieve-answers-the-requested-model", "/id", model_id, body.get("id"))
-
-
 def test_retrieve_with_live_deployment_status_answers_the_model(hub: Any, verifier: Any, shared_model: str) -> None:
     exchange = hub.retrieve(shared_model, deployment_status="live")
     body = verifier.answer(exchange, clause="rule:retrieve-answers-the-requested-model")
