@@ -1809,3 +1809,117 @@ def test_a_model_that_shows_up_after_a_deploy_was_taken_to_have_made_nothing_is_
     assert late in hub.models and late not in hub.deletes
     [unsettled] = provisioner.unsettled
     assert "taken to have made nothing" in unsettled.detail and [c.model_id for c in unsettled.candidates] == [late]
+
+
+# What the end of the run names, and by which evidence ---------------------------------------------------------------
+
+_LATE = (
+    "was taken to have made nothing, yet new custom model(s) showed up by the end of the run (the upstream's after "
+    "all, or a colleague's: nothing tells which)"
+)
+
+
+def test_the_late_model_of_a_deploy_taken_to_have_made_nothing_is_named_in_so_many_words() -> None:
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    late = hub.make()
+    provisioner.sweep_leaks()
+    assert provisioner.unsettled == [Unsettled("deploy attempt 1", _LATE, (Candidate(late, hub.now - 1),))]
+
+
+def test_models_the_run_made_or_was_answered_are_never_named_late_and_a_late_one_is_named_once() -> None:
+    # Two deploys answer 502 and make nothing; a third makes the run's model. At the end the colleague's model is
+    # named once (by the first deploy), and neither the run's own model nor the id a deploy answered is named at all.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False), Deploy(status=502, creates=False), Deploy()])
+    provisioner = _provisioner(hub, max_provisions=3)
+    for _ in range(2):
+        with pytest.raises(ProvisioningError, match="answered 502"):
+            provisioner.fresh_model()
+    mine = provisioner.fresh_model()
+    colleague = hub.make("alice:sandbox/colleague")
+    provisioner.sweep_leaks()
+    assert [(u.deploy, [c.model_id for c in u.candidates]) for u in provisioner.unsettled] == [
+        ("deploy attempt 1", [colleague])
+    ]
+    assert mine in hub.deletes and colleague not in hub.deletes
+
+
+def test_a_model_another_run_s_ledger_names_is_never_named_late_by_this_run(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.jsonl"
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub, ledger=Ledger(path, HUB, run_id="this", key=KEY))
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    theirs = hub.make()
+    Ledger(path, HUB, run_id="other", key=KEY).record("answered", attempt=1, id=theirs)  # another run's, meanwhile
+    provisioner.sweep_leaks()
+    assert provisioner.unsettled == [] and hub.deletes == []
+
+
+def test_a_late_model_goes_unnamed_when_the_last_list_fails_and_the_run_still_ends() -> None:
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    hub.make()
+    provisioner.client._http = httpx.Client(transport=_failing(hub, _is_list))
+    assert provisioner.sweep_leaks() == []
+    assert provisioner.unsettled == [] and hub.deletes == []
+
+
+@pytest.mark.parametrize("answered", [True, False], ids=["answered-an-id", "got-no-answer"])
+def test_a_deploy_no_list_could_settle_is_named_with_the_id_it_answered_and_nothing_is_deleted(answered: bool) -> None:
+    # After the deploy, every GET times out: the retrieve that would prove the model, and every list that would
+    # reconcile the deploy, to the end of the run. All a person can go on is the id the deploy answered, if any.
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    sent = {"deploy": False}
+
+    def after_the_deploy(request: httpx.Request) -> bool:
+        if request.method == "POST":
+            sent["deploy"] = True
+            return not answered
+        return sent["deploy"]
+
+    provisioner.client._http = httpx.Client(transport=_failing(hub, after_the_deploy))
+    with pytest.raises((ProvisioningError, HubTimeout)):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    candidates = (Candidate("alice:sandbox/ft-1-1", None),) if answered else ()
+    detail = "was never settled: the hub answered no list to reconcile it by, to the end of the run"
+    assert provisioner.unsettled == [Unsettled("deploy attempt 1", detail, candidates)]
+    assert hub.deletes == []
+
+
+def test_a_deploy_answer_s_own_date_dates_the_deploy_not_the_later_retrieve_s() -> None:
+    # The runner's clock stands still while the hub's moves a second a request: a later answer's Date, less the
+    # (no) time since, would date the deploy after its model was made. With its own Date, the deploy answer dates it.
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner.monotonic = lambda: 0.0
+    assert provisioner.fresh_model() == "alice:sandbox/ft-1-1"
+
+
+def test_a_probe_s_window_ends_at_its_answer_s_date() -> None:
+    # A probe answered 404 and made a model anyway; the runner's clock stands still. Its answer's Date ends the
+    # window, so the model (made a tick before that answer) is the probe's, and the run deletes it.
+    hub = FakeHub(deploys=[Deploy(status=404, creates=True)])
+    provisioner = _provisioner(hub, clock_skew=0)
+    provisioner.monotonic = lambda: 0.0
+    provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    assert provisioner.made == ["alice:sandbox/ft-1-1"]
+
+
+def test_a_model_reconciliation_adopted_is_never_named_late_for_an_earlier_deploy() -> None:
+    # The first deploy answers 502 and makes nothing; the second answers 504 having made the run's model, which
+    # reconciliation adopts (no deploy answered its id). It is new since the first deploy, but it is the run's.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False), Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    with pytest.raises(ProvisioningError, match="answered 504; it made"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert provisioner.unsettled == [] and hub.deletes == ["alice:sandbox/ft-1-1"]
