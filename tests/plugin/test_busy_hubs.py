@@ -67,8 +67,7 @@ def _run(run_suite: Runner, url: str, *options: str) -> tuple[int, str]:
 _SENT = re.compile(r"sent (\d+) request\(s\) to the hub: (\d+) of --max-requests (\d+), .*; at most (\d+) at once(.*)")
 
 
-# One at a time (nothing to lower), and several (lowered to one after a 429): two values cover both branches.
-@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
 def test_a_correct_hub_that_answers_one_request_in_50_with_429_passes_within_the_request_budget(
     run_suite: Runner, concurrency: int
 ) -> None:
