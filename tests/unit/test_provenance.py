@@ -486,3 +486,10 @@ def test_a_model_created_after_the_deploy_was_answered_is_late_until_the_list_re
     assert [c.model_id for c in found.placed] == ["a:s/mine"]
     assert [(c.model_id, c.created) for c in found.late] == [("a:s/colleague", NOW + 200)]
     assert found.one is None
+
+
+def test_a_date_whose_offset_overflows_is_no_date() -> None:
+    when = HubTime.of(
+        _answer(200, {}, date=None, date_header="Mon, 07 Dec 2026 15:00:00 +99999999999999999999"), lambda: 5.0
+    )
+    assert when == HubTime(5.0, False)

@@ -1091,11 +1091,18 @@ def test_reconciliation_dates_the_deploy_by_the_hub_s_date_not_the_run_s_clock()
         provisioner.fresh_model()
 
 
-def test_without_a_date_reconciliation_dates_the_deploy_by_the_run_s_clock() -> None:
+def test_without_a_date_reconciliation_adopts_nothing_and_names_the_new_model() -> None:
+    # The run's clock may be off the hub's by up to --clock-skew: a colleague's model made just after the deploy
+    # would fall in a window read off it as well as the deploy's own. Named for a person, never deleted.
     hub = FakeHub(deploys=[Deploy(status=504, creates=True)], send_date=False)
     provisioner = _provisioner(hub)
-    with pytest.raises(ProvisioningError, match="it made 'alice:sandbox/ft-1-1'"):
+    with pytest.raises(ProvisioningError, match="answered 504$|answered 504\n"):
         provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == []
+    [unsettled] = provisioner.unsettled
+    assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/ft-1-1"]
+    assert "the hub sent no Date to place the deploy in time by its clock" in unsettled.detail
 
 
 def test_reconciliation_never_adopts_an_id_another_run_named(tmp_path: Path) -> None:
@@ -1923,3 +1930,113 @@ def test_a_model_reconciliation_adopted_is_never_named_late_for_an_earlier_deplo
         provisioner.fresh_model()
     provisioner.sweep_leaks()
     assert provisioner.unsettled == [] and hub.deletes == ["alice:sandbox/ft-1-1"]
+
+
+# Dates the run cannot read, or that disagree with one clock ---------------------------------------------------------
+
+
+def _redated(hub: FakeHub, pick: Callable[[httpx.Request], bool], date: Callable[[], str]) -> httpx.MockTransport:
+    """The hub, but the answers to the requests ``pick`` selects carry the Date ``date`` gives."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        if pick(request):
+            answer.headers["Date"] = date()
+        return answer
+
+    return httpx.MockTransport(handle)
+
+
+def _is_deploy(request: httpx.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith("/deploy")
+
+
+def test_a_date_whose_offset_overflows_is_read_as_no_date_and_cleanup_still_deletes_the_run_s_model() -> None:
+    # "+99999999999999999999" overflows the parser: a Date the run cannot read on every retrieve and list, never a
+    # crash of cleanup that would leave the run's models on the hub, unnamed.
+    hub = FakeHub(deploys=[Deploy()])
+    provisioner = _provisioner(hub)
+    overflow = "Mon, 07 Dec 2026 15:00:00 +99999999999999999999"
+    provisioner.client._http = httpx.Client(transport=_redated(hub, lambda r: r.method == "GET", lambda: overflow))
+    made = provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [made]
+
+
+def test_a_deploy_error_with_an_overflowing_date_adopts_no_colleague_s_model() -> None:
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
+    provisioner = _provisioner(hub)
+    overflow = "Mon, 07 Dec 2026 15:00:00 +99999999999999999999"
+    provisioner.client._http = httpx.Client(transport=_redated(hub, _is_deploy, lambda: overflow))
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and [c.model_id for u in provisioner.unsettled for c in u.candidates] == [
+        "alice:sandbox/colleague"
+    ]
+
+
+def test_a_deploy_error_dated_a_minute_ahead_of_the_list_adopts_no_colleague_s_model() -> None:
+    # The 502 made nothing and carries a gateway's Date a minute ahead (within the skew allowed); a colleague deploys
+    # just after. The Dates disagree with one clock, so no window is placed by them: named, never deleted.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False, colleague_after=True)])
+    provisioner = _provisioner(hub)
+    ahead = lambda: formatdate(hub.now + 60, usegmt=True)  # noqa: E731 - read when the answer is made
+    provisioner.client._http = httpx.Client(transport=_redated(hub, _is_deploy, ahead))
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == []
+    assert [c.model_id for u in provisioner.unsettled for c in u.candidates] == ["alice:sandbox/colleague"]
+    assert "disagree by 60 s about when the deploy was sent" in provisioner.unsettled[0].detail
+
+
+def test_a_cached_list_with_its_old_date_adopts_no_model_made_before_the_deploy() -> None:
+    # The list read before the deploy comes from a cache: a copy taken seconds ago, with that copy's Date, missing the
+    # colleague's model made since. The deploy times out having made nothing; the list read to reconcile is fresh and
+    # shows the colleague's model, "new" and inside a window dated by the copy. The Dates disagree: nothing adopted.
+    hub = FakeHub(deploys=[Deploy(creates=False)])
+    provisioner = _provisioner(hub, clock_skew=0)
+    copy = hub.handle(httpx.Request("GET", f"{HUB}/api/ai/models"))
+    colleague = hub.make("alice:sandbox/colleague")
+    hub.now += 6
+    served = {"copy": False}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if _is_list(request) and not served["copy"]:
+            served["copy"] = True
+            hub.now += 1
+            return httpx.Response(200, content=copy.content, headers={"Date": copy.headers["Date"]})
+        answer = hub.handle(request)
+        if _is_deploy(request):
+            raise httpx.ReadTimeout("timed out", request=request)
+        return answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(handle))
+    with pytest.raises(HubTimeout):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == [] and colleague in hub.models
+
+
+def test_an_interrupted_deploy_s_window_ends_when_the_run_stopped_waiting() -> None:
+    # Ctrl-C (or SIGTERM) while the deploy is under way; a colleague's model shows up after. Cleanup reconciles the
+    # deploy with a window that ends at the interrupt: the colleague's model is late, named, never deleted.
+    hub = FakeHub(deploys=[Deploy(creates=False)])
+    provisioner = _provisioner(hub)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        if _is_deploy(request):
+            raise KeyboardInterrupt
+        return answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(handle))
+    with pytest.raises(KeyboardInterrupt):
+        provisioner.fresh_model()
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
+    hub.now += 5
+    colleague = hub.make()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and provisioner.made == [] and colleague in hub.models
+    assert [c.model_id for u in provisioner.unsettled for c in u.candidates] == [colleague]

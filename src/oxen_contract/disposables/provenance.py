@@ -71,10 +71,12 @@ class HubTime:
         if raw:
             try:
                 when = parsedate_to_datetime(str(raw))
-            except (TypeError, ValueError, IndexError):
-                when = None
-            if when is not None and when.tzinfo is not None:
-                return cls(when.timestamp(), True)
+                at = when.timestamp() if when is not None and when.tzinfo is not None else None
+            # Whatever a Date holds (an offset of twenty digits overflows), it is a Date the run cannot read.
+            except (TypeError, ValueError, IndexError, OverflowError, OSError):
+                at = None
+            if at is not None:
+                return cls(at, True)
         return cls(clock(), False)
 
     def describe(self) -> str:

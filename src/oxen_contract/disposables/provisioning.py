@@ -58,6 +58,12 @@ _READY_PAUSE = 1.0
 _NOT_SENT_OR_ANSWERED = (HubTimeout, HubUnavailable, UnsafeRequest)
 
 
+# How far apart the Dates of one deploy's answers may put its send and still be one clock's: each Date is a whole
+# second (one), the hub's clock and the run's tick apart between answers (one more; the local reference hub's clock
+# ticks a second a request, and a deploy's list, answer and reconciling list are two ticks apart).
+_DATES_AGREE = 2.0
+
+
 @dataclass(frozen=True, slots=True)
 class Leak:
     """A model the run made that was still there at the end; ``deleted`` says whether cleanup removed it."""
@@ -115,11 +121,23 @@ class _OpenDeploy:
     answered: HubTime | None = None
     # What each dated answer (the list before, the deploy's own) says the hub's clock read when the deploy was sent.
     estimates: list[float] = field(default_factory=list)
+    # The same, of the lists read to reconcile the deploy: held against the others only (``spread``).
+    cross_checks: list[float] = field(default_factory=list)
 
     def observe(self, when: HubTime, arrived: float) -> None:
         """Note a dated answer that arrived at ``arrived`` (``time.monotonic``)."""
         if when.from_hub:
             self.estimates.append(when.at - (arrived - self.sent))
+
+    def cross_check(self, when: HubTime, arrived: float) -> None:
+        """Note what a list read to reconcile says of the send, without dating the deploy by it."""
+        if when.from_hub:
+            self.cross_checks.append(when.at - (arrived - self.sent))
+
+    def spread(self) -> float:
+        """How far apart the hub's times of the send are that the deploy's dated answers give (0 for one or none)."""
+        every = [*self.estimates, *self.cross_checks]
+        return max(every) - min(every) if every else 0.0
 
     @property
     def sent_at(self) -> HubTime:
@@ -242,6 +260,11 @@ class Provisioner:
             deploy = self._intend(fine_tune, before)
             try:
                 answer = self._send_deploy(fine_tune)
+            except KeyboardInterrupt:
+                # Interrupted (Ctrl-C, SIGTERM) while waiting: the exchange ended now for the run, so cleanup's
+                # reconciliation has a window that ends here, not at the end of the run.
+                self._dated(deploy, None)
+                raise
             except (HubTimeout, HubUnavailable):
                 # Not retried: the hub may have deployed anyway. Reconciled, then the run sees what the deploy got:
                 # a timeout fails rule:answers-in-time like any other request's, a dropped connection is sorted as
@@ -300,6 +323,9 @@ class Provisioner:
         deploy = self._intend(fine_tune, self._listed_before())
         try:
             answer = self._send_deploy(fine_tune)
+        except KeyboardInterrupt:
+            self._dated(deploy, None)  # as in _deploy
+            raise
         except (HubTimeout, HubUnavailable) as error:
             self._dated(deploy, None)
             self._settle(deploy, f"got no answer ({first_line(error)})")
@@ -354,9 +380,10 @@ class Provisioner:
         return deploy
 
     def _send_deploy(self, fine_tune: FineTune) -> Exchange:
-        if fine_tune.step is None:
-            return self.client.deploy_fine_tune(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id)
-        return self.client.deploy_checkpoint(fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step)
+        owner, repo, fine_tune_id, step = fine_tune.owner, fine_tune.repo, fine_tune.fine_tune_id, fine_tune.step
+        if step is None:
+            return self.client.deploy_fine_tune(owner, repo, fine_tune_id)
+        return self.client.deploy_checkpoint(owner, repo, fine_tune_id, step)
 
     def _use(self, deploy: _OpenDeploy, answer: Exchange) -> str:
         """The model a 200 deploy answer names, once proved the deploy's; else settle the deploy and say why not."""
@@ -475,7 +502,10 @@ class Provisioner:
             )
             return None
         one = result.one
-        if one is not None:
+        unplaceable = self._unplaceable(deploy)
+        if one is not None and unplaceable is not None:
+            detail = f"{what}; the one new model {result.window_shown()} may be its, but {unplaceable}"
+        elif one is not None:
             problem = self._adopt_if_proved(deploy, one.model_id, f"{label}, which {what}", client)
             if problem is None:
                 return one.model_id
@@ -490,6 +520,24 @@ class Provisioner:
         if named is not None and not candidates >= {candidate.model_id for candidate in named.candidates}:
             self._name_unsettled(named.deploy, named.detail, named.candidates)
         self._close(deploy.attempt, adopted=None, candidates=[c.model_id for c in result.candidates])
+        return None
+
+    def _unplaceable(self, deploy: _OpenDeploy) -> str | None:
+        """Why no clock places the deploy's window for sure (then reconciliation adopts nothing), or None.
+
+        A window read off the runner's clock is off the hub's by up to --clock-skew; Dates that disagree about when the
+        deploy was sent (a cached list with its old Date, a gateway with a clock of its own) may put it anywhere. Either
+        way a colleague's model made just before or after the deploy could fall in it: it is named for a person.
+        """
+        answered = deploy.answered
+        if not deploy.sent_at.from_hub or (answered is not None and not answered.from_hub):
+            return "the hub sent no Date to place the deploy in time by its clock (the run's may be off it)"
+        spread = deploy.spread()
+        if spread > _DATES_AGREE:
+            return (
+                f"the hub's Date headers disagree by {spread:.0f} s about when the deploy was sent (a cached answer, "
+                "a gateway with a clock of its own): it cannot be placed in time"
+            )
         return None
 
     def _reconciled(self, deploy: _OpenDeploy, label: str, what: str, client: HubClient) -> Reconciled | None:
@@ -508,6 +556,7 @@ class Provisioner:
             )
             return None
         listing, models = found
+        deploy.cross_check(listing.time, listing.arrived)
         # Every id this run made or another deploy answered, and every id other runs named; not this deploy's own
         # answer, which may be its model after all (a retrieve that timed out could not prove it).
         others = {model_id for attempt, model_id in self._answered.items() if attempt != deploy.attempt}
