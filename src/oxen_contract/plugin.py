@@ -58,6 +58,14 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    try:
+        return (yield)
+    finally:
+        session_of(session.config).finishing = True
+
+
 # Last: pytest's runner tears the session's fixtures down in its own sessionfinish, and cleanup (the provisioner's
 # teardown) must be over before the verdict and the report say what it did, interrupted runs included.
 @pytest.hookimpl(trylast=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -251,3 +252,59 @@ def test_a_report_hook_that_fails_marks_the_test_a_suite_error_instead_of_an_int
         "oxen_kind": "suite",
         "oxen_detail": f"{NODE}: the suite's report hook failed: KeyError: 'tally'",
     }
+
+
+class _Pytest:
+    """What the signal handler reads of pytest's config: the session's stash, and its terminal reporter."""
+
+    def __init__(self) -> None:
+        self.stash = pytest.Stash()
+        self.lines: list[str] = []
+        reporter = SimpleNamespace(write_line=self.lines.append)
+        self.pluginmanager = SimpleNamespace(get_plugin=lambda name: reporter if name == "terminalreporter" else None)
+
+
+@pytest.fixture
+def handler() -> Iterator[tuple[_Pytest, Callable[[int, object], None]]]:
+    import signal
+
+    from oxen_contract.run.activation import _stop_cleanly_on_signals
+
+    config = _Pytest()
+    restore = _stop_cleanly_on_signals(cast(pytest.Config, config))
+    try:
+        yield config, signal.getsignal(signal.SIGTERM)  # type: ignore[misc]
+    finally:
+        restore()
+
+
+def test_a_signal_marks_the_run_interrupted_and_asks_pytest_to_stop_even_if_its_keyboard_interrupt_is_dropped(
+    handler: tuple[_Pytest, Callable[[int, object], None]],
+) -> None:
+    # Python drops an exception raised in a garbage-collector callback: the run must still end INTERRUPTED.
+    import signal
+
+    config, stop = handler
+    session = session_of(cast(pytest.Config, config))
+    session._session = cast(pytest.Session, SimpleNamespace(shouldstop=False))
+    with pytest.raises(KeyboardInterrupt):
+        stop(signal.SIGTERM, None)
+    assert session.facts.interrupted
+    assert session._session.shouldstop == "interrupted (SIGTERM)"
+
+
+def test_a_signal_once_the_tests_are_over_only_says_cleanup_is_under_way(
+    handler: tuple[_Pytest, Callable[[int, object], None]],
+) -> None:
+    # A KeyboardInterrupt in pytest's session finish would end it with a traceback and no verdict.
+    import signal
+
+    config, stop = handler
+    session = session_of(cast(pytest.Config, config))
+    session.finishing = True
+    stop(signal.SIGTERM, None)
+    stop(signal.SIGTERM, None)
+    assert not session.facts.interrupted
+    assert len(config.lines) == 2 and config.lines[0].startswith("[oxen-contract] stopping: cleanup is deleting")
+    with pytest.raises(KeyboardInterrupt):  # the third stops at once
+        stop(signal.SIGTERM, None)

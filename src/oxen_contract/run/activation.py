@@ -111,20 +111,32 @@ def _stop_cleanly_on_signals(config: pytest.Config) -> Callable[[], None]:
     process at once, with no cleanup and no line naming them; a second Ctrl-C would break off cleanup half done. So the
     first SIGINT or SIGTERM stops the run as Ctrl-C does (pytest tears the session down, cleanup deletes or names what
     the run made, the verdict says INTERRUPTED), a second one only says cleanup is under way, and a third stops at once.
+    Once the tests are over (cleanup and the verdict under way), the first signal only says so, as a second one does: a
+    KeyboardInterrupt in pytest's session finish would end it with a traceback and no verdict.
     """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     received = [0]
+    session = session_of(config)
+
+    def say(line: str) -> None:
+        # Through the terminal reporter: pytest captures stderr while a test or a fixture's teardown runs.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            sys.stderr.write(f"\n{line}\n")
 
     def stop(number: int, frame: Any) -> None:
         received[0] += 1
-        if received[0] == 1:
+        if received[0] == 1 and not session.finishing:
+            session.interrupt(signal.Signals(number).name)
             raise KeyboardInterrupt
-        if received[0] == 2:
-            sys.stderr.write(
-                "\n[oxen-contract] stopping: cleanup is deleting or naming the models this run made; "
-                "signal once more to stop at once and leave them\n"
+        if received[0] <= 2:
+            say(
+                "[oxen-contract] stopping: cleanup is deleting or naming the models this run made; "
+                "signal once more to stop at once and leave them"
             )
             return
         restore()

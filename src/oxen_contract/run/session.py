@@ -60,6 +60,8 @@ class Session:
         self.usage_error: pytest.UsageError | None = None
         # The suite asked for (its conftest loaded) before the settings were resolved.
         self.requested = False
+        # The test loop is over: cleanup (the session's fixtures torn down) and the verdict are under way.
+        self.finishing = False
         self.active = False
         # Said at the end of the run: notes, after the live run's progress (``activation.say``).
         self.notes: list[str] = []
@@ -179,8 +181,21 @@ class Session:
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
         # pytest (Session.Interrupted) and xdist (dsession.Interrupted) stop a session that asked to stop (-x, an
         # outage) with a KeyboardInterrupt of their own: only a person's Ctrl-C (a SIGINT) is the plain one.
-        self.facts.interrupted = type(excinfo.value) is KeyboardInterrupt
+        self.facts.interrupted = self.facts.interrupted or type(excinfo.value) is KeyboardInterrupt
         # Background reads (the read-ahead of retrieves) stop sending, and cleanup waits out no Retry-After of theirs.
+        if self.hub is not None:
+            self.hub.budget.pace.stop()
+
+    def interrupt(self, why: str) -> None:
+        """A signal stopped the run: it is interrupted, whatever becomes of the KeyboardInterrupt raised for it.
+
+        Python drops an exception raised in a garbage-collector callback (Hypothesis keeps one) with no more than a
+        warning: the run would go on to a verdict, as if nobody had stopped it. So the run is marked interrupted here,
+        and pytest asked to stop after the test under way.
+        """
+        self.facts.interrupted = True
+        if self._session is not None:
+            self._session.shouldstop = f"interrupted ({why})"
         if self.hub is not None:
             self.hub.budget.pace.stop()
 
