@@ -2040,3 +2040,18 @@ def test_an_interrupted_deploy_s_window_ends_when_the_run_stopped_waiting() -> N
     provisioner.sweep_leaks()
     assert hub.deletes == [] and provisioner.made == [] and colleague in hub.models
     assert [c.model_id for u in provisioner.unsettled for c in u.candidates] == [colleague]
+
+
+def test_a_deploy_error_dated_a_day_ahead_leaves_no_model_unnamed() -> None:
+    # The 502's Date is a day ahead: its window, a day in the future, held nothing then and holds nothing at the end.
+    # The upstream's model shows up a second later by the hub's clock: named at the end, never deleted.
+    hub = FakeHub(deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    ahead = lambda: formatdate(hub.now + 86400, usegmt=True)  # noqa: E731 - read when the answer is made
+    provisioner.client._http = httpx.Client(transport=_redated(hub, _is_deploy, ahead))
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    upstream = hub.make()
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and [c.model_id for u in provisioner.unsettled for c in u.candidates] == [upstream]

@@ -806,12 +806,15 @@ class Provisioner:
         named = {c.model_id for unsettled in self.unsettled for c in unsettled.candidates}
         known = set(self.made) | set(self._answered.values()) | named | (self._foreign() if self.ledger else set())
         for deploy in self._made_nothing:
+            # A deploy no clock places (no Date, Dates that disagree: a window a day ahead held nothing) proves
+            # nothing by its window: every new model since its list is named, whenever it was created.
+            start = deploy.sent_at if self._unplaceable(deploy) is None else HubTime(0.0, True)
             result = reconcile(
                 models,
                 self.config.namespace,
                 snapshot=deploy.before.ids,
                 known=known,
-                start=deploy.sent_at,
+                start=start,
                 end=listing.time,
                 skew=self.skew,
             )
