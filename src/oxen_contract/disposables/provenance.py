@@ -14,13 +14,15 @@ a proxy decodes a path twice. So a deploy answer's id is the run's only when eve
 
 ``--disposable-model`` ids, which a person names, need rules 1 and 3 only.
 
-Reconciliation, for a deploy whose answer did not name its model (a timeout, a 4xx, a 5xx, a broken answer), looks for
-the one new custom model of the namespace whose ``created`` falls between the hub's time before the deploy and the
-hub's time its exchange ended (its answer's ``Date``; with no ``Date``, or no whole answer, the hub's time the deploy
-was sent plus the time the run waited for it), plus the skew; it adopts that one only if it then passes the rule
-above. More than one, one that cannot be placed in time, or one created after the deploy's exchange ended (an
-upstream that went on, or a colleague: nothing tells which) is adopted by nobody: the run names them for a person to
-check.
+Reconciliation, for a deploy whose answer did not name its model (a timeout, a 4xx, a 5xx, a broken answer, an
+interrupted run), looks for the one new custom model of the namespace whose ``created`` falls between the hub's time
+before the deploy, less the skew, and the hub's time its exchange ended (its answer's ``Date``; with no whole answer,
+the hub's time the deploy was sent plus the time the run waited for it); it adopts that one only if the hub's clock
+placed the window (every answer of the deploy carried a ``Date``, and their ``Date`` s agree within two seconds about
+when it was sent: a cached list or a gateway's own clock does not) and it then passes the rule above. More than one,
+one that cannot be placed in time, one created after the deploy's exchange ended (an upstream that went on, or a
+colleague: nothing tells which), or one in a window no clock placed is adopted by nobody: the run names them for a
+person to check, and names at the end every model new since a deploy that was taken to have made nothing.
 """
 
 from __future__ import annotations
