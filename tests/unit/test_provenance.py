@@ -493,3 +493,9 @@ def test_a_date_whose_offset_overflows_is_no_date() -> None:
         _answer(200, {}, date=None, date_header="Mon, 07 Dec 2026 15:00:00 +99999999999999999999"), lambda: 5.0
     )
     assert when == HubTime(5.0, False)
+
+
+def test_a_date_without_a_zone_is_no_date() -> None:
+    # "-0000" says the zone is unknown (RFC 5322 3.3): no moment of the hub's clock.
+    when = HubTime.of(_answer(200, {}, date=None, date_header="Mon, 07 Dec 2026 15:00:00 -0000"), lambda: 5.0)
+    assert when == HubTime(5.0, False)

@@ -1102,7 +1102,9 @@ def test_without_a_date_reconciliation_adopts_nothing_and_names_the_new_model() 
     assert hub.deletes == [] and provisioner.made == []
     [unsettled] = provisioner.unsettled
     assert [c.model_id for c in unsettled.candidates] == ["alice:sandbox/ft-1-1"]
-    assert "the hub sent no Date to place the deploy in time by its clock" in unsettled.detail
+    assert unsettled.detail.endswith(
+        "but the hub sent no Date to place the deploy in time by its clock (the run's may be off it)"
+    )
 
 
 def test_reconciliation_never_adopts_an_id_another_run_named(tmp_path: Path) -> None:
@@ -1988,7 +1990,10 @@ def test_a_deploy_error_dated_a_minute_ahead_of_the_list_adopts_no_colleague_s_m
     provisioner.sweep_leaks()
     assert hub.deletes == [] and provisioner.made == []
     assert [c.model_id for u in provisioner.unsettled for c in u.candidates] == ["alice:sandbox/colleague"]
-    assert "disagree by 60 s about when the deploy was sent" in provisioner.unsettled[0].detail
+    assert provisioner.unsettled[0].detail.endswith(
+        "but the hub's Date headers disagree by 60 s about when the deploy was sent (a cached answer, a gateway with a "
+        "clock of its own): it cannot be placed in time"
+    )
 
 
 def test_a_cached_list_with_its_old_date_adopts_no_model_made_before_the_deploy() -> None:
@@ -2055,3 +2060,49 @@ def test_a_deploy_error_dated_a_day_ahead_leaves_no_model_unnamed() -> None:
     provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
     provisioner.sweep_leaks()
     assert hub.deletes == [] and [c.model_id for u in provisioner.unsettled for c in u.candidates] == [upstream]
+
+
+def test_a_deploy_answer_whose_date_cannot_be_read_adopts_nothing() -> None:
+    # The list before the deploy carried a Date; the deploy's 504 carries one nobody can read (a gateway's): the end
+    # of its window would be the run's clock, which may be off the hub's. The model is named, not adopted.
+    hub = FakeHub(deploys=[Deploy(status=504, creates=True)])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_redated(hub, _is_deploy, lambda: "not a date"))
+    with pytest.raises(ProvisioningError, match="answered 504"):
+        provisioner.fresh_model()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and [c.model_id for u in provisioner.unsettled for c in u.candidates] == [
+        "alice:sandbox/ft-1-1"
+    ]
+
+
+def test_a_model_created_before_a_placed_deploy_is_never_named_late_for_it() -> None:
+    # The list before the deploy hid a model created a month ago; it shows at the end. The deploy's window, placed by
+    # agreeing Dates, starts after it was created: not the deploy's, not named for it.
+    hub = FakeHub(hidden={OLD["id"]: dict(OLD)}, deploys=[Deploy(status=502, creates=False)])
+    provisioner = _provisioner(hub)
+    with pytest.raises(ProvisioningError, match="answered 502"):
+        provisioner.fresh_model()
+    hub.models[OLD["id"]] = hub.hidden.pop(OLD["id"])
+    provisioner.sweep_leaks()
+    assert provisioner.unsettled == [] and hub.deletes == []
+
+
+def test_an_interrupted_probe_s_window_ends_when_the_run_stopped_waiting() -> None:
+    hub = FakeHub(deploys=[Deploy(creates=False)])
+    provisioner = _provisioner(hub)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = hub.handle(request)
+        if _is_deploy(request):
+            raise KeyboardInterrupt
+        return answer
+
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(handle))
+    with pytest.raises(KeyboardInterrupt):
+        provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
+    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
+    hub.now += 5
+    colleague = hub.make()
+    provisioner.sweep_leaks()
+    assert hub.deletes == [] and [c.model_id for u in provisioner.unsettled for c in u.candidates] == [colleague]
