@@ -2024,11 +2024,8 @@ def test_a_cached_list_with_its_old_date_adopts_no_model_made_before_the_deploy(
     assert hub.deletes == [] and provisioner.made == [] and colleague in hub.models
 
 
-def test_an_interrupted_deploy_s_window_ends_when_the_run_stopped_waiting() -> None:
-    # Ctrl-C (or SIGTERM) while the deploy is under way; a colleague's model shows up after. Cleanup reconciles the
-    # deploy with a window that ends at the interrupt: the colleague's model is late, named, never deleted.
-    hub = FakeHub(deploys=[Deploy(creates=False)])
-    provisioner = _provisioner(hub)
+def _interrupted_at_the_deploy(hub: FakeHub) -> httpx.MockTransport:
+    """The hub, but Ctrl-C (or SIGTERM, which the run turns into one) comes while the run waits for a deploy."""
 
     def handle(request: httpx.Request) -> httpx.Response:
         answer = hub.handle(request)
@@ -2036,7 +2033,15 @@ def test_an_interrupted_deploy_s_window_ends_when_the_run_stopped_waiting() -> N
             raise KeyboardInterrupt
         return answer
 
-    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(handle))
+    return httpx.MockTransport(handle)
+
+
+def test_an_interrupted_deploy_s_window_ends_when_the_run_stopped_waiting() -> None:
+    # Ctrl-C (or SIGTERM) while the deploy is under way; a colleague's model shows up after. Cleanup reconciles the
+    # deploy with a window that ends at the interrupt: the colleague's model is late, named, never deleted.
+    hub = FakeHub(deploys=[Deploy(creates=False)])
+    provisioner = _provisioner(hub)
+    provisioner.client._http = httpx.Client(transport=_interrupted_at_the_deploy(hub))
     with pytest.raises(KeyboardInterrupt):
         provisioner.fresh_model()
     provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
@@ -2091,14 +2096,7 @@ def test_a_model_created_before_a_placed_deploy_is_never_named_late_for_it() -> 
 def test_an_interrupted_probe_s_window_ends_when_the_run_stopped_waiting() -> None:
     hub = FakeHub(deploys=[Deploy(creates=False)])
     provisioner = _provisioner(hub)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        answer = hub.handle(request)
-        if _is_deploy(request):
-            raise KeyboardInterrupt
-        return answer
-
-    provisioner.client._http = httpx.Client(transport=httpx.MockTransport(handle))
+    provisioner.client._http = httpx.Client(transport=_interrupted_at_the_deploy(hub))
     with pytest.raises(KeyboardInterrupt):
         provisioner.probe_deploy(FineTune("alice", "sandbox", "no-such-fine-tune"))
     provisioner.client._http = httpx.Client(transport=httpx.MockTransport(hub.handle))
