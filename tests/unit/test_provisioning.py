@@ -25,9 +25,10 @@ from oxen_contract.checking.contracts import load_contract
 from oxen_contract.checking.exchange import Credential
 from oxen_contract.checking.failures import ProvisioningError, ProvisionsExhausted
 from oxen_contract.clients.client import HubClient
+from oxen_contract.disposables.deploys import Leak, Unsettled
 from oxen_contract.disposables.ledger import Ledger
 from oxen_contract.disposables.provenance import Candidate
-from oxen_contract.disposables.provisioning import Leak, Provisioner, Unsettled
+from oxen_contract.disposables.provisioning import Provisioner
 from oxen_contract.http.guard import RequestGuard, UnsafeRequest
 from oxen_contract.http.redaction import ApiKey
 from oxen_contract.settings.config import FineTune, Mode

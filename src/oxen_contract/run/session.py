@@ -73,7 +73,7 @@ class Session:
         self.hub_url_seen: str | None = None
         self.ledger: Ledger | None = None
         self.leaks: list[dict[str, Any]] = []
-        # Deploys the run could neither prove nor rule out (provisioning.Unsettled), as JSON: named in the report.
+        # Deploys the run could neither prove nor rule out (deploys.Unsettled), as JSON: named in the report.
         self.unsettled: list[dict[str, Any]] = []
         # What cleanup did, in words: an interrupted run says it instead of a verdict.
         self.cleanup = ""
