@@ -9,20 +9,19 @@ accepted and what was received (never with a token in it).
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from ..checking.exchange import Credential
 from ..http.redaction import ApiKey
-from .table import DEFAULT_CLOCK_SKEW, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, SETTINGS, by_name
+from .reading import checked_hub_url, env_value, flag, header_safe, ini_value, number, raw_setting, report_path
+from .table import DEFAULT_CLOCK_SKEW, DEFAULT_CONCURRENCY, DEFAULT_MAX_EXAMPLES, MAX_CONCURRENCY, SETTINGS
 
 __all__ = ["FineTune", "Mode", "RunConfig", "draws_label", "mode_label", "resolve"]
 
@@ -138,73 +137,6 @@ class RunConfig:
         return bool(self.fine_tunes) or bool(self.disposable_models)
 
 
-def _env(name: str) -> tuple[str, str] | None:
-    """The setting's value in the environment and the variable it came from; its current name wins over an alias."""
-    setting = by_name(name)
-    found = [
-        (variable, os.environ[variable].strip()) for variable in setting.envs if os.environ.get(variable, "").strip()
-    ]
-    if len({value for _, value in found}) > 1:
-        # Never echoed: the values may be URLs with a path someone considers private; naming the variables is enough.
-        names = " and ".join(variable for variable, _ in found)
-        raise pytest.UsageError(f"{names} are both set and disagree ({found[1][0]} is the older name): unset one")
-    return (found[0][0], found[0][1]) if found else None
-
-
-def _ini(config: pytest.Config, name: str) -> str | None:
-    key = by_name(name).ini
-    if key is None:
-        return None
-    value = config.getini(key)
-    return str(value).strip() or None
-
-
-def _setting(config: pytest.Config, name: str) -> Any:
-    """The setting's raw value: the option, else the environment, else the ini key, else None."""
-    value = config.getoption(name, default=None)
-    if value not in (None, [], ""):
-        return value
-    found = _env(name)
-    if found is not None:
-        return found[1]
-    return _ini(config, name)
-
-
-def _number(name: str, raw: Any, default: float, *, integer: bool = False, minimum: float = 0) -> float:
-    if raw is None:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except (TypeError, ValueError):
-        kind = "a whole number" if integer else "a number of seconds"
-        raise pytest.UsageError(f"{name} expects {kind}; got {raw!r}") from None
-    if not math.isfinite(value) or value < minimum or (not integer and value == 0):
-        raise pytest.UsageError(f"{name} must be {'at least ' + str(minimum) if integer else 'positive'}; got {raw!r}")
-    return value
-
-
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
-
-
-def _truth(where: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _FALSE:
-        return False
-    if value in _TRUE:
-        return True
-    raise pytest.UsageError(f"{where} expects 1/true/yes or 0/false/no; got {value!r}")
-
-
-def _flag(config: pytest.Config, name: str) -> bool:
-    if config.getoption(name, default=False):
-        return True
-    found = _env(name)
-    if found is not None:
-        return _truth(found[0], found[1])
-    raw = _ini(config, name)
-    return _truth(str(by_name(name).ini), raw) if raw is not None else False
-
-
 def default_cassette_dir(rootdir: Path) -> Path:
     """The replay cassettes: the wheel's copy when installed, the repository's when run from a checkout."""
     package = Path(__file__).resolve().parents[1]
@@ -218,9 +150,9 @@ def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
     from ..reporting.baseline import BaselineError, load_baseline, load_history
 
     found: dict[str, Any] = {}
-    report = _setting(config, "contract_report")
-    baseline = _setting(config, "baseline")
-    history = _setting(config, "history")
+    report = raw_setting(config, "contract_report")
+    baseline = raw_setting(config, "baseline")
+    history = raw_setting(config, "history")
     if (baseline or history) and not report:
         raise pytest.UsageError("--baseline and --history shape the report: add --contract-report PATH")
     # A baseline or history only shapes the report: one that cannot be read is said, and the run goes on without it,
@@ -241,72 +173,16 @@ def _baseline_and_history(config: pytest.Config) -> dict[str, Any]:
     return found
 
 
-def _report_path(raw: Any) -> Path | None:
-    """--contract-report's path, checked writable now: a run must not fail at its very end for want of a folder."""
-    if not raw:
-        return None
-    path = Path(str(raw))
-    if path.suffix.lower() == ".json":
-        raise pytest.UsageError(
-            f"--contract-report {raw}: give the Markdown (.md) or HTML (.html) path; the JSON twin is written beside it"
-        )
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    twin = path.with_suffix(".json")
-    problem = None
-    if path.is_dir() or twin.is_dir():
-        problem = "it is a folder"
-    elif not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        problem = f"{folder} is not a writable folder"
-    elif any(p.exists() and not os.access(p, os.W_OK) for p in (path, twin)):
-        problem = "the file exists and is not writable"
-    if problem:
-        raise pytest.UsageError(f"--contract-report {raw}: cannot write the report there ({problem})")
-    return path
-
-
-def _header_safe(value: str) -> bool:
-    return all(32 < ord(character) < 127 for character in value)
-
-
-def _url(raw: str) -> str:
-    url = raw.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+", url):
-        raise pytest.UsageError(f"--hub-url expects an http(s) URL such as https://hub.oxen.ai; got {raw!r}")
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        # Not echoed: the URL holds a password. The key goes in OXEN_API_KEY, never in the URL.
-        raise pytest.UsageError("--hub-url must not hold credentials (user:password@): put the key in OXEN_API_KEY")
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        raise pytest.UsageError(f"--hub-url takes a base URL without a query or a fragment; got {raw!r}")
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise pytest.UsageError(f"--hub-url has a port that is not a number; got {raw!r}") from None
-    segments = [segment for segment in parts.path.split("/") if segment]
-    if segments[-1:] == ["api"] or segments[-2:] == ["api", "ai"] or segments[-3:] == ["api", "ai", "models"]:
-        # The OpenAI SDK's base URL (HUB/api/ai) is a natural thing to paste, and every route would then 404.
-        root = url[: len(url) - len(parts.path)] + "/" + "/".join(segments[: segments.index("api")])
-        raise pytest.UsageError(
-            f"--hub-url takes the hub's root, the URL the API's paths (/api/ai/models, ...) are appended to; got "
-            f"{raw!r}. Try {root.rstrip('/')!r}"
-        )
-    if any(segment in (".", "..") or "%" in segment for segment in segments):
-        raise pytest.UsageError(f"--hub-url's path must be plain segments (no dot segments, no %-escapes); got {raw!r}")
-    return url
-
-
 def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
     """Read the session's settings and check them together; raise ``pytest.UsageError`` on bad input."""
     # An explicit --replay is replay, whatever an ini file or the environment says: nothing they hold turns it live.
-    ignored = _replay_ignores(config) if _flag(config, "replay") else None
+    ignored = _replay_ignores(config) if flag(config, "replay") else None
     mode, local_hub, raw_url = _mode(config, ignored)
     cassette_dir = _cassette_dir(config, rootdir)
     fine_tunes, disposable, namespace = _provisioning(config, ignored)
     hub_url, token, other_token = _hub_and_keys(config, mode, local_hub, raw_url)
     # A replay plays the recorded probes back: they delete nothing.
-    allow_probes = mode == Mode.REPLAY or _flag(config, "allow_protection_probes")
+    allow_probes = mode == Mode.REPLAY or flag(config, "allow_protection_probes")
     local_fine_tunes = tuple(map(FineTune.parse, LOCAL_FINE_TUNES))
     if mode == Mode.REPLAY:
         # The recorded run's provisioning is part of the cassettes: replay it as recorded.
@@ -321,7 +197,7 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
             "--disposable-model needs the key's namespace, to check that each model is yours before deleting it: "
             "add --namespace NS (env OXEN_CONTRACT_NAMESPACE)"
         )
-    ledger_raw = _setting(config, "ledger")
+    ledger_raw = raw_setting(config, "ledger")
     # A fresh in-memory local hub cannot hold leftovers, and a replay sends nothing: only a remote hub has a ledger.
     ledger_path = None
     if mode != Mode.REPLAY and not local_hub:
@@ -337,12 +213,12 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
         disposable_models=disposable,
         max_provisions=_max_provisions(config, local_hub or mode == Mode.REPLAY),
         allow_protection_probes=allow_probes,
-        strict_contract=_flag(config, "strict_contract"),
-        request_timeout=_number("--request-timeout", _setting(config, "request_timeout"), 30.0),
+        strict_contract=flag(config, "strict_contract"),
+        request_timeout=number("--request-timeout", raw_setting(config, "request_timeout"), 30.0),
         ledger_path=ledger_path,
         cassette_dir=cassette_dir,
-        contract_report=_report_path(_setting(config, "contract_report")),
-        allow_partial=_flag(config, "allow_partial"),
+        contract_report=report_path(raw_setting(config, "contract_report")),
+        allow_partial=flag(config, "allow_partial"),
         **_baseline_and_history(config),
         max_requests=_max_requests(config),
         clock_skew=_clock_skew(config, local_hub),
@@ -355,8 +231,8 @@ def resolve(config: pytest.Config, *, rootdir: Path) -> RunConfig:
 
 def _mode(config: pytest.Config, ignored: tuple[str, ...] | None) -> tuple[str, bool, str | None]:
     """Replay, live or record, whether the local hub runs, and the hub URL asked for (None: replay ignores it)."""
-    local_hub = ignored is None and _flag(config, "local_hub")
-    raw_url = None if ignored is not None else _setting(config, "hub_url")
+    local_hub = ignored is None and flag(config, "local_hub")
+    raw_url = None if ignored is not None else raw_setting(config, "hub_url")
     if local_hub and raw_url:
         raise pytest.UsageError(
             "--local-hub starts its own hub: drop --hub-url (or OXEN_CONTRACT_HUB_URL, OXEN_HUB_URL), "
@@ -374,7 +250,7 @@ def _mode(config: pytest.Config, ignored: tuple[str, ...] | None) -> tuple[str, 
 
 
 def _cassette_dir(config: pytest.Config, rootdir: Path) -> Path:
-    cassette_dir = Path(_setting(config, "cassette_dir") or "")
+    cassette_dir = Path(raw_setting(config, "cassette_dir") or "")
     cassette_dir = cassette_dir if str(cassette_dir) not in ("", ".") else default_cassette_dir(rootdir)
     return cassette_dir if cassette_dir.is_absolute() else rootdir / cassette_dir
 
@@ -383,7 +259,7 @@ def _provisioning(
     config: pytest.Config, ignored: tuple[str, ...] | None
 ) -> tuple[tuple[FineTune, ...], tuple[str, ...], str | None]:
     """The fine-tunes to deploy, the models given to delete, and the key's namespace, as asked for."""
-    fine_tune_raw = None if ignored is not None else _setting(config, "fine_tune")
+    fine_tune_raw = None if ignored is not None else raw_setting(config, "fine_tune")
     # The option may be repeated; the environment and ini give several separated by commas.
     raw_items = fine_tune_raw if isinstance(fine_tune_raw, list) else str(fine_tune_raw or "").split(",")
     fine_tunes = tuple(FineTune.parse(item) for item in raw_items if item.strip())
@@ -393,10 +269,10 @@ def _provisioning(
             "tests share, the second each model a test deletes)"
         )
     # Never from an ini file (table.py): the option, else the environment's comma list.
-    disposable_raw = _setting(config, "disposable_models")
+    disposable_raw = raw_setting(config, "disposable_models")
     disposable_items = disposable_raw if isinstance(disposable_raw, list) else str(disposable_raw or "").split(",")
     disposable = tuple(item.strip() for item in disposable_items if item.strip())
-    return fine_tunes, disposable, _setting(config, "namespace")
+    return fine_tunes, disposable, raw_setting(config, "namespace")
 
 
 def _hub_and_keys(
@@ -413,16 +289,16 @@ def _hub_and_keys(
                 "pip install 'oxen-contract[hub]'"
             )
         return "", LOCAL_TOKEN, LOCAL_OTHER_TOKEN
-    hub_url = _url(str(raw_url))
-    token = (_env("api_key") or ("", ""))[1]
+    hub_url = checked_hub_url(str(raw_url))
+    token = (env_value("api_key") or ("", ""))[1]
     if not token:
         raise pytest.UsageError(
             f"live mode against {hub_url} needs an API key: export OXEN_API_KEY (and OXEN_API_KEY_OTHER, a second "
             "namespace's key, for the cross-namespace checks)"
         )
-    other_token = (_env("api_key_other") or ("", ""))[1] or None
+    other_token = (env_value("api_key_other") or ("", ""))[1] or None
     for name, value in (("OXEN_API_KEY", token), ("OXEN_API_KEY_OTHER", other_token or "")):
-        if not _header_safe(value):
+        if not header_safe(value):
             # Never echo the value: it is a secret, and a stray character in it is what is wrong.
             raise pytest.UsageError(
                 f"{name} is not a usable header value: it holds a character outside printable ASCII "
@@ -432,21 +308,21 @@ def _hub_and_keys(
 
 
 def _max_requests(config: pytest.Config) -> int | None:
-    raw = _setting(config, "max_requests")
-    return int(_number("--max-requests", raw, 0, integer=True, minimum=1)) if raw is not None else None
+    raw = raw_setting(config, "max_requests")
+    return int(number("--max-requests", raw, 0, integer=True, minimum=1)) if raw is not None else None
 
 
 def _max_provisions(config: pytest.Config, free: bool) -> int:
     """The deploy cap: an ini file may lower the default, never raise it (a committed file must not spend more)."""
     default = LOCAL_MAX_PROVISIONS if free else DEFAULT_MAX_PROVISIONS
     option = config.getoption("max_provisions", default=None)
-    env = _env("max_provisions")
+    env = env_value("max_provisions")
     if option not in (None, ""):
-        return int(_number("--max-provisions", option, default, integer=True))
+        return int(number("--max-provisions", option, default, integer=True))
     if env is not None:
-        return int(_number(env[0], env[1], default, integer=True))
-    raw = _ini(config, "max_provisions")
-    cap = int(_number("oxen_max_provisions", raw, default, integer=True))
+        return int(number(env[0], env[1], default, integer=True))
+    raw = ini_value(config, "max_provisions")
+    cap = int(number("oxen_max_provisions", raw, default, integer=True))
     if raw is not None and cap > default:
         raise pytest.UsageError(
             f"oxen_max_provisions = {raw} in an ini file would raise the deploy cap above its default of {default}: a "
@@ -457,8 +333,8 @@ def _max_provisions(config: pytest.Config, free: bool) -> int:
 
 def _concurrency(config: pytest.Config, mode: str) -> int:
     """--concurrency, checked in every mode; a replay and a recording send one request at a time whatever it says."""
-    raw = _setting(config, "concurrency")
-    value = int(_number("--concurrency", raw, DEFAULT_CONCURRENCY, integer=True, minimum=1))
+    raw = raw_setting(config, "concurrency")
+    value = int(number("--concurrency", raw, DEFAULT_CONCURRENCY, integer=True, minimum=1))
     if value > MAX_CONCURRENCY:
         raise pytest.UsageError(
             f"--concurrency expects 1 to {MAX_CONCURRENCY} (requests in flight at once against a hub others share); "
@@ -484,9 +360,9 @@ def _draws(config: pytest.Config, mode: str) -> dict[str, Any]:
         # From the environment or an ini file they shape live runs only; a replay leaves them be, silently.
         return {}
     max_examples = int(
-        _number("--max-examples", _setting(config, "max_examples"), DEFAULT_MAX_EXAMPLES, integer=True, minimum=1)
+        number("--max-examples", raw_setting(config, "max_examples"), DEFAULT_MAX_EXAMPLES, integer=True, minimum=1)
     )
-    raw_seed = _setting(config, "seed")
+    raw_seed = raw_setting(config, "seed")
     seed: int | None = getattr(config, "workerinput", {}).get(WORKER_SEED)
     if seed is None and raw_seed is not None:
         text = str(raw_seed).strip().lower()
@@ -503,7 +379,7 @@ def _draws(config: pytest.Config, mode: str) -> dict[str, Any]:
 
 
 def _hub_label(config: pytest.Config) -> str | None:
-    raw = _setting(config, "hub_label")
+    raw = raw_setting(config, "hub_label")
     if raw is None:
         return None
     label = str(raw).strip()
@@ -532,12 +408,12 @@ def draws_label(run: RunConfig) -> str:
 
 
 def _clock_skew(config: pytest.Config, local_hub: bool) -> float:
-    raw = _setting(config, "clock_skew")
+    raw = raw_setting(config, "clock_skew")
     if raw is not None and str(raw).strip() in ("0", "0.0"):
         return 0.0  # no skew at all is a choice, not a mistake
     # The local hub dates everything from one clock, which ticks a second per request: no skew to allow for, and a
     # few minutes of it would be a few hundred requests, inside which a colleague's model could pass for the run's.
-    return _number("--clock-skew", raw, 0.0 if local_hub and raw is None else DEFAULT_CLOCK_SKEW)
+    return number("--clock-skew", raw, 0.0 if local_hub and raw is None else DEFAULT_CLOCK_SKEW)
 
 
 def _replay_ignores(config: pytest.Config) -> tuple[str, ...]:
